@@ -1,0 +1,121 @@
+"""Starting records: used by the API, by `create_record` effects and by the demo loader.
+
+A record id is the Temporal workflow id. Starting is idempotent: the same record id twice gives the
+first record (the workflow id is unique), and its number is allocated once per record id.
+"""
+
+from __future__ import annotations
+
+import uuid
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Engine
+from temporalio import activity
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+
+from core.db import session_scope
+from core.store import allocate_number, get_definition, latest_published
+from definitions.loader import PinnedDefinition, load_text, pin
+from workflows.contracts import (
+    Actor,
+    CreateLinkedRecordInput,
+    CreateLinkedRecordResult,
+    RecordSnapshot,
+    SnapshotQuery,
+    StartProcessInput,
+)
+from workflows.process import ProcessWorkflow
+
+ID_NAMESPACE = uuid.UUID("6f1c6a52-2a7e-4d8e-9d3b-5f0c3c7a1e10")
+
+
+class DefinitionNotFound(LookupError):
+    pass
+
+
+@lru_cache(maxsize=256)
+def _parse(source: str, version: int) -> PinnedDefinition:
+    result = load_text(source)
+    if result.definition is None:  # stored sources were validated before they were stored
+        raise ValueError("stored definition no longer parses: " + "; ".join(map(str, result.issues)))
+    return pin(result.definition, version)
+
+
+def pinned_definition(engine: Engine, key: str, version: int | None = None) -> PinnedDefinition:
+    """The newest published version (or a given one), parsed once per process."""
+    with session_scope(engine) as session:
+        row = latest_published(session, key) if version is None else get_definition(session, key, version)
+        if row is None or (version is None and row.status != "published"):
+            raise DefinitionNotFound(f"no published definition '{key}'")
+        return _parse(row.source, row.version)
+
+
+def record_id_for(key: str | None) -> str:
+    """A new record id; derived from an idempotency key when there is one, so retries converge."""
+    if key:
+        return uuid.uuid5(ID_NAMESPACE, key).hex[:20]
+    return uuid.uuid4().hex[:20]
+
+
+async def launch_record(
+    client: Client,
+    engine: Engine,
+    *,
+    task_queue: str,
+    pinned: PinnedDefinition,
+    record_id: str,
+    title: str,
+    fields: dict[str, Any],
+    actor: Actor,
+    parent_id: str | None = None,
+) -> RecordSnapshot:
+    """Start the record's workflow and wait until its first state is written (read-your-writes)."""
+    with session_scope(engine) as session:
+        number = allocate_number(session, record_id=record_id, prefix=pinned.definition.number_prefix)
+    inp = StartProcessInput(
+        record_id=record_id,
+        number=number,
+        definition=pinned,
+        actor=actor,
+        title=title,
+        fields=fields,
+        parent_id=parent_id,
+    )
+    handle: WorkflowHandle[Any, Any] = await client.start_workflow(
+        ProcessWorkflow.run,
+        inp,
+        id=record_id,
+        task_queue=task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+    return await handle.execute_update(ProcessWorkflow.ready, SnapshotQuery(actor=actor))
+
+
+class LinkActivities:
+    def __init__(self, client: Client, engine: Engine, task_queue: str) -> None:
+        self.client = client
+        self.engine = engine
+        self.task_queue = task_queue
+
+    @activity.defn(name="create_linked_record")
+    async def create_linked_record(self, inp: CreateLinkedRecordInput) -> CreateLinkedRecordResult:
+        pinned = pinned_definition(self.engine, inp.definition)
+        record_id = record_id_for(inp.key)
+        fields = dict(inp.fields)
+        if inp.back_link_field:
+            fields[inp.back_link_field] = inp.parent_id
+        snapshot = await launch_record(
+            self.client,
+            self.engine,
+            task_queue=self.task_queue,
+            pinned=pinned,
+            record_id=record_id,
+            title=inp.title,
+            fields=fields,
+            actor=inp.actor,
+            parent_id=inp.parent_id,
+        )
+        return CreateLinkedRecordResult(record_id=snapshot.id, number=snapshot.number)

@@ -1,0 +1,23 @@
+"""`itilflow worker`: run a Temporal worker for every process (scale out by running several)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+
+from core.settings import get_settings
+from worker.run import run_worker
+
+
+def _worker(_args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_worker(get_settings()))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("worker", help="run a worker (TEMPORAL_ADDRESS, DATABASE_URL)")
+    p.set_defaults(func=_worker)

@@ -1,0 +1,175 @@
+"""Plain functions over the database that several layers share: numbering, directory, definitions.
+
+Keyword-only arguments, a session passed in, no hidden globals: the API, the activities and the CLI
+call the same functions, so a rule lives in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from core.db import insert_ignore
+from core.tables import (
+    DefinitionEventRow,
+    DefinitionRow,
+    GroupRow,
+    MembershipRow,
+    NumberAssignmentRow,
+    NumberSequenceRow,
+    UserRow,
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# -- numbering ----------------------------------------------------------------------------------------
+
+
+def allocate_number(session: Session, *, record_id: str, prefix: str) -> str:
+    """The record's number (INC0000042). Idempotent per record id: a retry gets the same number."""
+    existing = session.get(NumberAssignmentRow, record_id)
+    if existing is not None:
+        return existing.number
+    insert_ignore(session, NumberSequenceRow, [{"prefix": prefix, "last": 0}], ["prefix"])
+    result = session.execute(
+        update(NumberSequenceRow)
+        .where(col(NumberSequenceRow.prefix) == prefix)
+        .values(last=NumberSequenceRow.last + 1)
+        .returning(NumberSequenceRow.last)
+    )
+    number = f"{prefix}{int(result.scalar_one()):07d}"
+    session.add(NumberAssignmentRow(record_id=record_id, number=number))
+    session.flush()
+    return number
+
+
+# -- directory ----------------------------------------------------------------------------------------
+
+
+def user_groups(session: Session, username: str) -> list[str]:
+    rows = session.exec(select(MembershipRow.group).where(MembershipRow.username == username))
+    return sorted(rows.all())
+
+
+def group_members(session: Session, groups: Iterable[str]) -> list[str]:
+    names = list(groups)
+    if not names:
+        return []
+    rows = session.exec(
+        select(MembershipRow.username)
+        .join(UserRow, col(UserRow.username) == col(MembershipRow.username))
+        .where(col(MembershipRow.group).in_(names), col(UserRow.active))
+    )
+    return sorted(set(rows.all()))
+
+
+def users_with_roles(session: Session, roles: Iterable[str]) -> list[str]:
+    wanted = set(roles)
+    if not wanted:
+        return []
+    users = session.exec(select(UserRow).where(col(UserRow.active))).all()
+    return sorted(u.username for u in users if wanted & set(u.roles or []))
+
+
+def resolve_approvers(
+    session: Session, *, users: list[str], groups: list[str], roles: list[str]
+) -> list[str]:
+    """Expand groups and roles into active users; named users are kept as named."""
+    return sorted(set(users) | set(group_members(session, groups)) | set(users_with_roles(session, roles)))
+
+
+def upsert_user(
+    session: Session,
+    *,
+    username: str,
+    roles: list[str],
+    display_name: str = "",
+    email: str | None = None,
+    language: str = "zh",
+    groups: Iterable[str] = (),
+    service_account: bool = False,
+) -> UserRow:
+    user = session.get(UserRow, username)
+    if user is None:
+        user = UserRow(username=username, created_at=utcnow(), roles=roles)
+    user.roles = list(roles)
+    user.display_name = display_name or user.display_name or username
+    user.email = email if email is not None else user.email
+    user.language = language
+    user.service_account = service_account
+    session.add(user)
+    for group in groups:
+        if session.get(GroupRow, group) is None:
+            session.add(GroupRow(name=group, label=group))
+        if session.get(MembershipRow, (group, username)) is None:
+            session.add(MembershipRow(group=group, username=username))
+    session.flush()
+    return user
+
+
+# -- definitions --------------------------------------------------------------------------------------
+
+
+def definition_versions(session: Session, key: str) -> list[DefinitionRow]:
+    return list(
+        session.exec(
+            select(DefinitionRow).where(DefinitionRow.key == key).order_by(col(DefinitionRow.version))
+        ).all()
+    )
+
+
+def get_definition(session: Session, key: str, version: int | None = None) -> DefinitionRow | None:
+    query = select(DefinitionRow).where(DefinitionRow.key == key)
+    if version is not None:
+        return session.exec(query.where(DefinitionRow.version == version)).first()
+    return session.exec(query.order_by(col(DefinitionRow.version).desc())).first()
+
+
+def latest_published(session: Session, key: str) -> DefinitionRow | None:
+    return session.exec(
+        select(DefinitionRow)
+        .where(DefinitionRow.key == key, DefinitionRow.status == "published")
+        .order_by(col(DefinitionRow.version).desc())
+    ).first()
+
+
+def add_definition_version(
+    session: Session, *, key: str, source: str, digest: str, title_en: str, title_zh: str, actor: str
+) -> DefinitionRow:
+    last = session.exec(select(func.max(DefinitionRow.version)).where(DefinitionRow.key == key)).one()
+    row = DefinitionRow(
+        key=key,
+        version=int(last or 0) + 1,
+        status="draft",
+        source=source,
+        hash=digest,
+        title_en=title_en,
+        title_zh=title_zh,
+        created_by=actor,
+        created_at=utcnow(),
+    )
+    session.add(row)
+    session.add(
+        DefinitionEventRow(key=key, version=row.version, action="created", actor=actor, at=row.created_at)
+    )
+    session.flush()
+    return row
+
+
+def set_definition_status(session: Session, row: DefinitionRow, *, status: str, actor: str) -> DefinitionRow:
+    now = utcnow()
+    row.status = status
+    if status == "published":
+        row.published_by, row.published_at = actor, now
+    elif status == "retired":
+        row.retired_by, row.retired_at = actor, now
+    session.add(row)
+    session.add(DefinitionEventRow(key=row.key, version=row.version, action=status, actor=actor, at=now))
+    session.flush()
+    return row

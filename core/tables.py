@@ -1,0 +1,207 @@
+"""SQLModel tables: the read model, the audit trail, the directory and the definition store.
+
+Temporal owns a running record's truth; these tables are what people search, report and audit, and
+they outlive the workflow histories (the dev server keeps closed executions only 24 hours).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def _json(nullable: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(JSON, nullable=nullable))
+
+
+class DefinitionRow(SQLModel, table=True):
+    __tablename__ = "definitions"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(index=True, max_length=64)
+    version: int
+    status: str = Field(default="draft", max_length=16)  # draft | published | retired
+    source: str = Field(sa_column=Column(Text, nullable=False))
+    hash: str = Field(max_length=80)
+    title_en: str = ""
+    title_zh: str = ""
+    created_by: str
+    created_at: datetime
+    published_by: str | None = None
+    published_at: datetime | None = None
+    retired_by: str | None = None
+    retired_at: datetime | None = None
+
+
+class DefinitionEventRow(SQLModel, table=True):
+    __tablename__ = "definition_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(index=True)
+    version: int
+    action: str
+    actor: str
+    at: datetime
+
+
+class RecordRow(SQLModel, table=True):
+    __tablename__ = "records"
+    __table_args__ = (
+        Index("ix_records_def_state", "definition_key", "state"),
+        Index("ix_records_updated", "updated_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=64)
+    number: str = Field(unique=True, max_length=32)
+    definition_key: str = Field(max_length=64)
+    definition_version: int
+    title: str = ""
+    state: str
+    state_category: str
+    priority: str | None = Field(default=None, index=True)
+    requester: str | None = Field(default=None, index=True)
+    assignee: str | None = Field(default=None, index=True)
+    assignment_group: str | None = Field(default=None, index=True)
+    final: bool = False
+    breached: bool = False
+    fields: dict[str, Any] = _json()
+    snapshot: dict[str, Any] = _json()
+    seq: int = 0
+    created_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+
+
+class AuditRow(SQLModel, table=True):
+    """Append-only: database triggers refuse UPDATE and DELETE (see the first migration)."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (UniqueConstraint("record_id", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    record_id: str = Field(index=True, max_length=64)
+    seq: int
+    at: datetime
+    actor: str
+    action: str = Field(index=True)
+    from_state: str | None = None
+    to_state: str | None = None
+    comment: str | None = Field(default=None, sa_column=Column(Text))
+    details: dict[str, Any] = _json()
+
+
+class ApprovalRow(SQLModel, table=True):
+    __tablename__ = "approvals"
+
+    id: str = Field(primary_key=True, max_length=80)
+    record_id: str = Field(index=True, max_length=64)
+    step: str
+    level: int
+    level_name: str
+    state: str = Field(index=True)
+    policy: str
+    needed: int
+    opened_at: datetime
+    deadline: datetime | None = None
+    closed_at: datetime | None = None
+    data: dict[str, Any] = _json()
+
+
+class ApprovalApproverRow(SQLModel, table=True):
+    __tablename__ = "approval_approvers"
+
+    approval_id: str = Field(primary_key=True, max_length=80)
+    username: str = Field(primary_key=True, max_length=64, index=True)
+
+
+class NotificationRow(SQLModel, table=True):
+    __tablename__ = "notifications"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=200)
+    record_id: str = Field(index=True, max_length=64)
+    template: str
+    channel: str
+    recipient: str
+    address: str | None = None
+    language: str = "en"
+    subject: str = ""
+    body: str = Field(default="", sa_column=Column(Text))
+    status: str = "pending"  # pending | sent | failed | skipped
+    error: str | None = None
+    attempts: int = 0
+    created_at: datetime
+    sent_at: datetime | None = None
+
+
+class UserRow(SQLModel, table=True):
+    __tablename__ = "users"
+
+    username: str = Field(primary_key=True, max_length=64)
+    display_name: str = ""
+    email: str | None = None
+    language: str = "zh"
+    roles: list[str] = _json()
+    active: bool = True
+    service_account: bool = False
+    password_hash: str | None = None
+    created_at: datetime
+
+
+class GroupRow(SQLModel, table=True):
+    __tablename__ = "groups"
+
+    name: str = Field(primary_key=True, max_length=64)
+    label: str = ""
+    lead: str | None = None
+
+
+class MembershipRow(SQLModel, table=True):
+    __tablename__ = "memberships"
+
+    group: str = Field(primary_key=True, max_length=64)
+    username: str = Field(primary_key=True, max_length=64, index=True)
+
+
+class TokenRow(SQLModel, table=True):
+    __tablename__ = "api_tokens"
+
+    id: str = Field(primary_key=True, max_length=32)
+    username: str = Field(index=True)
+    name: str = ""
+    secret_hash: str
+    created_at: datetime
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class IdempotencyRow(SQLModel, table=True):
+    __tablename__ = "idempotency_keys"
+
+    key: str = Field(primary_key=True, max_length=200)
+    username: str = Field(primary_key=True, max_length=64)
+    request_hash: str
+    status_code: int | None = None
+    response: dict[str, Any] | None = _json(nullable=True)
+    created_at: datetime
+
+
+class NumberSequenceRow(SQLModel, table=True):
+    __tablename__ = "number_sequences"
+
+    prefix: str = Field(primary_key=True, max_length=8)
+    last: int = 0
+
+
+class NumberAssignmentRow(SQLModel, table=True):
+    """Which number a record got: allocation is idempotent per record id."""
+
+    __tablename__ = "number_assignments"
+
+    record_id: str = Field(primary_key=True, max_length=64)
+    number: str = Field(unique=True, max_length=32)

@@ -1,0 +1,1 @@
+"""itilflow definitions package."""

@@ -1,0 +1,88 @@
+"""Checking and normalising field values against their declared types.
+
+Values travel through Temporal payloads and SQL JSON columns, so they are kept JSON-native:
+datetimes and durations as ISO 8601 strings, users/groups/references as their names or ids.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from definitions.model import FieldDef, FieldType
+
+_DURATION = TypeAdapter(timedelta)
+_NAME = re.compile(r"^[^\s]{1,200}$")
+
+
+class FieldValueError(ValueError):
+    """A value does not fit its field; the message says why."""
+
+
+def _check_scalar(kind: FieldType, value: Any, spec: FieldDef | None) -> Any:
+    if kind in ("string", "text"):
+        if not isinstance(value, str):
+            raise FieldValueError(f"expected text, got {type(value).__name__}")
+        limit = spec.max_length if spec and spec.max_length else (200 if kind == "string" else 20000)
+        if len(value) > limit:
+            raise FieldValueError(f"longer than {limit} characters")
+        return value
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise FieldValueError("expected a whole number")
+        try:
+            number = int(value)
+        except ValueError as exc:
+            raise FieldValueError(f"expected a whole number, got {value!r}") from exc
+        if spec and spec.min is not None and number < spec.min:
+            raise FieldValueError(f"must be at least {spec.min:g}")
+        if spec and spec.max is not None and number > spec.max:
+            raise FieldValueError(f"must be at most {spec.max:g}")
+        return number
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise FieldValueError("expected true or false")
+    if kind == "enum":
+        text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else None
+        allowed = spec.values if spec and spec.values else []
+        if text is None or text not in allowed:
+            raise FieldValueError(f"must be one of {', '.join(allowed)}; got {value!r}")
+        return text
+    if kind == "datetime":
+        if not isinstance(value, str):
+            raise FieldValueError("expected an ISO 8601 date-time with offset")
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise FieldValueError(f"not an ISO 8601 date-time: {value!r}") from exc
+        if parsed.tzinfo is None:
+            raise FieldValueError(f"date-time needs a UTC offset: {value!r}")
+        return parsed.isoformat()
+    if kind == "duration":
+        try:
+            _DURATION.validate_python(value)
+        except ValidationError as exc:
+            raise FieldValueError(f"not an ISO 8601 duration: {value!r}") from exc
+        return value
+    # user, group, reference: identifiers
+    if not isinstance(value, str) or not _NAME.match(value):
+        raise FieldValueError(f"expected a {kind} name or id without spaces, got {value!r}")
+    return value
+
+
+def check_value(kind: FieldType, value: Any, spec: FieldDef | None = None) -> Any:
+    """Return the normalised value or raise FieldValueError. None clears a field."""
+    if value is None:
+        return None
+    if kind == "list":
+        if not isinstance(value, list):
+            raise FieldValueError("expected a list")
+        item_kind: FieldType = spec.item_type if spec and spec.item_type else "string"
+        return [_check_scalar(item_kind, item, None) for item in value]
+    return _check_scalar(kind, value, spec)

@@ -1,0 +1,104 @@
+"""Evaluation of structured guard predicates against a record's fields.
+
+Guards are data, never code: a fixed set of operators over field values. Values are compared after
+normalising numbers given as strings, so `priority: "1"` and `value: 1` mean the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from definitions.model import Guard
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _same(a: Any, b: Any) -> bool:
+    na, nb = _num(a), _num(b)
+    if na is not None and nb is not None:
+        return na == nb
+    return a == b or (a is not None and b is not None and str(a) == str(b))
+
+
+def _order(a: Any, b: Any) -> tuple[Any, Any] | None:
+    na, nb = _num(a), _num(b)
+    if na is not None and nb is not None:
+        return na, nb
+    if isinstance(a, str) and isinstance(b, str):
+        return a, b  # ISO dates and datetimes order correctly as text
+    return None
+
+
+def is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _compare(op: str, left: Any, right: Any) -> bool:
+    if op == "is_set":
+        return not is_empty(left)
+    if op == "is_empty":
+        return is_empty(left)
+    if op == "eq":
+        return _same(left, right)
+    if op == "ne":
+        return not _same(left, right)
+    if op in ("in", "not_in"):
+        options = right if isinstance(right, list) else [right]
+        found = any(_same(left, o) for o in options)
+        return found if op == "in" else not found
+    if op == "contains":
+        return isinstance(left, list | str) and any(_same(x, right) for x in left)
+    pair = _order(left, right)
+    if pair is None:
+        return False
+    a, b = pair
+    return bool({"gt": a > b, "ge": a >= b, "lt": a < b, "le": a <= b}[op])
+
+
+def evaluate(guard: Guard, fields: Mapping[str, Any]) -> bool:
+    """True when the record's fields satisfy the guard."""
+    if guard.all is not None:
+        return all(evaluate(g, fields) for g in guard.all)
+    if guard.any is not None:
+        return any(evaluate(g, fields) for g in guard.any)
+    if guard.not_ is not None:
+        return not evaluate(guard.not_, fields)
+    assert guard.field is not None and guard.op is not None
+    right = fields.get(guard.value_field) if guard.value_field else guard.value
+    return _compare(guard.op, fields.get(guard.field), right)
+
+
+def describe(guard: Guard) -> str:
+    """A readable rendering of the guard, used in refusal messages."""
+    if guard.all is not None:
+        return " and ".join(f"({describe(g)})" for g in guard.all)
+    if guard.any is not None:
+        return " or ".join(f"({describe(g)})" for g in guard.any)
+    if guard.not_ is not None:
+        return f"not ({describe(guard.not_)})"
+    if guard.op in ("is_set", "is_empty"):
+        return f"{guard.field} {guard.op.replace('_', ' ')}"
+    right = guard.value_field if guard.value_field else repr(guard.value)
+    return f"{guard.field} {guard.op} {right}"
+
+
+def fields_of(guard: Guard) -> list[str]:
+    """Every field name the guard reads (for static validation)."""
+    if guard.all is not None or guard.any is not None:
+        return [f for g in (guard.all or guard.any or []) for f in fields_of(g)]
+    if guard.not_ is not None:
+        return fields_of(guard.not_)
+    names = [guard.field] if guard.field else []
+    return names + ([guard.value_field] if guard.value_field else [])

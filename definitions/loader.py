@@ -1,0 +1,124 @@
+"""Reading definitions from YAML text into models, with every error as `path: message`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from definitions.model import Definition
+from definitions.validate import Issue, check
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys: YAML would silently keep the last one."""
+
+
+def _construct_mapping(
+    loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False
+) -> dict[Any, Any]:
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        if key in mapping:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key '{key}'", key_node.start_mark)
+        mapping[key] = loader.construct_object(value_node, deep=deep)  # type: ignore[no-untyped-call]
+    return mapping
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _message(error: Any) -> str:
+    msg = str(error["msg"])
+    return msg.removeprefix("Value error, ")
+
+
+@dataclass
+class LoadResult:
+    definition: Definition | None
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.definition is not None and not self.issues
+
+
+def parse_yaml(text: str) -> tuple[Any, list[Issue]]:
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "yaml"
+        problem = getattr(exc, "problem", None) or str(exc)
+        return None, [Issue(where, f"invalid YAML: {problem}")]
+    if not isinstance(data, dict):
+        return None, [Issue("", "a definition is a YAML mapping (key: ..., states: ..., transitions: ...)")]
+    return data, []
+
+
+def from_data(data: Any) -> LoadResult:
+    """Validate already-parsed data (YAML or JSON) into a definition plus every semantic issue."""
+    try:
+        definition = Definition.model_validate(data)
+    except ValidationError as exc:
+        issues = [Issue(_path(e["loc"]), _message(e)) for e in exc.errors()]
+        return LoadResult(None, issues)
+    return LoadResult(definition, check(definition))
+
+
+def load_text(text: str) -> LoadResult:
+    data, issues = parse_yaml(text)
+    if issues:
+        return LoadResult(None, issues)
+    return from_data(data)
+
+
+def load_file(path: Path) -> LoadResult:
+    return load_text(path.read_text(encoding="utf-8"))
+
+
+def library_files() -> list[Path]:
+    """The shipped ITIL library, as files inside the installed package."""
+    folder = resources.files("definitions").joinpath("library")
+    return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+class PinnedDefinition(BaseModel):
+    """A definition frozen for one record: what a running workflow interprets, whatever gets published."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: str
+    version: int
+    hash: str
+    definition: Definition
+
+
+def definition_hash(definition: Definition) -> str:
+    canonical = json.dumps(
+        definition.model_dump(mode="json", by_alias=True), sort_keys=True, ensure_ascii=False
+    )
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def pin(definition: Definition, version: int) -> PinnedDefinition:
+    return PinnedDefinition(
+        key=definition.key, version=version, hash=definition_hash(definition), definition=definition
+    )

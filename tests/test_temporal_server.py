@@ -1,0 +1,104 @@
+"""The locally built Temporal CLI dev server: version and persistence across restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from temporalio import workflow
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+
+from core.temporal_server import (
+    TEMPORAL_CLI_MODULE_VERSION,
+    DevServer,
+    find_temporal_cli,
+    temporal_cli_module_version,
+    temporal_cli_version,
+)
+
+
+@workflow.defn
+class WaitForSignal:
+    """Runs until signalled, then returns what it was sent."""
+
+    def __init__(self) -> None:
+        self._value: str | None = None
+
+    @workflow.run
+    async def run(self) -> str:
+        await workflow.wait_condition(lambda: self._value is not None)
+        assert self._value is not None
+        return self._value
+
+    @workflow.signal
+    def finish(self, value: str) -> None:
+        self._value = value
+
+
+@pytest.fixture(scope="module")
+def cli() -> Path:
+    found = find_temporal_cli()
+    if found is None:
+        pytest.fail("Temporal CLI not found; run 'itilflow server install'")
+    return found
+
+
+def test_cli_is_pinned_version(cli: Path) -> None:
+    assert temporal_cli_module_version(cli) == TEMPORAL_CLI_MODULE_VERSION
+    version = temporal_cli_version(cli)
+    assert version.startswith(f"temporal version {TEMPORAL_CLI_MODULE_VERSION.removeprefix('v')} "), (
+        f"{version!r}: rebuild with 'itilflow server install --force' to stamp the version"
+    )
+    assert "(Server 1.29." in version
+
+
+def worker(client: Client, task_queue: str) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[WaitForSignal],
+        workflow_runner=UnsandboxedWorkflowRunner(),
+    )
+
+
+async def test_db_file_keeps_workflows_across_restart(cli: Path, tmp_path: Path, task_queue: str) -> None:
+    db_file = tmp_path / "temporal.db"
+    workflow_id = f"persist-{uuid.uuid4().hex}"
+
+    with DevServer(tmp_path, headless=True, db_file=db_file, cli=cli) as server:
+        client = await Client.connect(server.address)
+        async with worker(client, task_queue):
+            handle = await client.start_workflow(
+                WaitForSignal.run,
+                id=workflow_id,
+                task_queue=task_queue,
+                execution_timeout=timedelta(minutes=10),
+            )
+            await _wait_first_task_done(client, workflow_id)
+        assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
+    assert not server.running
+
+    with DevServer(tmp_path, headless=True, db_file=db_file, cli=cli) as server:
+        client = await Client.connect(server.address)
+        handle = client.get_workflow_handle(workflow_id)
+        description = await handle.describe()
+        assert description.status == WorkflowExecutionStatus.RUNNING
+        assert description.task_queue == task_queue
+        async with worker(client, task_queue):
+            await handle.signal(WaitForSignal.finish, "done")
+            assert await handle.result() == "done"
+
+
+async def _wait_first_task_done(client: Client, workflow_id: str) -> None:
+    """Wait until the worker has completed the first workflow task (so history holds it)."""
+    handle = client.get_workflow_handle(workflow_id)
+    for _ in range(100):
+        async for event in handle.fetch_history_events():
+            if event.HasField("workflow_task_completed_event_attributes"):
+                return
+        await asyncio.sleep(0.1)
+    pytest.fail("workflow task was not completed")

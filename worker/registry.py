@@ -1,0 +1,84 @@
+"""What the worker runs. Tests build their workers from here, so they run exactly what ships."""
+
+from __future__ import annotations
+
+import concurrent.futures
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import Engine
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities.channels import EmailSender, WebhookSender
+from activities.directory import DirectoryActivities
+from activities.launch import LinkActivities
+from activities.notifications import NotificationActivities
+from activities.records import RecordActivities
+from workflows.process import ProcessWorkflow
+
+WORKFLOWS: Sequence[type] = (ProcessWorkflow,)
+
+# Pure modules the workflows import: passing them through the sandbox skips re-importing them for
+# every workflow run (transitions and pydantic are slow to import, and definitions are pure data code).
+PASS_THROUGH = (
+    "pydantic",
+    "pydantic_core",
+    "transitions",
+    "definitions",
+    "yaml",
+    "annotated_types",
+    "zoneinfo",
+)
+
+
+def sandbox_runner() -> SandboxedWorkflowRunner:
+    restrictions = SandboxRestrictions.default.with_passthrough_modules(*PASS_THROUGH)
+    return SandboxedWorkflowRunner(restrictions=restrictions)
+
+
+def activities(
+    client: Client,
+    engine: Engine,
+    task_queue: str,
+    *,
+    email: EmailSender | None = None,
+    webhook: WebhookSender | None = None,
+) -> list[Callable[..., Any]]:
+    records = RecordActivities(engine)
+    directory = DirectoryActivities(engine)
+    notes = NotificationActivities(engine, email=email, webhook=webhook)
+    links = LinkActivities(client, engine, task_queue)
+    return [records.persist_record, directory.resolve_approvers, notes.notify, links.create_linked_record]
+
+
+async def connect(address: str, namespace: str = "default") -> Client:
+    return await Client.connect(address, namespace=namespace, data_converter=pydantic_data_converter)
+
+
+def build_worker(
+    client: Client,
+    engine: Engine,
+    task_queue: str,
+    *,
+    email: EmailSender | None = None,
+    webhook: WebhookSender | None = None,
+    max_concurrent_activities: int = 64,
+    **kwargs: Any,
+) -> Worker:
+    executor = concurrent.futures.ThreadPoolExecutor(max_workers=max_concurrent_activities)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=list(WORKFLOWS),
+        activities=activities(client, engine, task_queue, email=email, webhook=webhook),
+        activity_executor=executor,
+        max_concurrent_activities=max_concurrent_activities,
+        workflow_runner=sandbox_runner(),
+        **kwargs,
+    )
+
+
+__all__ = ["WORKFLOWS", "activities", "build_worker", "connect", "sandbox_runner"]

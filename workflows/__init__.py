@@ -1,0 +1,1 @@
+"""itilflow workflows package."""

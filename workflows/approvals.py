@@ -1,0 +1,79 @@
+"""Approval policies and separation of duties, as pure functions over an approval task.
+
+Policies: `any` — the first decision decides; `all` — every eligible approver must approve, one
+rejection rejects; `quorum` N and `percentage` p — enough approvals approve, and the level is
+rejected as soon as the approvals still possible can no longer reach what is needed.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+from definitions.model import ApprovalLevel, ApprovalStep
+from workflows.contracts import ApprovalTask
+
+Outcome = Literal["approved", "rejected"] | None
+
+
+def needed(level: ApprovalLevel, eligible: int) -> int:
+    if level.policy == "any":
+        return 1
+    if level.policy == "all":
+        return max(eligible, 1)
+    if level.policy == "quorum":
+        return level.quorum or 1
+    return max(1, math.ceil((level.percentage or 100.0) * eligible / 100.0))
+
+
+def outcome(level: ApprovalLevel, task: ApprovalTask) -> Outcome:
+    approvals = sum(1 for d in task.decisions if d.decision == "approve")
+    rejections = sum(1 for d in task.decisions if d.decision == "reject")
+    if level.policy == "any" and task.decisions:
+        return "approved" if task.decisions[0].decision == "approve" else "rejected"
+    if approvals >= task.needed:
+        return "approved"
+    if level.policy == "all" and rejections:
+        return "rejected"
+    still_possible = len(set(task.eligible) - {d.by for d in task.decisions})
+    if approvals + still_possible < task.needed:
+        return "rejected"
+    return None
+
+
+def _users_in(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [str(v) for v in value if v]
+    return [str(value)] if value else []
+
+
+def exclusions(step: ApprovalStep, fields: dict[str, Any]) -> dict[str, str]:
+    """user -> the separation-of-duties rule that excludes them, from the record's current fields."""
+    out: dict[str, str] = {}
+    for rule in step.separation_of_duties.exclude:
+        name = rule.removeprefix("field:")
+        for user in _users_in(fields.get(name)):
+            out.setdefault(user, rule)
+    return out
+
+
+def sod_message(rule: str, user: str, number: str) -> str:
+    who = {"requester": "the requester", "assignee": "the assignee"}.get(
+        rule, f"the user in field '{rule.removeprefix('field:')}'"
+    )
+    return (
+        f"separation of duties: {user} is {who} of {number} and may not decide this approval "
+        f"(rule: exclude {rule})"
+    )
+
+
+def approver_fields(
+    level: ApprovalLevel, fields: dict[str, Any], types: dict[str, str]
+) -> tuple[list[str], list[str]]:
+    """Users and groups named by the level's `fields` (user fields, group fields, lists of users)."""
+    users: list[str] = []
+    groups: list[str] = []
+    for name in level.approvers.fields:
+        target = groups if types.get(name) == "group" else users
+        target.extend(_users_in(fields.get(name)))
+    return users, groups

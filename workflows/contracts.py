@@ -1,0 +1,255 @@
+"""The data that crosses the workflow boundary: inputs, results, snapshots, audit events.
+
+Every workflow entry point, update and activity takes one of these models and returns one, so the
+pydantic data converter carries them through Temporal and the API reuses them as response shapes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from definitions.loader import PinnedDefinition
+
+
+class Contract(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Actor(Contract):
+    """Who acts: the API fills this from the authenticated user (roles and groups from the directory)."""
+
+    username: str
+    roles: list[str] = Field(default_factory=list)
+    groups: list[str] = Field(default_factory=list)
+    language: str = "en"
+
+    @classmethod
+    def system(cls, reason: str = "engine") -> Actor:
+        return cls(username=f"system:{reason}", roles=["system"])
+
+    @property
+    def is_system(self) -> bool:
+        return self.username.startswith("system:")
+
+
+class AuditEvent(Contract):
+    """One row of the append-only audit trail; `seq` is unique per record and makes writes idempotent."""
+
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    from_state: str | None = None
+    to_state: str | None = None
+    comment: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class SlaClockState(Contract):
+    name: str
+    status: Literal["pending", "running", "paused", "stopped"] = "pending"
+    breached: bool = False
+    target_seconds: float | None = None
+    calendar: str | None = None
+    consumed_seconds: float = 0.0
+    started_at: datetime | None = None
+    resumed_at: datetime | None = None
+    stopped_at: datetime | None = None
+    fired: list[float] = Field(default_factory=list)
+
+
+class Decision(Contract):
+    by: str
+    decision: Literal["approve", "reject"]
+    comment: str | None = None
+    at: datetime
+
+
+class ApprovalTask(Contract):
+    id: str
+    step: str
+    level: int
+    level_name: str
+    state: Literal["resolving", "pending", "approved", "rejected", "expired", "cancelled"] = "resolving"
+    policy: str
+    needed: int = 1
+    eligible: list[str] = Field(default_factory=list)
+    groups: list[str] = Field(default_factory=list)
+    excluded: dict[str, str] = Field(default_factory=dict, description="user -> separation-of-duties rule")
+    decisions: list[Decision] = Field(default_factory=list)
+    opened_at: datetime
+    deadline: datetime | None = None
+    reminders_sent: int = 0
+    escalated: bool = False
+    closed_at: datetime | None = None
+
+
+class RecordState(Contract):
+    """Everything a record is; carried across continue-as-new."""
+
+    record_id: str
+    number: str
+    state: str
+    fields: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    entered_state_at: datetime
+    seq: int = 0
+    slas: dict[str, SlaClockState] = Field(default_factory=dict)
+    approvals: list[ApprovalTask] = Field(default_factory=list)
+    approval_counter: int = 0
+    links: list[dict[str, str]] = Field(default_factory=list)
+    applied_requests: list[str] = Field(default_factory=list)
+    comments: int = 0
+
+
+class StartProcessInput(Contract):
+    record_id: str
+    number: str
+    definition: PinnedDefinition
+    actor: Actor
+    title: str
+    fields: dict[str, Any] = Field(default_factory=dict)
+    parent_id: str | None = None
+    # Set only by continue-as-new: the record as it was.
+    carried: RecordState | None = None
+
+
+class FireTransitionInput(Contract):
+    actor: Actor
+    trigger: str
+    fields: dict[str, Any] = Field(default_factory=dict)
+    comment: str | None = None
+
+
+class UpdateFieldsInput(Contract):
+    actor: Actor
+    fields: dict[str, Any]
+    comment: str | None = None
+
+
+class DecideApprovalInput(Contract):
+    actor: Actor
+    approval_id: str
+    decision: Literal["approve", "reject"]
+    comment: str | None = None
+
+
+class AddCommentInput(Contract):
+    actor: Actor
+    body: str = Field(min_length=1, max_length=20000)
+
+
+class SnapshotQuery(Contract):
+    actor: Actor | None = None
+
+
+class FieldSpec(Contract):
+    name: str
+    type: str
+    required: bool = False
+    values: list[str] | None = None
+    label: dict[str, str] | None = None
+
+
+class AvailableTransition(Contract):
+    trigger: str
+    to: str
+    label: dict[str, str] | None = None
+    required_fields: list[FieldSpec] = Field(default_factory=list)
+    comment_required: bool = False
+
+
+class SlaView(Contract):
+    name: str
+    label: dict[str, str] | None = None
+    target: str | None
+    due_at: datetime | None
+    state: Literal["pending", "running", "paused", "met", "breached"]
+    elapsed: str
+    remaining: str | None
+    elapsed_percent: float | None = None
+
+
+class RecordSnapshot(Contract):
+    id: str
+    number: str
+    definition: str
+    definition_version: int
+    definition_hash: str
+    title: str
+    state: str
+    state_label: dict[str, str] | None = None
+    state_category: str
+    final: bool
+    fields: dict[str, Any]
+    priority: str | None = None
+    requester: str | None = None
+    assignee: str | None = None
+    assignment_group: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    slas: list[SlaView] = Field(default_factory=list)
+    approvals: list[ApprovalTask] = Field(default_factory=list)
+    available_transitions: list[AvailableTransition] = Field(default_factory=list)
+    hidden_fields: list[str] = Field(default_factory=list)
+    readonly_fields: list[str] = Field(default_factory=list)
+    links: list[dict[str, str]] = Field(default_factory=list)
+    seq: int = 0
+
+
+# --- activity inputs ---------------------------------------------------------------------------
+
+
+class PersistRecordInput(Contract):
+    snapshot: RecordSnapshot
+    events: list[AuditEvent]
+
+
+class ResolveApproversInput(Contract):
+    users: list[str] = Field(default_factory=list)
+    groups: list[str] = Field(default_factory=list)
+    roles: list[str] = Field(default_factory=list)
+
+
+class ResolveApproversResult(Contract):
+    users: list[str]
+
+
+class NotificationRecipient(Contract):
+    kind: Literal["user", "group", "group_lead", "role"]
+    name: str
+
+
+class NotifyInput(Contract):
+    key: str = Field(description="Idempotency key: record id + audit seq + index")
+    record_id: str
+    template_name: str
+    subject: dict[str, str]
+    body: dict[str, str]
+    recipients: list[NotificationRecipient]
+    context: dict[str, Any] = Field(default_factory=dict)
+
+
+class NotifyResult(Contract):
+    delivered: int
+    failed: int
+
+
+class CreateLinkedRecordInput(Contract):
+    key: str
+    parent_id: str
+    parent_number: str
+    definition: str
+    title: str
+    fields: dict[str, Any]
+    back_link_field: str | None = None
+    actor: Actor
+
+
+class CreateLinkedRecordResult(Contract):
+    record_id: str
+    number: str

@@ -1,0 +1,281 @@
+"""ProcessWorkflow: one workflow run is one record, interpreting its pinned definition.
+
+One workflow type serves every process: a process is data (its definition), so adding one needs no
+code and no worker deployment. The run
+- applies human actions as Updates (validator = the engine's `check_*`, so refusals write nothing),
+- sleeps until the earliest durable timer (SLA thresholds, approval reminders and deadlines, timed
+  transitions), computed as absolute instants in business time,
+- after every change writes the read model and audit trail through one idempotent activity before
+  the Update returns (read-your-writes for the API),
+- continues-as-new when Temporal suggests it, carrying the whole record.
+A lock serialises handlers: Updates run concurrently, and every change must see the previous one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.contracts import (
+        AddCommentInput,
+        CreateLinkedRecordInput,
+        CreateLinkedRecordResult,
+        DecideApprovalInput,
+        FireTransitionInput,
+        NotifyInput,
+        PersistRecordInput,
+        RecordSnapshot,
+        ResolveApproversInput,
+        ResolveApproversResult,
+        SnapshotQuery,
+        StartProcessInput,
+        UpdateFieldsInput,
+    )
+    from workflows.engine import Outcome, ProcessEngine, Refusal
+
+DB_ACTIVITY = {
+    "start_to_close_timeout": timedelta(seconds=30),
+    "retry_policy": RetryPolicy(
+        initial_interval=timedelta(milliseconds=200),
+        backoff_coefficient=2.0,
+        maximum_interval=timedelta(seconds=10),
+    ),
+}
+NOTIFY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=5),
+    maximum_attempts=8,
+)
+MAX_REMEMBERED_REQUESTS = 500
+# Continue-as-new well before Temporal's own limits; tests lower it through the input.
+HISTORY_EVENTS_LIMIT = 10_000
+
+
+def _refused(refusal: Refusal) -> ApplicationError:
+    return ApplicationError(
+        refusal.message, {"errors": refusal.errors}, type=refusal.kind, non_retryable=True
+    )
+
+
+@workflow.defn(name="ProcessWorkflow")
+class ProcessWorkflow:
+    @workflow.init
+    def __init__(self, inp: StartProcessInput) -> None:
+        self._lock = asyncio.Lock()
+        self._poked = False
+        self._ready = False
+        self._notifications: list[Any] = []
+        self._pending_events: list[Any] = []
+        self._startup: Outcome | None = None
+        self._refusal: Refusal | None = None
+        now = workflow.now()
+        if inp.carried is not None:
+            self._engine = ProcessEngine(inp.definition, inp.carried)
+            return
+        try:
+            self._engine, self._startup = ProcessEngine.create(inp, now)
+        except Refusal as refusal:
+            self._refusal = refusal
+            self._engine = None  # type: ignore[assignment]
+
+    # ---------------------------------------------------------------------------------------------
+    @workflow.run
+    async def run(self, inp: StartProcessInput) -> RecordSnapshot:
+        if self._refusal is not None:
+            raise _refused(self._refusal)
+        async with self._lock:
+            if self._startup is not None:
+                await self._execute(self._startup)
+            self._ready = True
+        while not self._engine.is_final:
+            wake = self._engine.next_wakeup()
+            timeout = None if wake is None else (wake - workflow.now()).total_seconds()
+            if timeout is None or timeout > 0:
+                try:
+                    await workflow.wait_condition(
+                        lambda: self._poked or self._should_continue(), timeout=timeout
+                    )
+                except TimeoutError:
+                    pass
+            self._poked = False
+            async with self._lock:
+                await self._execute(self._engine.on_timers(workflow.now()))
+            if self._should_continue() and not self._engine.is_final:
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                await self._drain_notifications()
+                workflow.continue_as_new(inp.model_copy(update={"carried": self._engine.r}))
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._drain_notifications()
+        return self._engine.snapshot(None, workflow.now())
+
+    def _should_continue(self) -> bool:
+        info = workflow.info()
+        return info.is_continue_as_new_suggested() or info.get_current_history_length() > HISTORY_EVENTS_LIMIT
+
+    # ---------------------------------------------------------------------------------------------
+    async def _execute(self, out: Outcome) -> None:
+        """Run what the engine asked for (look-ups, linked records), persist, then notify."""
+        engine = self._engine
+        while out.resolves or out.creates:
+            if out.resolves:
+                req = out.resolves.pop(0)
+                result = await workflow.execute_activity(
+                    "resolve_approvers",
+                    ResolveApproversInput(users=req.users, groups=req.groups, roles=req.roles),
+                    result_type=ResolveApproversResult,
+                    **DB_ACTIVITY,
+                )  # type: ignore[arg-type]
+                out.extend(engine.approvers_resolved(req.task_id, result.users, workflow.now()))
+            else:
+                create = out.creates.pop(0)
+                created = await workflow.execute_activity(
+                    "create_linked_record",
+                    CreateLinkedRecordInput(
+                        key=f"{engine.r.record_id}:link:{engine.r.seq}",
+                        parent_id=engine.r.record_id,
+                        parent_number=engine.r.number,
+                        definition=create.definition,
+                        title=create.title,
+                        fields=create.fields,
+                        back_link_field=create.back_link_field,
+                        actor=_system_actor(),
+                    ),
+                    result_type=CreateLinkedRecordResult,
+                    start_to_close_timeout=timedelta(seconds=60),
+                )
+                out.extend(engine.linked_created(create, created.record_id, created.number, workflow.now()))
+        if out.events:
+            await workflow.execute_activity(
+                "persist_record",
+                PersistRecordInput(snapshot=engine.snapshot(None, workflow.now()), events=out.events),
+                **DB_ACTIVITY,
+            )  # type: ignore[arg-type]
+        for i, note in enumerate(out.notifications):
+            key = f"{engine.r.record_id}:{engine.r.seq}:{i}"
+            self._notifications.append(
+                workflow.start_activity(
+                    "notify",
+                    NotifyInput(
+                        key=key,
+                        record_id=engine.r.record_id,
+                        template_name=note.template,
+                        subject=note.subject,
+                        body=note.body,
+                        recipients=note.recipients,
+                        context=_jsonable(note.context),
+                    ),
+                    start_to_close_timeout=timedelta(seconds=60),
+                    retry_policy=NOTIFY_RETRY,
+                )
+            )
+
+    async def _drain_notifications(self) -> None:
+        pending, self._notifications = self._notifications, []
+        for handle in pending:
+            try:
+                await handle
+            except ActivityError:
+                # Each failure is recorded in the notifications table; a lost e-mail never fails a record.
+                workflow.logger.warning("notification failed after retries")
+
+    def _remembered(self) -> bool:
+        info = workflow.current_update_info()
+        return info is not None and info.id in self._engine.r.applied_requests
+
+    def _remember(self) -> None:
+        info = workflow.current_update_info()
+        if info is not None:
+            ids = self._engine.r.applied_requests
+            ids.append(info.id)
+            del ids[:-MAX_REMEMBERED_REQUESTS]
+
+    async def _command(self, actor: Any, apply: Any) -> RecordSnapshot:
+        await workflow.wait_condition(lambda: self._ready)
+        async with self._lock:
+            if not self._remembered():
+                try:
+                    out = apply(workflow.now())
+                except Refusal as refusal:
+                    raise _refused(refusal) from None
+                await self._execute(out)
+                self._remember()
+                self._poked = True
+            return self._engine.snapshot(actor, workflow.now())
+
+    def _validate(self, check: Any) -> None:
+        if self._engine is None:
+            raise ApplicationError("record could not be created", type="WrongState", non_retryable=True)
+        if self._remembered():
+            return  # a retried request: the handler answers with the current snapshot
+        try:
+            check()
+        except Refusal as refusal:
+            raise _refused(refusal) from None
+
+    # ---------------------------------------------------------------------------------------------
+    @workflow.update
+    async def ready(self, q: SnapshotQuery) -> RecordSnapshot:
+        """Returns once the record's first state is written: the API's read-your-writes on create."""
+        await workflow.wait_condition(lambda: self._ready)
+        return self._engine.snapshot(q.actor, workflow.now())
+
+    @ready.validator
+    def _validate_ready(self, q: SnapshotQuery) -> None:
+        if self._engine is None:
+            raise ApplicationError("record could not be created", type="WrongState", non_retryable=True)
+
+    @workflow.update
+    async def fire_transition(self, inp: FireTransitionInput) -> RecordSnapshot:
+        return await self._command(inp.actor, lambda now: self._engine.fire(inp, now))
+
+    @fire_transition.validator
+    def _validate_fire(self, inp: FireTransitionInput) -> None:
+        self._validate(lambda: self._engine.check_fire(inp))
+
+    @workflow.update
+    async def update_fields(self, inp: UpdateFieldsInput) -> RecordSnapshot:
+        return await self._command(inp.actor, lambda now: self._engine.update_fields(inp, now))
+
+    @update_fields.validator
+    def _validate_update_fields(self, inp: UpdateFieldsInput) -> None:
+        self._validate(lambda: self._engine.check_update(inp))
+
+    @workflow.update
+    async def decide_approval(self, inp: DecideApprovalInput) -> RecordSnapshot:
+        return await self._command(inp.actor, lambda now: self._engine.decide(inp, now))
+
+    @decide_approval.validator
+    def _validate_decide(self, inp: DecideApprovalInput) -> None:
+        self._validate(lambda: self._engine.check_decide(inp))
+
+    @workflow.update
+    async def add_comment(self, inp: AddCommentInput) -> RecordSnapshot:
+        return await self._command(inp.actor, lambda now: self._engine.comment(inp, now))
+
+    @add_comment.validator
+    def _validate_comment(self, inp: AddCommentInput) -> None:
+        self._validate(lambda: None)
+
+    @workflow.query
+    def snapshot(self, q: SnapshotQuery) -> RecordSnapshot:
+        return self._engine.snapshot(q.actor, workflow.now())
+
+
+def _system_actor() -> Any:
+    from workflows.contracts import Actor
+
+    return Actor.system("link")
+
+
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: v if isinstance(v, str | int | float | bool | list | dict) or v is None else str(v)
+        for k, v in values.items()
+    }
