@@ -6,11 +6,32 @@ they outlive the workflow histories (the dev server keeps closed executions only
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps are stored in UTC and always come back timezone-aware, on SQLite and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _json(nullable: bool = False) -> Any:
@@ -30,11 +51,11 @@ class DefinitionRow(SQLModel, table=True):
     title_en: str = ""
     title_zh: str = ""
     created_by: str
-    created_at: datetime
+    created_at: datetime = Field(sa_type=UTCDateTime)
     published_by: str | None = None
-    published_at: datetime | None = None
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     retired_by: str | None = None
-    retired_at: datetime | None = None
+    retired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class DefinitionEventRow(SQLModel, table=True):
@@ -45,7 +66,7 @@ class DefinitionEventRow(SQLModel, table=True):
     version: int
     action: str
     actor: str
-    at: datetime
+    at: datetime = Field(sa_type=UTCDateTime)
 
 
 class RecordRow(SQLModel, table=True):
@@ -71,10 +92,10 @@ class RecordRow(SQLModel, table=True):
     fields: dict[str, Any] = _json()
     snapshot: dict[str, Any] = _json()
     seq: int = 0
-    created_at: datetime
-    updated_at: datetime
-    resolved_at: datetime | None = None
-    closed_at: datetime | None = None
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class AuditRow(SQLModel, table=True):
@@ -86,7 +107,7 @@ class AuditRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     record_id: str = Field(index=True, max_length=64)
     seq: int
-    at: datetime
+    at: datetime = Field(sa_type=UTCDateTime)
     actor: str
     action: str = Field(index=True)
     from_state: str | None = None
@@ -106,9 +127,9 @@ class ApprovalRow(SQLModel, table=True):
     state: str = Field(index=True)
     policy: str
     needed: int
-    opened_at: datetime
-    deadline: datetime | None = None
-    closed_at: datetime | None = None
+    opened_at: datetime = Field(sa_type=UTCDateTime)
+    deadline: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     data: dict[str, Any] = _json()
 
 
@@ -135,8 +156,8 @@ class NotificationRow(SQLModel, table=True):
     status: str = "pending"  # pending | sent | failed | skipped
     error: str | None = None
     attempts: int = 0
-    created_at: datetime
-    sent_at: datetime | None = None
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class UserRow(SQLModel, table=True):
@@ -150,7 +171,7 @@ class UserRow(SQLModel, table=True):
     active: bool = True
     service_account: bool = False
     password_hash: str | None = None
-    created_at: datetime
+    created_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class GroupRow(SQLModel, table=True):
@@ -175,9 +196,9 @@ class TokenRow(SQLModel, table=True):
     username: str = Field(index=True)
     name: str = ""
     secret_hash: str
-    created_at: datetime
-    last_used_at: datetime | None = None
-    revoked_at: datetime | None = None
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class IdempotencyRow(SQLModel, table=True):
@@ -188,7 +209,7 @@ class IdempotencyRow(SQLModel, table=True):
     request_hash: str
     status_code: int | None = None
     response: dict[str, Any] | None = _json(nullable=True)
-    created_at: datetime
+    created_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class NumberSequenceRow(SQLModel, table=True):

@@ -114,6 +114,9 @@ class StartProcessInput(Contract):
     title: str
     fields: dict[str, Any] = Field(default_factory=dict)
     parent_id: str | None = None
+    history_limit: int = Field(
+        default=10_000, ge=20, description="Continue-as-new once the run's history is longer than this."
+    )
     # Set only by continue-as-new: the record as it was.
     carried: RecordState | None = None
 

@@ -54,8 +54,6 @@ NOTIFY_RETRY = RetryPolicy(
     maximum_attempts=8,
 )
 MAX_REMEMBERED_REQUESTS = 500
-# Continue-as-new well before Temporal's own limits; tests lower it through the input.
-HISTORY_EVENTS_LIMIT = 10_000
 
 
 def _refused(refusal: Refusal) -> ApplicationError:
@@ -75,6 +73,8 @@ class ProcessWorkflow:
         self._pending_events: list[Any] = []
         self._startup: Outcome | None = None
         self._refusal: Refusal | None = None
+        # Continue-as-new well before Temporal's own limits (50k events); tests lower it.
+        self._history_limit = inp.history_limit
         now = workflow.now()
         if inp.carried is not None:
             self._engine = ProcessEngine(inp.definition, inp.carried)
@@ -117,7 +117,7 @@ class ProcessWorkflow:
 
     def _should_continue(self) -> bool:
         info = workflow.info()
-        return info.is_continue_as_new_suggested() or info.get_current_history_length() > HISTORY_EVENTS_LIMIT
+        return info.is_continue_as_new_suggested() or info.get_current_history_length() > self._history_limit
 
     # ---------------------------------------------------------------------------------------------
     async def _execute(self, out: Outcome) -> None:

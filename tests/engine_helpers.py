@@ -1,0 +1,66 @@
+"""Small helpers shared by the workflow tests."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+from temporalio.client import Client, WorkflowHandle
+
+from activities.launch import launch_record
+from core.tables import AuditRow
+from tests.conftest import pinned_fixture
+from workflows.contracts import (
+    Actor,
+    DecideApprovalInput,
+    FireTransitionInput,
+    RecordSnapshot,
+    SnapshotQuery,
+)
+from workflows.process import ProcessWorkflow
+
+ALICE = Actor(username="alice", roles=["requester"])
+BOB = Actor(username="bob", roles=["agent"], groups=["desk"])
+CAROL = Actor(username="carol", roles=["approver"], groups=["cab"])
+DAVE = Actor(username="dave", roles=["approver"], groups=["cab"])
+ERIN = Actor(username="erin", roles=["approver"], groups=["cab"])
+BOSS = Actor(username="boss", roles=["approver"], groups=["managers"])
+
+
+class Record:
+    """A record under test: its handle plus shortcuts for the updates."""
+
+    def __init__(self, client: Client, snapshot: RecordSnapshot) -> None:
+        self.id = snapshot.id
+        self.first = snapshot
+        self.handle: WorkflowHandle[Any, RecordSnapshot] = client.get_workflow_handle_for(
+            ProcessWorkflow.run, snapshot.id)
+
+    async def fire(self, actor: Actor, trigger: str, comment: str | None = None, **fields: Any) -> RecordSnapshot:
+        return await self.handle.execute_update(
+            ProcessWorkflow.fire_transition,
+            FireTransitionInput(actor=actor, trigger=trigger, fields=fields, comment=comment))
+
+    async def decide(self, actor: Actor, approval_id: str, decision: str = "approve") -> RecordSnapshot:
+        return await self.handle.execute_update(
+            ProcessWorkflow.decide_approval,
+            DecideApprovalInput(actor=actor, approval_id=approval_id, decision=decision))  # type: ignore[arg-type]
+
+    async def snapshot(self) -> RecordSnapshot:
+        return await self.handle.query(ProcessWorkflow.snapshot, SnapshotQuery())
+
+
+async def new_record(client: Client, engine: Engine, queue: str, fixture: str = "mini.yaml",
+                     actor: Actor = ALICE, **fields: Any) -> Record:
+    values = {"impact": "2", "urgency": "2", **fields}
+    snap = await launch_record(client, engine, task_queue=queue, pinned=pinned_fixture(fixture),
+                               record_id=uuid.uuid4().hex[:20], title="Test record", fields=values, actor=actor)
+    return Record(client, snap)
+
+
+def audit(engine: Engine, record_id: str) -> list[AuditRow]:
+    with Session(engine) as session:
+        return list(session.exec(select(AuditRow).where(AuditRow.record_id == record_id)
+                                 .order_by(col(AuditRow.seq))).all())
