@@ -1,17 +1,23 @@
 """The notification activity: resolve recipients, render in each one's language, record, deliver.
 
-Every delivery is a row in `notifications` keyed by (notification key, recipient, channel) before it
-is attempted, so a retried activity re-sends only what has not been sent, and every outcome (sent, or
-failed with its reason) is kept. A failure raises, and Temporal retries the activity with backoff.
+Every delivery is a row in `notifications` keyed by (notification key, recipient, channel), inserted
+before it is attempted, so a retried activity re-sends only what has not been sent. Each attempt updates
+its row at once (attempts, status, the reason of a failure), in its own transaction, so a crash after a
+send loses at most that one outcome. A failure raises and Temporal retries the activity with backoff
+(NOTIFY_RETRY in workflows/process.py); a permanent failure (rejected recipient, HTTP 410) is recorded
+with the PERMANENT prefix, never attempted again, and alone does not make the activity retry.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlalchemy import Engine, update
+from sqlmodel import Session, col, select
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities.channels import DeliveryError, EmailSender, WebhookSender
 from core.db import insert_ignore, session_scope
@@ -19,6 +25,12 @@ from core.store import group_members, users_with_roles
 from core.tables import GroupRow, NotificationRow, UserRow
 from definitions.templates import render
 from workflows.contracts import NotificationRecipient, NotifyInput, NotifyResult
+
+PERMANENT = "permanent: "
+LANGUAGES = ("zh", "en")
+# A delivery starts only if it can finish (its channel's timeout plus this margin) within the attempt's
+# start-to-close time: an attempt that overran would run alongside the next one and send twice.
+DEADLINE_MARGIN = timedelta(seconds=5)
 
 
 def recipients_to_users(session: Session, recipients: list[NotificationRecipient]) -> list[UserRow]:
@@ -35,8 +47,32 @@ def recipients_to_users(session: Session, recipients: list[NotificationRecipient
             names.update(users_with_roles(session, [r.name]))
     if not names:
         return []
-    users = session.exec(select(UserRow).where(UserRow.username.in_(sorted(names)))).all()  # type: ignore[attr-defined]
-    return [u for u in users if u.active]
+    users = session.exec(select(UserRow).where(col(UserRow.username).in_(sorted(names)))).all()
+    return sorted((u for u in users if u.active), key=lambda u: u.username)
+
+
+def language_of(user: UserRow) -> str:
+    """zh unless the user chose English: the directory default, and the standards' language."""
+    return "en" if (user.language or "zh").lower().startswith("en") else "zh"
+
+
+def text_in(texts: dict[str, str], lang: str) -> str:
+    """The template text in `lang`, else in the other language rather than an empty message."""
+    return texts.get(lang) or next((texts[other] for other in LANGUAGES if texts.get(other)), "")
+
+
+def retryable_pending(rows: list[NotificationRow]) -> list[NotificationRow]:
+    return [
+        r for r in rows if r.status in ("pending", "failed") and not (r.error or "").startswith(PERMANENT)
+    ]
+
+
+@dataclass
+class Failure:
+    key: str
+    reason: str
+    permanent: bool
+    retry_after: float | None = None
 
 
 class NotificationActivities:
@@ -49,86 +85,164 @@ class NotificationActivities:
 
     @activity.defn(name="notify")
     def notify(self, inp: NotifyInput) -> NotifyResult:
-        now = datetime.now(UTC)
         with session_scope(self.engine) as session:
             users = recipients_to_users(session, inp.recipients)
-            rows = []
-            for user in users:
-                lang = "zh" if (user.language or "zh").startswith("zh") else "en"
-                ctx = {**inp.context, "recipient": user.display_name or user.username}
-                subject = render(inp.subject.get(lang, ""), ctx)
-                body = render(inp.body.get(lang, ""), ctx)
-                channel = "email" if (self.email and user.email) else "inbox"
-                rows.append(
-                    {
-                        "key": f"{inp.key}:{user.username}:{channel}",
-                        "record_id": inp.record_id,
-                        "template": inp.template_name,
-                        "channel": channel,
-                        "recipient": user.username,
-                        "address": user.email if channel == "email" else None,
-                        "language": lang,
-                        "subject": subject,
-                        "body": body,
-                        "status": "pending" if channel == "email" else "sent",
-                        "created_at": now,
-                        "sent_at": None if channel == "email" else now,
-                    }
-                )
-            if self.webhook is not None:
-                rows.append(
-                    {
-                        "key": f"{inp.key}:webhook",
-                        "record_id": inp.record_id,
-                        "template": inp.template_name,
-                        "channel": "webhook",
-                        "recipient": "webhook",
-                        "address": self.webhook.url,
-                        "language": "en",
-                        "subject": render(inp.subject.get("en", ""), inp.context),
-                        "body": render(inp.body.get("en", ""), inp.context),
-                        "status": "pending",
-                        "created_at": now,
-                    }
-                )
-            insert_ignore(session, NotificationRow, rows, ["key"])
-        return self._deliver_pending(inp)
+            insert_ignore(session, NotificationRow, self._rows(inp, users), ["key"])
+        return self._deliver_pending(inp, [u.username for u in users])
 
-    def _deliver_pending(self, inp: NotifyInput) -> NotifyResult:
-        delivered = failed = 0
-        errors: list[str] = []
+    # ------------------------------------------------------------------------------------------------
+    def _rows(self, inp: NotifyInput, users: list[UserRow]) -> list[dict[str, Any]]:
+        now = datetime.now(UTC)
+        rows = []
+        for user in users:
+            lang = language_of(user)
+            ctx = {**inp.context, "recipient": user.display_name or user.username}
+            if lang == "zh" and "state_label_zh" in ctx:
+                ctx["state_label"] = ctx["state_label_zh"]
+            # Users without an address (or a worker without SMTP) read it in the in-app inbox.
+            channel = "email" if (self.email is not None and user.email) else "inbox"
+            rows.append(
+                {
+                    "key": f"{inp.key}:{user.username}:{channel}",
+                    "record_id": inp.record_id,
+                    "template": inp.template_name,
+                    "channel": channel,
+                    "recipient": user.username,
+                    "address": user.email if channel == "email" else None,
+                    "language": lang,
+                    "subject": render(text_in(inp.subject, lang), ctx),
+                    "body": render(text_in(inp.body, lang), ctx),
+                    "status": "pending" if channel == "email" else "sent",
+                    "created_at": now,
+                    "sent_at": None if channel == "email" else now,
+                }
+            )
+        if self.webhook is not None:
+            rows.append(
+                {
+                    "key": f"{inp.key}:webhook",
+                    "record_id": inp.record_id,
+                    "template": inp.template_name,
+                    "channel": "webhook",
+                    "recipient": "webhook",
+                    "address": self.webhook.display_url,
+                    "language": "en",
+                    "subject": render(text_in(inp.subject, "en"), inp.context),
+                    "body": render(text_in(inp.body, "en"), inp.context),
+                    "status": "pending",
+                    "created_at": now,
+                    # A multi-row INSERT needs the same columns in every row.
+                    "sent_at": None,
+                }
+            )
+        return rows
+
+    def _webhook_payload(self, row: NotificationRow, inp: NotifyInput, users: list[str]) -> dict[str, Any]:
+        """Both languages: a webhook feeds chat rooms and tools whose audience the engine cannot know."""
+        texts = {
+            lang: {
+                "subject": render(text_in(inp.subject, lang), inp.context),
+                "body": render(text_in(inp.body, lang), inp.context),
+            }
+            for lang in LANGUAGES
+        }
+        return {
+            "id": row.key,
+            "event": "notification",
+            "template": row.template,
+            "record_id": row.record_id,
+            "recipients": users,
+            "subject": row.subject,
+            "body": row.body,
+            "texts": texts,
+            "context": inp.context,
+            "created_at": row.created_at.isoformat(),
+        }
+
+    def _send(self, row: NotificationRow, inp: NotifyInput, users: list[str]) -> None:
+        if row.channel == "email":
+            if self.email is None or not row.address:
+                raise DeliveryError("e-mail is no longer configured on this worker")
+            self.email.send(to=row.address, subject=row.subject, body=row.body, key=row.key)
+        elif row.channel == "webhook":
+            if self.webhook is None:
+                raise DeliveryError("the webhook is no longer configured on this worker")
+            self.webhook.send(self._webhook_payload(row, inp, users), event_id=row.key)
+        else:
+            raise DeliveryError(f"unknown channel {row.channel!r}", permanent=True)
+
+    def _timeout(self, channel: str) -> timedelta:
+        sender = self.email if channel == "email" else self.webhook
+        return timedelta(seconds=float(getattr(sender, "timeout", 10.0)))
+
+    def _record(self, row_id: int | None, *, error: str | None) -> None:
+        values: dict[str, Any] = {"attempts": col(NotificationRow.attempts) + 1, "error": error}
+        if error is None:
+            values.update(status="sent", sent_at=datetime.now(UTC))
+        else:
+            values.update(status="failed")
         with session_scope(self.engine) as session:
-            pending = session.exec(
-                select(NotificationRow).where(
-                    NotificationRow.key.startswith(f"{inp.key}:"),  # type: ignore[attr-defined]
-                    NotificationRow.status != "sent",
-                )
-            ).all()
-            for row in pending:
-                row.attempts += 1
-                try:
-                    if row.channel == "email" and self.email and row.address:
-                        self.email.send(to=row.address, subject=row.subject, body=row.body)
-                    elif row.channel == "webhook" and self.webhook:
-                        self.webhook.send(
-                            {
-                                "event": "notification",
-                                "template": row.template,
-                                "record_id": row.record_id,
-                                "subject": row.subject,
-                                "body": row.body,
-                                "context": inp.context,
-                                "key": inp.key,
-                            }
-                        )
-                    row.status, row.sent_at, row.error = "sent", datetime.now(UTC), None
-                    delivered += 1
-                except DeliveryError as exc:
-                    row.status, row.error = "failed", str(exc)
-                    failed += 1
-                    errors.append(str(exc))
-                session.add(row)
-        if errors:
-            # Recorded above; raising makes Temporal retry with backoff.
-            raise DeliveryError("; ".join(errors))
-        return NotifyResult(delivered=delivered, failed=failed)
+            session.execute(update(NotificationRow).where(col(NotificationRow.id) == row_id).values(**values))
+
+    def _deliver_pending(self, inp: NotifyInput, users: list[str]) -> NotifyResult:
+        with session_scope(self.engine) as session:
+            rows = list(
+                session.exec(
+                    select(NotificationRow)
+                    .where(col(NotificationRow.key).startswith(f"{inp.key}:"))
+                    .order_by(col(NotificationRow.id))
+                ).all()
+            )
+        todo = retryable_pending(rows)
+        todo_ids = {r.id for r in todo}
+        # Rows neither sent nor to be retried: permanent failures recorded by an earlier attempt.
+        failed_before = sum(1 for r in rows if r.status != "sent" and r.id not in todo_ids)
+        delivered = 0
+        failures: list[Failure] = []
+        skipped: list[str] = []
+        down: dict[str, str] = {}
+        deadline = _attempt_deadline()
+        for row in todo:
+            late = deadline is not None and datetime.now(UTC) + self._timeout(row.channel) > deadline
+            if row.channel in down or late:
+                # Not attempted: left as it is for the next activity attempt.
+                skipped.append(down.get(row.channel, "attempt time used up"))
+                continue
+            try:
+                self._send(row, inp, users)
+            except DeliveryError as exc:
+                reason = (PERMANENT if exc.permanent else "") + exc.reason
+                self._record(row.id, error=reason)
+                failures.append(Failure(row.key, exc.reason, exc.permanent, exc.retry_after))
+                if exc.channel_down:
+                    down[row.channel] = f"{row.channel} unavailable: {exc.reason}"
+                activity.logger.warning("notification %s failed: %s", row.key, reason)
+                continue
+            self._record(row.id, error=None)
+            delivered += 1
+        permanent = [f for f in failures if f.permanent]
+        if failures or skipped:
+            _raise(failures, skipped, retry=bool(skipped) or len(permanent) < len(failures))
+        return NotifyResult(delivered=delivered, failed=failed_before)
+
+
+def _attempt_deadline() -> datetime | None:
+    if not activity.in_activity():
+        return None
+    info = activity.info()
+    if info.start_to_close_timeout is None:
+        return None
+    return info.started_time + info.start_to_close_timeout - DEADLINE_MARGIN
+
+
+def _raise(failures: list[Failure], skipped: list[str], *, retry: bool) -> None:
+    """Recorded already; the error tells Temporal whether another attempt can help."""
+    reasons = [f"{f.key}: {f.reason}" for f in failures] + sorted(set(skipped))
+    waits = [f.retry_after for f in failures if f.retry_after is not None and not f.permanent]
+    delay = timedelta(seconds=min(max(waits), 300)) if waits and retry else None
+    raise ApplicationError(
+        "; ".join(reasons)[:2000],
+        type="DeliveryError",
+        non_retryable=not retry,
+        next_retry_delay=delay,
+    )

@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_sender: str = "itilflow@localhost"
+    smtp_ssl: bool = Field(default=False, description="Implicit TLS (port 465) instead of STARTTLS.")
+    smtp_ca_file: Path | None = Field(default=None, description="CA bundle for a private mail server.")
+    smtp_tls_verify: bool = True
+    smtp_timeout: float = 10.0
+    webhook_timeout: float = 10.0
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
 

@@ -308,6 +308,8 @@ class ProcessEngine:
             "state": self.r.state,
             "definition": self.d.key,
             "state_label": state.label.en if state and state.label else self.r.state,
+            # The notification activity swaps this in for Chinese-speaking recipients.
+            "state_label_zh": state.label.zh if state and state.label else self.r.state,
         }
         ctx.update(extra or {})
         return ctx

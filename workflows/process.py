@@ -40,7 +40,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.engine import Outcome, ProcessEngine, Refusal
 
 DB_ACTIVITY = {
-    "start_to_close_timeout": timedelta(seconds=30),
+    "start_to_close_timeout": timedelta(seconds=10),
     "retry_policy": RetryPolicy(
         initial_interval=timedelta(milliseconds=200),
         backoff_coefficient=2.0,
@@ -51,7 +51,7 @@ NOTIFY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=5),
-    maximum_attempts=8,
+    maximum_attempts=20,  # about an hour: rides out a mail-server restart
 )
 MAX_REMEMBERED_REQUESTS = 500
 
@@ -171,10 +171,13 @@ class ProcessWorkflow:
                         recipients=note.recipients,
                         context=_jsonable(note.context),
                     ),
-                    start_to_close_timeout=timedelta(seconds=60),
+                    # Short enough that a delivery lost with a crashed worker is retried soon.
+                    start_to_close_timeout=timedelta(seconds=30),
                     retry_policy=NOTIFY_RETRY,
                 )
             )
+            # Failures are recorded by the activity; retrieve them so none is reported as unhandled.
+            self._notifications[-1].add_done_callback(lambda h: h.cancelled() or h.exception())
 
     async def _drain_notifications(self) -> None:
         pending, self._notifications = self._notifications, []
