@@ -14,9 +14,11 @@ from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from core.db import session_scope
-from core.store import allocate_number, get_definition, latest_published
+from core.store import allocate_number, get_definition, latest_published, utcnow
+from core.tables import RecordRow
 from definitions.loader import PinnedDefinition, load_text, pin
 from workflows.contracts import (
     Actor,
@@ -26,6 +28,7 @@ from workflows.contracts import (
     SnapshotQuery,
     StartProcessInput,
 )
+from workflows.engine import ProcessEngine
 from workflows.process import ProcessWorkflow
 
 ID_NAMESPACE = uuid.UUID("6f1c6a52-2a7e-4d8e-9d3b-5f0c3c7a1e10")
@@ -71,27 +74,53 @@ async def launch_record(
     actor: Actor,
     parent_id: str | None = None,
 ) -> RecordSnapshot:
-    """Start the record's workflow and wait until its first state is written (read-your-writes)."""
-    with session_scope(engine) as session:
-        number = allocate_number(session, record_id=record_id, prefix=pinned.definition.number_prefix)
+    """Start the record's workflow and wait until its first state is written (read-your-writes).
+
+    Raises `workflows.engine.Refusal` (and writes nothing, not even a number) when the engine would
+    refuse the record: the same pure check the workflow runs, done first so every caller gets a
+    precise 403/422 instead of a workflow that fails on its first task.
+    """
+    existing = _existing_snapshot(engine, record_id)
+    if existing is not None:
+        return existing  # a retried create whose record already exists (even if closed since)
     inp = StartProcessInput(
         record_id=record_id,
-        number=number,
+        number="PRECHECK",
         definition=pinned,
         actor=actor,
         title=title,
         fields=fields,
         parent_id=parent_id,
     )
-    handle: WorkflowHandle[Any, Any] = await client.start_workflow(
-        ProcessWorkflow.run,
-        inp,
-        id=record_id,
-        task_queue=task_queue,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-    )
+    ProcessEngine.create(inp, utcnow())  # raises Refusal
+    with session_scope(engine) as session:
+        number = allocate_number(session, record_id=record_id, prefix=pinned.definition.number_prefix)
+    inp = inp.model_copy(update={"number": number})
+    try:
+        handle: WorkflowHandle[Any, Any] = await client.start_workflow(
+            ProcessWorkflow.run,
+            inp,
+            id=record_id,
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+    except WorkflowAlreadyStartedError:
+        # The workflow ran and completed between our read and the start: the read model has it.
+        existing = _existing_snapshot(engine, record_id)
+        if existing is None:
+            raise
+        return existing
     return await handle.execute_update(ProcessWorkflow.ready, SnapshotQuery(actor=actor))
+
+
+def _existing_snapshot(engine: Engine, record_id: str) -> RecordSnapshot | None:
+    """The stored snapshot of a record that reached a final state; running ones answer themselves."""
+    with session_scope(engine) as session:
+        row = session.get(RecordRow, record_id)
+        if row is None or not row.final:
+            return None
+        return RecordSnapshot.model_validate(row.snapshot)
 
 
 class LinkActivities:

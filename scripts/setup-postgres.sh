@@ -6,7 +6,7 @@
 #  - creates role `itilflow` (password `itilflow`) and database `itilflow_test` if missing,
 #  - prints the URL to export as ITILFLOW_TEST_DATABASE_URL.
 #
-# Override with env vars: PG_USER, PG_PASSWORD, PG_DB, PG_HOST, PG_PORT.
+# Override with env vars: PG_USER, PG_PASSWORD, PG_DB, PG_HOST, PG_PORT; PG_FRESH=1 drops the database first.
 set -euo pipefail
 
 PG_USER="${PG_USER:-itilflow}"
@@ -68,6 +68,10 @@ create_role_and_db() {
         psql_admin -c "CREATE ROLE \"$PG_USER\" LOGIN PASSWORD '$PG_PASSWORD'"
     else
         psql_admin -c "ALTER ROLE \"$PG_USER\" LOGIN PASSWORD '$PG_PASSWORD'" >/dev/null
+    fi
+    if [ "${PG_FRESH:-0}" = "1" ]; then
+        # A test run starts from an empty database: no schema left from an older checkout.
+        psql_admin -c "DROP DATABASE IF EXISTS \"$PG_DB\" WITH (FORCE)" >/dev/null
     fi
     if [ "$(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = '$PG_DB'")" != "1" ]; then
         log "creating database $PG_DB"

@@ -31,6 +31,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """
     session_loop = pytest.mark.asyncio(loop_scope="session")
     for item in items:
+        # Tests that touch the database run a second time on PostgreSQL in CI (`pytest -m db`).
+        if "db_engine" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.db)
         if not pytest_asyncio.is_async_test(item):
             continue
         marker = item.get_closest_marker("asyncio")

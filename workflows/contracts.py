@@ -102,6 +102,8 @@ class RecordState(Contract):
     approvals: list[ApprovalTask] = Field(default_factory=list)
     approval_counter: int = 0
     links: list[dict[str, str]] = Field(default_factory=list)
+    # Timed transitions already due in the current state (fired or skipped): each is due once per entry.
+    timed_done: list[str] = Field(default_factory=list)
     applied_requests: list[str] = Field(default_factory=list)
     comments: int = 0
 

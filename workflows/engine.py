@@ -364,6 +364,7 @@ class ProcessEngine:
     def _enter_state(self, out: Outcome, state: str, actor: Actor, now: datetime) -> None:
         self.r.state = state
         self.r.entered_state_at = now
+        self.r.timed_done = []
         for sla in self.d.slas:
             clock = self.r.slas.setdefault(sla.name, SlaClockState(name=sla.name))
             before = clock.status
@@ -856,7 +857,7 @@ class ProcessEngine:
             if not task.escalated:
                 due.append((task.deadline, "deadline", task.id))
         for t in self.d.transitions:
-            if t.after is not None and self.r.state in t.from_:
+            if t.after is not None and self.r.state in t.from_ and t.trigger not in self.r.timed_done:
                 cal = clocks.calendar_of(self.d, t.calendar)
                 due.append((add_business_time(cal, self.r.entered_state_at, t.after), "timed", t.trigger))
         return sorted(due, key=lambda x: x[0])
@@ -880,6 +881,7 @@ class ProcessEngine:
             elif kind == "deadline":
                 out.extend(self._expire(payload, at))
             elif kind == "timed":
+                self.r.timed_done.append(payload)
                 out.extend(self._system_fire(payload, "timer", at))
         return out
 

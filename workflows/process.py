@@ -11,8 +11,6 @@ code and no worker deployment. The run
 A lock serialises handlers: Updates run concurrently, and every change must see the previous one.
 """
 
-from __future__ import annotations
-
 import asyncio
 from datetime import timedelta
 from typing import Any
@@ -151,12 +149,7 @@ class ProcessWorkflow:
                     start_to_close_timeout=timedelta(seconds=60),
                 )
                 out.extend(engine.linked_created(create, created.record_id, created.number, workflow.now()))
-        if out.events:
-            await workflow.execute_activity(
-                "persist_record",
-                PersistRecordInput(snapshot=engine.snapshot(None, workflow.now()), events=out.events),
-                **DB_ACTIVITY,
-            )  # type: ignore[arg-type]
+        # Notifications start first: they do not depend on the read model, and escalations go out sooner.
         for i, note in enumerate(out.notifications):
             key = f"{engine.r.record_id}:{engine.r.seq}:{i}"
             self._notifications.append(
@@ -178,6 +171,12 @@ class ProcessWorkflow:
             )
             # Failures are recorded by the activity; retrieve them so none is reported as unhandled.
             self._notifications[-1].add_done_callback(lambda h: h.cancelled() or h.exception())
+        if out.events:
+            await workflow.execute_activity(
+                "persist_record",
+                PersistRecordInput(snapshot=engine.snapshot(None, workflow.now()), events=out.events),
+                **DB_ACTIVITY,
+            )  # type: ignore[arg-type]
 
     async def _drain_notifications(self) -> None:
         pending, self._notifications = self._notifications, []

@@ -1,0 +1,116 @@
+"""The FastAPI application: `create_app()` wires settings, database, Temporal and the routers.
+
+Tests and `itilflow dev` inject a Temporal client and an engine; `itilflow api` lets the lifespan
+migrate the database and connect to Temporal from the settings.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import sqlalchemy
+import temporalio.client
+from fastapi import FastAPI
+
+from api import problems
+from api.deps import TemporalConnection
+from api.guard import NulGuard
+from api.problems import ProblemDetails
+from api.routes import admin, approvals, definitions, health, processes
+from core.db import make_engine, migrate
+from core.settings import Settings, get_settings
+
+log = logging.getLogger("itilflow.api")
+
+DESCRIPTION = """ITIL processes as durable state machines.
+
+Authenticate with `Authorization: Bearer <token>`. Errors are RFC 9457 problem details
+(`application/problem+json`). Send an `Idempotency-Key` header with every POST that creates or acts:
+a retry with the same key and body returns the original answer and changes nothing more.
+"""
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    client: temporalio.client.Client | None = None,
+    engine: sqlalchemy.Engine | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own_engine = None
+        if app.state.engine is None:
+            url = settings.resolved_database_url()
+            migrate(url)
+            own_engine = app.state.engine = make_engine(url)
+        if app.state.temporal.client is None:
+            try:
+                await app.state.temporal.get()
+            except Exception as exc:  # noqa: BLE001 - retried on first use; /healthz reports it
+                log.warning("Temporal is not reachable yet (%s); will retry on first use", type(exc).__name__)
+        try:
+            yield
+        finally:
+            if own_engine is not None:
+                own_engine.dispose()
+
+    app = FastAPI(
+        title="itilflow",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        responses={},
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.temporal = TemporalConnection(settings, client)
+    problems.install(app)
+    app.add_middleware(NulGuard)
+    for module in (health, definitions, processes, approvals, admin):
+        app.include_router(module.router)
+    _include_reports(app)
+    _register_problem_schema(app)
+    return app
+
+
+def _include_reports(app: FastAPI) -> None:
+    # --- Reports include point --------------------------------------------------------------------
+    # GET /api/v1/reports/kpis belongs to the `reports` package (another team). Its router is
+    # mounted here when the module exists; the API runs without it.
+    try:
+        reports_api = importlib.import_module("reports.api")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("reports", "reports.api"):
+            raise
+        return
+    app.include_router(reports_api.router)
+
+
+def _register_problem_schema(app: FastAPI) -> None:
+    """Make `ProblemDetails` a named component, so error responses refer to it by `$ref`."""
+    original = app.openapi
+
+    def openapi() -> dict[str, object]:
+        if app.openapi_schema is None:
+            schema = original()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.setdefault(
+                "ProblemDetails",
+                ProblemDetails.model_json_schema(ref_template="#/components/schemas/{model}"),
+            )
+            for name, sub in (
+                ProblemDetails.model_json_schema(ref_template="#/components/schemas/{model}")
+                .get("$defs", {})
+                .items()
+            ):
+                components.setdefault(name, sub)
+            components["ProblemDetails"].pop("$defs", None)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,134 @@
+"""API tokens and the authenticated principal.
+
+A token is `itf_<id>_<secret>`: the prefix makes leaked tokens recognisable to secret scanners, the id
+finds the row without scanning, and only a SHA-256 of the secret is stored (the secret is 256 random
+bits, so a plain hash is enough; a slow password hash would only slow every request). A token is shown
+once, when it is created. Every failure to authenticate looks the same to the caller, so a token never
+reveals whether a user exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from core.store import user_groups, utcnow
+from core.tables import TokenRow, UserRow
+from workflows.contracts import Actor
+
+TOKEN_PREFIX = "itf_"
+# Writing last_used_at on every request would make reads write; a minute of precision is plenty.
+LAST_USED_PRECISION = timedelta(seconds=60)
+
+
+class UnknownUser(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller, as the directory knows it now (roles and groups are read on every request)."""
+
+    username: str
+    roles: list[str]
+    groups: list[str] = field(default_factory=list)
+    language: str = "zh"
+    display_name: str = ""
+    token_id: str | None = None
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(set(self.roles) & set(roles))
+
+    def actor(self) -> Actor:
+        return Actor(username=self.username, roles=self.roles, groups=self.groups, language=self.language)
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def create_token(session: Session, *, username: str, name: str = "") -> tuple[TokenRow, str]:
+    """A new token for an existing user: returns the row and the token text (the only time it exists)."""
+    if session.get(UserRow, username) is None:
+        raise UnknownUser(f"no user '{username}'")
+    token_id = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    row = TokenRow(
+        id=token_id, username=username, name=name, secret_hash=_digest(secret), created_at=utcnow()
+    )
+    session.add(row)
+    session.flush()
+    return row, f"{TOKEN_PREFIX}{token_id}_{secret}"
+
+
+def issue_token(session: Session, *, username: str, name: str = "") -> str:
+    """Convenience for the CLI and `itilflow dev`: just the token text."""
+    return create_token(session, username=username, name=name)[1]
+
+
+def revoke_token(session: Session, *, token_id: str) -> TokenRow | None:
+    row = session.get(TokenRow, token_id)
+    if row is None:
+        return None
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.add(row)
+        session.flush()
+    return row
+
+
+def list_tokens(session: Session, *, username: str | None = None) -> list[TokenRow]:
+    query = select(TokenRow).order_by(col(TokenRow.created_at), col(TokenRow.id))
+    if username is not None:
+        query = query.where(TokenRow.username == username)
+    return list(session.exec(query).all())
+
+
+def _split(token: str) -> tuple[str, str] | None:
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    parts = token[len(TOKEN_PREFIX) :].split("_", 1)
+    if len(parts) != 2 or not parts[0] or not parts[1] or len(parts[0]) > 32:
+        return None
+    return parts[0], parts[1]
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def authenticate(session: Session, token: str) -> Principal | None:
+    """The principal a bearer token stands for, or None (bad, revoked, or its user inactive)."""
+    parts = _split(token)
+    if parts is None:
+        return None
+    token_id, secret = parts
+    row = session.get(TokenRow, token_id)
+    if row is None or row.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(row.secret_hash, _digest(secret)):
+        return None
+    user = session.get(UserRow, row.username)
+    if user is None or not user.active:
+        return None
+    now = utcnow()
+    if row.last_used_at is None or now - _aware(row.last_used_at) > LAST_USED_PRECISION:
+        row.last_used_at = now
+        session.add(row)
+    return principal_for(session, user, token_id=token_id)
+
+
+def principal_for(session: Session, user: UserRow, *, token_id: str | None = None) -> Principal:
+    return Principal(
+        username=user.username,
+        roles=list(user.roles or []),
+        groups=user_groups(session, user.username),
+        language=user.language,
+        display_name=user.display_name,
+        token_id=token_id,
+    )

@@ -1,0 +1,215 @@
+"""The definition lifecycle: draft -> published -> retired, with who did what and when.
+
+A version's source never changes once stored; publishing makes it the one new records get, while
+running records keep the version they were pinned to. Every step is kept in `definition_events`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, cast
+
+from sqlmodel import Session, col, select
+
+from api.auth import Principal
+from api.problems import FieldError, ProblemError, conflict, not_found
+from api.schemas import (
+    DefinitionEventOut,
+    DefinitionListItem,
+    DefinitionOut,
+    DefinitionRef,
+    DefinitionVersionOut,
+    ValidationOut,
+)
+from core.store import add_definition_version, get_definition, latest_published, set_definition_status
+from core.tables import DefinitionEventRow, DefinitionRow
+from definitions.diagram import to_mermaid
+from definitions.loader import LoadResult, definition_hash, load_text
+from definitions.model import BUILTIN_FIELDS, Definition
+from workflows.contracts import FieldSpec
+
+Status = Literal["draft", "published", "retired"]
+# Built-in fields a client sets when it creates a record (title is its own body field; the requester
+# defaults to the caller).
+START_BUILTINS = ("assignee", "assignment_group")
+
+
+def check_source(source: str) -> LoadResult:
+    return load_text(source)
+
+
+def validation(source: str) -> ValidationOut:
+    result = check_source(source)
+    return ValidationOut(
+        valid=result.ok, errors=[FieldError(path=i.path, message=i.message) for i in result.issues]
+    )
+
+
+def _ref(row: DefinitionRow) -> DefinitionRef:
+    return DefinitionRef(key=row.key, version=row.version, status=cast(Status, row.status))
+
+
+def _parsed(row: DefinitionRow) -> Definition:
+    result = load_text(row.source)
+    if result.definition is None:  # stored sources were valid when stored
+        raise ProblemError(500, f"stored definition {row.key} v{row.version} no longer parses")
+    return result.definition
+
+
+def start_fields(d: Definition) -> list[FieldSpec]:
+    """What a new record takes, in the shape of a transition's required fields."""
+    initial = d.state(d.initial)
+    required_here = set(initial.required if initial else [])
+    derived = {d.priority_matrix.priority_field} if d.priority_matrix else set()
+    specs = [
+        FieldSpec(
+            name=f.name,
+            type=f.type,
+            required=f.required or f.name in required_here,
+            values=f.values,
+            label=f.label.model_dump() if f.label else None,
+        )
+        for f in d.fields
+        if f.name not in derived and f.name not in ("title", "requester")
+    ]
+    declared = {f.name for f in d.fields}
+    specs += [
+        FieldSpec(name=name, type=BUILTIN_FIELDS[name], required=name in required_here)
+        for name in START_BUILTINS
+        if name not in declared
+    ]
+    return specs
+
+
+def create_draft(session: Session, *, source: str, user: Principal) -> DefinitionRef:
+    result = check_source(source)
+    if not result.ok or result.definition is None:
+        raise ProblemError(
+            422,
+            f"the definition has {len(result.issues)} problem(s); each is listed with its path",
+            errors=[{"path": i.path, "message": i.message} for i in result.issues],
+            kind="InvalidDefinition",
+        )
+    d = result.definition
+    row = add_definition_version(
+        session,
+        key=d.key,
+        source=source,
+        digest=definition_hash(d),
+        title_en=d.title.en,
+        title_zh=d.title.zh,
+        actor=user.username,
+    )
+    return _ref(row)
+
+
+def _row(session: Session, key: str, version: int | None) -> DefinitionRow:
+    row = get_definition(session, key, version)
+    if row is None:
+        what = f"definition '{key}'" + (f" version {version}" if version is not None else "")
+        raise not_found(f"no {what}")
+    return row
+
+
+def publish(session: Session, *, key: str, version: int, user: Principal) -> DefinitionRef:
+    row = _row(session, key, version)
+    if row.status != "draft":
+        raise conflict(
+            f"{key} version {version} is {row.status}; only a draft can be published", "WrongState"
+        )
+    return _ref(set_definition_status(session, row, status="published", actor=user.username))
+
+
+def retire(session: Session, *, key: str, version: int, user: Principal) -> DefinitionRef:
+    row = _row(session, key, version)
+    if row.status == "retired":
+        raise conflict(f"{key} version {version} is already retired", "WrongState")
+    return _ref(set_definition_status(session, row, status="retired", actor=user.username))
+
+
+def list_definitions(session: Session) -> list[DefinitionListItem]:
+    rows = session.exec(
+        select(DefinitionRow).order_by(col(DefinitionRow.key), col(DefinitionRow.version))
+    ).all()
+    latest: dict[str, DefinitionRow] = {}
+    published: dict[str, int] = {}
+    for row in rows:
+        latest[row.key] = row
+        if row.status == "published":
+            published[row.key] = row.version
+    return [
+        DefinitionListItem(
+            key=row.key,
+            version=row.version,
+            status=cast(Status, row.status),
+            title={"zh": row.title_zh, "en": row.title_en},
+            published_version=published.get(row.key),
+        )
+        for row in latest.values()
+    ]
+
+
+def _default_row(session: Session, key: str, version: int | None) -> DefinitionRow:
+    """A given version, else the one new records get, else the newest draft."""
+    if version is None:
+        row = latest_published(session, key)
+        if row is not None:
+            return row
+    return _row(session, key, version)
+
+
+def get_one(session: Session, *, key: str, version: int | None) -> DefinitionOut:
+    row = _default_row(session, key, version)
+    d = _parsed(row)
+    return DefinitionOut(
+        key=row.key,
+        version=row.version,
+        status=cast(Status, row.status),
+        title={"zh": row.title_zh, "en": row.title_en},
+        hash=row.hash,
+        source=row.source,
+        definition=d.model_dump(mode="json", by_alias=True, exclude_none=True),
+        start_fields=start_fields(d),
+        created_by=row.created_by,
+        created_at=row.created_at,
+        published_by=row.published_by,
+        published_at=row.published_at,
+        retired_by=row.retired_by,
+        retired_at=row.retired_at,
+    )
+
+
+def versions(session: Session, *, key: str) -> list[DefinitionVersionOut]:
+    rows = session.exec(
+        select(DefinitionRow).where(DefinitionRow.key == key).order_by(col(DefinitionRow.version))
+    ).all()
+    if not rows:
+        raise not_found(f"no definition '{key}'")
+    events = session.exec(
+        select(DefinitionEventRow)
+        .where(DefinitionEventRow.key == key)
+        .order_by(col(DefinitionEventRow.at), col(DefinitionEventRow.id))
+    ).all()
+    return [
+        DefinitionVersionOut(
+            key=row.key,
+            version=row.version,
+            status=cast(Status, row.status),
+            hash=row.hash,
+            created_by=row.created_by,
+            created_at=row.created_at,
+            published_by=row.published_by,
+            published_at=row.published_at,
+            retired_by=row.retired_by,
+            retired_at=row.retired_at,
+            events=[
+                DefinitionEventOut(action=e.action, actor=e.actor, at=e.at)
+                for e in events
+                if e.version == row.version
+            ],
+        )
+        for row in rows
+    ]
+
+
+def diagram(session: Session, *, key: str, version: int | None, lang: str) -> str:
+    return to_mermaid(_parsed(_default_row(session, key, version)), lang=lang)

@@ -1,0 +1,116 @@
+"""FastAPI dependencies as `Annotated` aliases: settings, database session, Temporal client, caller."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+from sqlmodel import Session
+from temporalio.client import Client
+
+from api.auth import Principal, authenticate
+from api.problems import ProblemError, forbidden
+from core.db import session_scope
+from core.settings import Settings
+from worker.registry import connect
+
+BEARER = HTTPBearer(auto_error=False, description="An API token: `Authorization: Bearer itf_…`")
+
+
+class TemporalConnection:
+    """The app's Temporal client: injected, or connected on first use (and again after a failure)."""
+
+    def __init__(self, settings: Settings, client: Client | None = None) -> None:
+        self.settings = settings
+        self.client = client
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> Client:
+        if self.client is not None:
+            return self.client
+        async with self._lock:
+            if self.client is None:
+                address = self.settings.temporal_address or "127.0.0.1:7233"
+                self.client = await connect(address, self.settings.temporal_namespace)
+        return self.client
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
+    with session_scope(engine) as session:
+        yield session
+
+
+async def get_temporal(request: Request) -> Client:
+    connection: TemporalConnection = request.app.state.temporal
+    try:
+        return await connection.get()
+    except Exception as exc:  # noqa: BLE001 - any connection failure is the same answer
+        raise ProblemError(503, f"the workflow engine (Temporal) is unreachable: {exc}") from None
+
+
+UNAUTHENTICATED = "a valid API token is required (Authorization: Bearer itf_…)"
+
+
+def get_principal(
+    engine: Annotated[Engine, Depends(get_engine)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
+) -> Principal:
+    # One message for every failure: it must not tell a caller whether a user or token exists.
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise ProblemError(
+            401, UNAUTHENTICATED, kind="Unauthenticated", headers={"WWW-Authenticate": "Bearer"}
+        )
+    with session_scope(engine) as session:
+        principal = authenticate(session, credentials.credentials)
+    if principal is None:
+        raise ProblemError(
+            401, UNAUTHENTICATED, kind="Unauthenticated", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return principal
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+SessionDep = Annotated[Session, Depends(get_session)]
+TemporalClientDep = Annotated[Client, Depends(get_temporal)]
+CurrentUser = Annotated[Principal, Depends(get_principal)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=120,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Retry-safe key: the same key with the same body returns the original result.",
+    ),
+]
+
+
+def require_roles(*roles: str) -> Callable[..., Any]:
+    """A dependency that admits only callers with one of `roles`."""
+
+    def check(user: CurrentUser) -> Principal:
+        if not user.has_role(*roles):
+            have = ", ".join(user.roles) or "none"
+            raise forbidden(f"this needs the role {' or '.join(roles)}; {user.username} has {have}")
+        return user
+
+    return check
+
+
+AdminUser = Annotated[Principal, Depends(require_roles("admin"))]
+ProcessOwner = Annotated[Principal, Depends(require_roles("process_owner", "admin"))]

@@ -1,0 +1,154 @@
+"""Errors as RFC 9457 problem details: one shape for every refusal, whoever raised it.
+
+A route, the auth layer, a workflow refusal (Temporal Update) or FastAPI's own request validation
+all end as `application/problem+json` with `detail` saying which rule refused and, where it helps,
+`errors` naming each offending field by path.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class FieldError(BaseModel):
+    path: str = Field(description="Where the problem is, e.g. `fields.plan` or `body.title`.")
+    message: str
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = Field(default="about:blank", description="A URI naming the kind of problem.")
+    title: str
+    status: int
+    detail: str = Field(description="Which rule refused the request, in words a person understands.")
+    errors: list[FieldError] = Field(default_factory=list)
+
+
+class ProblemError(Exception):
+    """Raise from anywhere under a route to answer with a problem."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        errors: list[dict[str, str]] | None = None,
+        kind: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.errors = errors or []
+        self.kind = kind
+        self.headers = headers
+
+    def body(self) -> dict[str, Any]:
+        title = HTTPStatus(self.status).phrase
+        return ProblemDetails(
+            type=f"urn:itilflow:problem:{_slug(self.kind or title)}",
+            title=title,
+            status=self.status,
+            detail=self.detail,
+            errors=[FieldError(path=e.get("path", ""), message=e.get("message", "")) for e in self.errors],
+        ).model_dump(mode="json")
+
+    def response(self) -> JSONResponse:
+        return problem_response(self.status, self.body(), headers=self.headers)
+
+
+def _slug(text: str) -> str:
+    out = "".join(c.lower() if c.isalnum() else "-" for c in text)
+    return "-".join(p for p in out.split("-") if p)
+
+
+def problem_response(
+    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def not_found(what: str) -> ProblemError:
+    return ProblemError(404, what, kind="NotFound")
+
+
+def forbidden(rule: str) -> ProblemError:
+    return ProblemError(403, rule, kind="NotAllowed")
+
+
+def conflict(detail: str, kind: str = "Conflict") -> ProblemError:
+    return ProblemError(409, detail, kind=kind)
+
+
+def unprocessable(detail: str, errors: list[dict[str, str]] | None = None) -> ProblemError:
+    return ProblemError(422, detail, errors=errors, kind="InvalidRequest")
+
+
+def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
+    return out
+
+
+def validation_problem(exc: RequestValidationError) -> ProblemError:
+    errors = []
+    for err in exc.errors():
+        message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        if err.get("type") == "missing":
+            message = "required"
+        errors.append({"path": _loc(err.get("loc", ())), "message": message})
+    paths = ", ".join(e["path"] for e in errors[:5]) + (" …" if len(errors) > 5 else "")
+    return ProblemError(422, f"the request is malformed: {paths}", errors=errors, kind="InvalidRequest")
+
+
+def install(app: FastAPI) -> None:
+    """Route every error through the problem format."""
+
+    async def on_problem(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ProblemError)
+        return exc.response()
+
+    async def on_validation(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        return validation_problem(exc).response()
+
+    async def on_http(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = "no such resource"
+        if exc.status_code == 405:
+            detail = "this method is not allowed on this resource"
+        return ProblemError(exc.status_code, detail, headers=dict(exc.headers or {})).response()
+
+    async def on_unexpected(_request: Request, _exc: Exception) -> JSONResponse:
+        # The traceback goes to the server log by Starlette; the client learns nothing internal.
+        return ProblemError(500, "internal error; the server log has the details").response()
+
+    app.add_exception_handler(ProblemError, on_problem)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)
+
+
+def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI declarations of the problems a route can answer with."""
+    return {
+        code: {
+            "model": ProblemDetails,
+            "description": HTTPStatus(code).phrase,
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}},
+        }
+        for code in codes
+    }

@@ -1,0 +1,188 @@
+"""Definitions: everyone authenticated reads them; process owners draft, publish and retire them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import PlainTextResponse, Response
+from pydantic import ValidationError
+
+from api import definitions_service as defs
+from api.deps import CurrentUser, EngineDep, IdempotencyKey, ProcessOwner, SessionDep
+from api.idempotency import fingerprint, idempotent
+from api.problems import ProblemError, responses, unprocessable
+from api.schemas import (
+    DefinitionListItem,
+    DefinitionOut,
+    DefinitionRef,
+    DefinitionSource,
+    DefinitionVersionOut,
+    ValidationOut,
+)
+from core.db import session_scope
+
+router = APIRouter(prefix="/api/v1/definitions", tags=["definitions"])
+
+YAML_TYPES = {"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain"}
+MAX_SOURCE_BYTES = 1_000_000
+DefKey = Annotated[str, Path(min_length=1, max_length=64, description="Definition key, e.g. `incident`.")]
+Version = Annotated[int, Path(ge=1, le=2**31 - 1)]
+SOURCE_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": DefinitionSource.model_json_schema()},
+            "application/yaml": {"schema": {"type": "string", "description": "The definition as YAML."}},
+        },
+    }
+}
+
+
+async def _source(request: Request) -> str:
+    """The definition text from a YAML body or a JSON `{"source": ...}` body."""
+    raw = await request.body()
+    if len(raw) > MAX_SOURCE_BYTES:
+        raise ProblemError(413, f"a definition is at most {MAX_SOURCE_BYTES} bytes")
+    media = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if media in YAML_TYPES:
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise unprocessable(
+                "the YAML body is not UTF-8 text", [{"path": "body", "message": "not UTF-8"}]
+            ) from None
+    if media != "application/json":
+        raise ProblemError(415, f"send the definition as application/yaml or application/json, not {media}")
+    try:
+        return DefinitionSource.model_validate_json(raw).source
+    except ValidationError as exc:
+        errors = [
+            {
+                "path": "body." + ".".join(str(p) for p in e["loc"]) if e["loc"] else "body",
+                "message": e["msg"],
+            }
+            for e in exc.errors()
+        ]
+        raise unprocessable('send {"source": "<YAML text>"} or a YAML body', errors) from None
+
+
+@router.get("", response_model=list[DefinitionListItem], responses=responses(401))
+def list_definitions(user: CurrentUser, session: SessionDep) -> list[DefinitionListItem]:
+    """The newest version of each definition, with the version new records get."""
+    return defs.list_definitions(session)
+
+
+@router.post(
+    "/validate",
+    response_model=ValidationOut,
+    responses=responses(401, 413, 415, 422),
+    openapi_extra=SOURCE_BODY,
+)
+async def validate_definition(request: Request, user: CurrentUser) -> ValidationOut:
+    """Check a definition without storing it; every problem comes with its path."""
+    return defs.validation(await _source(request))
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=DefinitionRef,
+    responses=responses(401, 403, 413, 415, 422),
+    openapi_extra=SOURCE_BODY,
+)
+async def create_definition(
+    request: Request, user: ProcessOwner, engine: EngineDep, idempotency_key: IdempotencyKey = None
+) -> Response:
+    """Store a definition as a new draft version (process owners)."""
+    source = await _source(request)
+
+    async def run() -> tuple[int, object]:
+        with session_scope(engine) as session:
+            ref = defs.create_draft(session, source=source, user=user)
+        return 201, ref.model_dump(mode="json")
+
+    digest = fingerprint("POST", request.url.path, source)
+    return await idempotent(engine, username=user.username, key=idempotency_key, digest=digest, run=run)
+
+
+async def _status_change(
+    request: Request, engine: Any, user: Any, key: str, version: int, idempotency_key: str | None, action: str
+) -> Response:
+    async def run() -> tuple[int, object]:
+        with session_scope(engine) as session:
+            change = defs.publish if action == "publish" else defs.retire
+            ref = change(session, key=key, version=version, user=user)
+        return 200, ref.model_dump(mode="json")
+
+    digest = fingerprint("POST", request.url.path, None)
+    return await idempotent(engine, username=user.username, key=idempotency_key, digest=digest, run=run)
+
+
+@router.post(
+    "/{key}/versions/{version}/publish",
+    response_model=DefinitionRef,
+    responses=responses(401, 403, 404, 409, 422),
+)
+async def publish_definition(
+    key: DefKey,
+    version: Version,
+    request: Request,
+    user: ProcessOwner,
+    engine: EngineDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Publish a draft: new records get it; running records keep their version."""
+    return await _status_change(request, engine, user, key, version, idempotency_key, "publish")
+
+
+@router.post(
+    "/{key}/versions/{version}/retire",
+    response_model=DefinitionRef,
+    responses=responses(401, 403, 404, 409, 422),
+)
+async def retire_definition(
+    key: DefKey,
+    version: Version,
+    request: Request,
+    user: ProcessOwner,
+    engine: EngineDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Retire a version: no new records get it; running records finish on it."""
+    return await _status_change(request, engine, user, key, version, idempotency_key, "retire")
+
+
+@router.get("/{key}/versions", response_model=list[DefinitionVersionOut], responses=responses(401, 404))
+def definition_versions(key: DefKey, user: CurrentUser, session: SessionDep) -> list[DefinitionVersionOut]:
+    """Every version of a definition with who created, published and retired it, and when."""
+    return defs.versions(session, key=key)
+
+
+@router.get("/{key}", response_model=DefinitionOut, responses=responses(401, 404, 422))
+def get_definition(
+    key: DefKey,
+    user: CurrentUser,
+    session: SessionDep,
+    version: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="Default: the published one.")
+    ] = None,
+) -> DefinitionOut:
+    """A definition version: source, parsed form and the fields a new record takes."""
+    return defs.get_one(session, key=key, version=version)
+
+
+@router.get(
+    "/{key}/diagram",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}, **responses(401, 404, 422)},
+)
+def definition_diagram(
+    key: DefKey,
+    user: CurrentUser,
+    session: SessionDep,
+    version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    lang: Annotated[Literal["zh", "en"], Query()] = "en",
+) -> PlainTextResponse:
+    """The state machine as Mermaid `stateDiagram-v2` source."""
+    return PlainTextResponse(defs.diagram(session, key=key, version=version, lang=lang))

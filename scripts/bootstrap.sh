@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Set up everything itilflow needs on a fresh machine; safe to run again (it skips what is done).
+#   - a virtualenv in .venv with itilflow and its dev tools (from PyPI)
+#   - the Temporal CLI v1.5.1 built from its Go module into .cache/bin (minutes, once)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python=${PYTHON:-}
+if [ -z "$python" ]; then
+  for candidate in python3.11 python3; do
+    if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+      python=$candidate; break
+    fi
+  done
+fi
+[ -n "$python" ] || { echo "itilflow needs Python 3.11 (set PYTHON=/path/to/python3.11)" >&2; exit 1; }
+
+if [ ! -x .venv/bin/python ]; then
+  echo "==> creating .venv with $python"
+  "$python" -m venv .venv
+fi
+stamp=.venv/.itilflow-installed
+want=$(sha256sum pyproject.toml | cut -c1-16)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "==> installing itilflow and its dependencies into .venv"
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e '.[dev]'
+  echo "$want" > "$stamp"
+fi
+
+if [ -z "${TEMPORAL_ADDRESS:-}" ]; then
+  command -v go >/dev/null || [ -x .cache/bin/temporal ] || [ -n "${TEMPORAL_CLI_PATH:-}" ] || {
+    echo "building the Temporal CLI needs Go (apt-get install golang, or set TEMPORAL_CLI_PATH)" >&2; exit 1; }
+  .venv/bin/itilflow server install
+fi

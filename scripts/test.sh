@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: SQLite first, then every database-touching test on PostgreSQL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/test-deps.sh
+export PYTHONDONTWRITEBYTECODE=1
+echo "==> static checks"
+.venv/bin/ruff check .
+.venv/bin/mypy
+echo "==> tests on SQLite"
+.venv/bin/pytest -q -p no:cacheprovider "$@"
+echo "==> database tests on PostgreSQL"
+ITILFLOW_TEST_DATABASE_URL=$(bash scripts/setup-postgres.sh 2>/dev/null) \
+  .venv/bin/pytest -q -p no:cacheprovider -m db "$@"

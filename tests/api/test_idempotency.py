@@ -1,0 +1,73 @@
+"""Idempotency-Key: a retried request returns the original answer and acts once."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import Engine, delete
+from sqlmodel import Session, col, select
+
+from core.db import session_scope
+from core.tables import AuditRow, IdempotencyRow, RecordRow
+from tests.api.conftest import Api
+
+
+async def test_same_key_creates_one_record(api: Api, mini: str, db_engine: Engine) -> None:
+    key, title = uuid.uuid4().hex, f"once {uuid.uuid4().hex}"
+    first = await api.create("alice", mini, title=title, key=key)
+    second = await api.create("alice", mini, title=title, key=key)
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json()
+    assert second.headers.get("Idempotency-Replayed") == "true"
+    with Session(db_engine) as session:
+        assert len(session.exec(select(RecordRow).where(RecordRow.title == title)).all()) == 1
+
+    other = await api.create("alice", mini, title=title + " changed", key=key)
+    assert other.status_code == 422 and "already used with a different request" in other.json()["detail"]
+
+
+async def test_same_key_fires_a_transition_once(api: Api, mini: str, db_engine: Engine) -> None:
+    rec = (await api.create("alice", mini)).json()
+    url, key = f"/api/v1/processes/{rec['id']}/transitions", uuid.uuid4().hex
+    body = {"trigger": "accept", "fields": {"assignee": "bob"}}
+    first = await api.post("bob", url, body, key=key)
+    second = await api.post("bob", url, body, key=key)
+    assert first.status_code == second.status_code == 200 and first.json() == second.json()
+
+    # The response was lost before it was stored (say the API died): the retry reaches the workflow,
+    # which recognises the update id and answers with the current state instead of acting again.
+    with session_scope(db_engine) as session:
+        session.execute(delete(IdempotencyRow).where(col(IdempotencyRow.key) == key))
+    third = await api.post("bob", url, body, key=key)
+    assert third.status_code == 200 and third.json()["state"] == "in_progress"
+    with Session(db_engine) as session:
+        moves = session.exec(
+            select(AuditRow).where(AuditRow.record_id == rec["id"], AuditRow.action == "transition")
+        ).all()
+    assert len(moves) == 1
+
+    # A refusal is an answer too: replayed as it was, even after the state changed.
+    key2 = uuid.uuid4().hex
+    refused = await api.post("bob", url, {"trigger": "confirm"}, key=key2)
+    assert refused.status_code == 409
+    again = await api.post("bob", url, {"trigger": "confirm"}, key=key2)
+    assert again.status_code == 409 and again.json() == refused.json()
+
+
+async def test_retried_create_after_lost_response_converges(api: Api, mini: str, db_engine: Engine) -> None:
+    key, title = uuid.uuid4().hex, f"lost {uuid.uuid4().hex}"
+    first = await api.create("bob", mini, title=title, key=key)
+    with session_scope(db_engine) as session:
+        session.execute(delete(IdempotencyRow).where(col(IdempotencyRow.key) == key))
+    second = await api.create("bob", mini, title=title, key=key)
+    assert second.status_code == 201 and second.json()["id"] == first.json()["id"]
+    assert second.json()["number"] == first.json()["number"]
+    with Session(db_engine) as session:
+        assert len(session.exec(select(RecordRow).where(RecordRow.title == title)).all()) == 1
+
+
+async def test_keys_are_per_user(api: Api, mini: str) -> None:
+    key = uuid.uuid4().hex
+    a = await api.create("alice", mini, title="same key", key=key)
+    b = await api.create("bob", mini, title="same key", key=key)
+    assert a.status_code == b.status_code == 201 and a.json()["id"] != b.json()["id"]
