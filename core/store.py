@@ -40,8 +40,8 @@ def allocate_number(session: Session, *, record_id: str, prefix: str) -> str:
     result = session.execute(
         update(NumberSequenceRow)
         .where(col(NumberSequenceRow.prefix) == prefix)
-        .values(last=NumberSequenceRow.last + 1)
-        .returning(NumberSequenceRow.last)
+        .values(last=col(NumberSequenceRow.last) + 1)
+        .returning(col(NumberSequenceRow.last))
     )
     number = f"{prefix}{int(result.scalar_one()):07d}"
     session.add(NumberAssignmentRow(record_id=record_id, number=number))

@@ -52,7 +52,7 @@ def build_machine(
     for t in definition.transitions:
         machine.add_transition(
             trigger=t.trigger,
-            source=definition.sources(t),
+            source=list[Any](definition.sources(t)),
             dest=t.to,
             conditions=[_condition(t, fields)],
         )

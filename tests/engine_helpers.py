@@ -36,31 +36,53 @@ class Record:
         self.id = snapshot.id
         self.first = snapshot
         self.handle: WorkflowHandle[Any, RecordSnapshot] = client.get_workflow_handle_for(
-            ProcessWorkflow.run, snapshot.id)
+            ProcessWorkflow.run, snapshot.id
+        )
 
-    async def fire(self, actor: Actor, trigger: str, comment: str | None = None, **fields: Any) -> RecordSnapshot:
+    async def fire(
+        self, actor: Actor, trigger: str, comment: str | None = None, **fields: Any
+    ) -> RecordSnapshot:
         return await self.handle.execute_update(
             ProcessWorkflow.fire_transition,
-            FireTransitionInput(actor=actor, trigger=trigger, fields=fields, comment=comment))
+            FireTransitionInput(actor=actor, trigger=trigger, fields=fields, comment=comment),
+        )
 
     async def decide(self, actor: Actor, approval_id: str, decision: str = "approve") -> RecordSnapshot:
         return await self.handle.execute_update(
             ProcessWorkflow.decide_approval,
-            DecideApprovalInput(actor=actor, approval_id=approval_id, decision=decision))  # type: ignore[arg-type]
+            DecideApprovalInput(actor=actor, approval_id=approval_id, decision=decision),
+        )  # type: ignore[arg-type]
 
     async def snapshot(self) -> RecordSnapshot:
         return await self.handle.query(ProcessWorkflow.snapshot, SnapshotQuery())
 
 
-async def new_record(client: Client, engine: Engine, queue: str, fixture: str = "mini.yaml",
-                     actor: Actor = ALICE, **fields: Any) -> Record:
+async def new_record(
+    client: Client,
+    engine: Engine,
+    queue: str,
+    fixture: str = "mini.yaml",
+    actor: Actor = ALICE,
+    **fields: Any,
+) -> Record:
     values = {"impact": "2", "urgency": "2", **fields}
-    snap = await launch_record(client, engine, task_queue=queue, pinned=pinned_fixture(fixture),
-                               record_id=uuid.uuid4().hex[:20], title="Test record", fields=values, actor=actor)
+    snap = await launch_record(
+        client,
+        engine,
+        task_queue=queue,
+        pinned=pinned_fixture(fixture),
+        record_id=uuid.uuid4().hex[:20],
+        title="Test record",
+        fields=values,
+        actor=actor,
+    )
     return Record(client, snap)
 
 
 def audit(engine: Engine, record_id: str) -> list[AuditRow]:
     with Session(engine) as session:
-        return list(session.exec(select(AuditRow).where(AuditRow.record_id == record_id)
-                                 .order_by(col(AuditRow.seq))).all())
+        return list(
+            session.exec(
+                select(AuditRow).where(AuditRow.record_id == record_id).order_by(col(AuditRow.seq))
+            ).all()
+        )

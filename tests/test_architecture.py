@@ -12,8 +12,24 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-IO_LAYERS = {"sqlmodel", "sqlalchemy", "fastapi", "httpx", "core", "api", "activities", "worker", "cli",
-             "reports", "psycopg", "smtplib", "aiosmtplib", "requests", "socket", "subprocess"}
+IO_LAYERS = {
+    "sqlmodel",
+    "sqlalchemy",
+    "fastapi",
+    "httpx",
+    "core",
+    "api",
+    "activities",
+    "worker",
+    "cli",
+    "reports",
+    "psycopg",
+    "smtplib",
+    "aiosmtplib",
+    "requests",
+    "socket",
+    "subprocess",
+}
 RULES = {
     "definitions": IO_LAYERS | {"temporalio", "workflows"},
     "workflows": IO_LAYERS,

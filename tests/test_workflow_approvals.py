@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 from sqlalchemy import Engine
 from temporalio.client import Client, WorkflowUpdateFailedError
@@ -30,8 +29,9 @@ async def refused(coro: object) -> ApplicationError:
     return info.value.cause
 
 
-async def test_quorum_then_all_of_level(temporal_client: Client, db_engine: Engine, task_queue: str,
-                                        worker: object) -> None:
+async def test_quorum_then_all_of_level(
+    temporal_client: Client, db_engine: Engine, task_queue: str, worker: object
+) -> None:
     record = await new_record(temporal_client, db_engine, task_queue)
     board = await to_approval(record)
     snap = await record.snapshot()
@@ -54,8 +54,9 @@ async def test_quorum_then_all_of_level(temporal_client: Client, db_engine: Engi
     assert actions.count("approval_decision") == 3
 
 
-async def test_quorum_becomes_impossible_rejects(temporal_client: Client, db_engine: Engine,
-                                                 task_queue: str, worker: object) -> None:
+async def test_quorum_becomes_impossible_rejects(
+    temporal_client: Client, db_engine: Engine, task_queue: str, worker: object
+) -> None:
     record = await new_record(temporal_client, db_engine, task_queue)
     board = await to_approval(record)
     await record.decide(CAROL, board, "reject")
@@ -65,8 +66,9 @@ async def test_quorum_becomes_impossible_rejects(temporal_client: Client, db_eng
     assert snap.state == "rejected" and snap.final
 
 
-async def test_separation_of_duties(temporal_client: Client, db_engine: Engine, task_queue: str,
-                                    worker: object) -> None:
+async def test_separation_of_duties(
+    temporal_client: Client, db_engine: Engine, task_queue: str, worker: object
+) -> None:
     # frank requests the record AND sits on the CAB; gina built it and sits on the CAB too.
     with session_scope(db_engine) as session:
         upsert_user(session, username="frank", roles=["requester", "approver"], groups=["cab"])
@@ -88,8 +90,9 @@ async def test_separation_of_duties(temporal_client: Client, db_engine: Engine, 
     assert after.seq == snap.seq and after.approvals[0].decisions == []  # refusals wrote nothing
 
 
-async def test_all_of_policy_needs_everyone(temporal_client: Client, db_engine: Engine, task_queue: str,
-                                            worker: object) -> None:
+async def test_all_of_policy_needs_everyone(
+    temporal_client: Client, db_engine: Engine, task_queue: str, worker: object
+) -> None:
     record = await new_record(temporal_client, db_engine, task_queue)
     board = await to_approval(record)
     await record.decide(CAROL, board)

@@ -34,13 +34,21 @@ from workflows.process import ProcessWorkflow
 ROOT = Path(__file__).resolve().parent.parent
 
 
-async def test_continue_as_new_preserves_everything(temporal_client: Client, db_engine: Engine,
-                                                   task_queue: str, worker: object) -> None:
-    inp = StartProcessInput(record_id=uuid.uuid4().hex[:20], number=f"MIN-CAN-{uuid.uuid4().hex[:6]}",
-                            definition=pinned_fixture("mini.yaml"), actor=ALICE, title="long-running",
-                            fields={"impact": "2", "urgency": "2"}, history_limit=40)
-    handle = await temporal_client.start_workflow(ProcessWorkflow.run, inp, id=inp.record_id,
-                                                  task_queue=task_queue)
+async def test_continue_as_new_preserves_everything(
+    temporal_client: Client, db_engine: Engine, task_queue: str, worker: object
+) -> None:
+    inp = StartProcessInput(
+        record_id=uuid.uuid4().hex[:20],
+        number=f"MIN-CAN-{uuid.uuid4().hex[:6]}",
+        definition=pinned_fixture("mini.yaml"),
+        actor=ALICE,
+        title="long-running",
+        fields={"impact": "2", "urgency": "2"},
+        history_limit=40,
+    )
+    handle = await temporal_client.start_workflow(
+        ProcessWorkflow.run, inp, id=inp.record_id, task_queue=task_queue
+    )
     first_run = handle.result_run_id
     record = Record(temporal_client, await handle.execute_update(ProcessWorkflow.ready, SnapshotQuery()))
     await record.fire(BOB, "accept", assignee="bob")
@@ -70,8 +78,9 @@ async def test_continue_as_new_preserves_everything(temporal_client: Client, db_
     assert seqs == list(range(1, len(seqs) + 1))
 
 
-async def test_replay_of_recorded_histories_is_deterministic(temporal_client: Client, db_engine: Engine,
-                                                            task_queue: str, worker: object) -> None:
+async def test_replay_of_recorded_histories_is_deterministic(
+    temporal_client: Client, db_engine: Engine, task_queue: str, worker: object
+) -> None:
     record = await new_record(temporal_client, db_engine, task_queue)
     await record.fire(BOB, "accept", assignee="bob")
     await record.fire(BOB, "submit", plan="p", backout_plan="b", risk=1)
@@ -81,8 +90,9 @@ async def test_replay_of_recorded_histories_is_deterministic(temporal_client: Cl
     await record.decide(ERIN, snap.approvals[0].id, "reject")
     final = await record.handle.result()
     assert final.state == "rejected"  # 1 approval, 2 rejections of 3: the quorum of 2 is out of reach
-    replayer = Replayer(workflows=list(WORKFLOWS), workflow_runner=sandbox_runner(),
-                        data_converter=pydantic_data_converter)
+    replayer = Replayer(
+        workflows=list(WORKFLOWS), workflow_runner=sandbox_runner(), data_converter=pydantic_data_converter
+    )
     history = await record.handle.fetch_history()
     await replayer.replay_workflow(history)  # raises on any non-determinism
     # Histories recorded from earlier versions of the code must replay too.
@@ -102,10 +112,17 @@ def test_persist_is_idempotent(db_engine: Engine) -> None:
     from workflows.engine import ProcessEngine
 
     now = datetime.now(UTC)
-    engine, out = ProcessEngine.create(StartProcessInput(
-        record_id=uuid.uuid4().hex[:20], number=f"MIN-IDEM-{uuid.uuid4().hex[:6]}",
-        definition=pinned_fixture("mini.yaml"), actor=ALICE, title="t", fields={"impact": "1", "urgency": "1"}),
-        now)
+    engine, out = ProcessEngine.create(
+        StartProcessInput(
+            record_id=uuid.uuid4().hex[:20],
+            number=f"MIN-IDEM-{uuid.uuid4().hex[:6]}",
+            definition=pinned_fixture("mini.yaml"),
+            actor=ALICE,
+            title="t",
+            fields={"impact": "1", "urgency": "1"},
+        ),
+        now,
+    )
     inp = PersistRecordInput(snapshot=engine.snapshot(None, now), events=out.events)
     activities = RecordActivities(db_engine)
     activities.persist_record(inp)
@@ -121,8 +138,13 @@ def test_persist_is_idempotent(db_engine: Engine) -> None:
 def start_worker_process(address: str, queue: str, url: str, log: Path) -> subprocess.Popen[bytes]:
     # Output goes to a file: a pipe nobody drains would block the worker once it fills.
     with log.open("ab") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "tests.worker_process", address, queue, url], cwd=ROOT,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.worker_process", address, queue, url],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     for _ in range(300):
         if "worker ready" in log.read_text(errors="replace").split("--- start", 1)[-1]:
             return proc
@@ -134,8 +156,14 @@ def start_worker_process(address: str, queue: str, url: str, log: Path) -> subpr
     raise AssertionError(f"worker did not start: {log.read_text(errors='replace')[-2000:]}")
 
 
-async def test_worker_killed_mid_lifecycle(temporal_client: Client, temporal_address: str, db_engine: Engine,
-                                          database_url: str, task_queue: str, tmp_path: Path) -> None:
+async def test_worker_killed_mid_lifecycle(
+    temporal_client: Client,
+    temporal_address: str,
+    db_engine: Engine,
+    database_url: str,
+    task_queue: str,
+    tmp_path: Path,
+) -> None:
     first = start_worker_process(temporal_address, task_queue, database_url, tmp_path / "worker1.log")
     try:
         record = await new_record(temporal_client, db_engine, task_queue, impact="1", urgency="1")

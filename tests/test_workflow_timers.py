@@ -18,21 +18,26 @@ from workflows.contracts import UpdateFieldsInput
 from workflows.process import ProcessWorkflow
 
 
-async def wait_for(engine: Engine, record_id: str, action: str, count: int, timeout: float = 20.0) -> list[AuditRow]:
+async def wait_for(
+    engine: Engine, record_id: str, action: str, count: int, timeout: float = 20.0
+) -> list[AuditRow]:
     for _ in range(int(timeout / 0.2)):
         rows = [a for a in audit(engine, record_id) if a.action == action]
         if len(rows) >= count:
             return rows
         await asyncio.sleep(0.2)
-    raise AssertionError(f"{action} x{count} not seen on {record_id}: {[a.action for a in audit(engine, record_id)]}")
+    raise AssertionError(
+        f"{action} x{count} not seen on {record_id}: {[a.action for a in audit(engine, record_id)]}"
+    )
 
 
 def ms(delta: timedelta) -> float:
     return delta.total_seconds() * 1000
 
 
-async def test_sla_warning_and_breach_with_pause(temporal_client: Client, db_engine: Engine, task_queue: str,
-                                                 worker: object) -> None:
+async def test_sla_warning_and_breach_with_pause(
+    temporal_client: Client, db_engine: Engine, task_queue: str, worker: object
+) -> None:
     record = await new_record(temporal_client, db_engine, task_queue, impact="1", urgency="1")
     assert record.first.priority == "1" and record.first.slas[0].target == "PT4S"
     await record.fire(BOB, "accept", assignee="bob")
@@ -53,34 +58,48 @@ async def test_sla_warning_and_breach_with_pause(temporal_client: Client, db_eng
     assert warn.at > resumed.at  # nothing fired while paused
     # Each threshold fired once, and its actions ran: the warning notified, the breach escalated.
     await asyncio.sleep(0.5)
-    assert [a.details["at_percent"] for a in audit(db_engine, record.id) if a.action == "sla_threshold"] == [75.0, 100.0]
+    assert [a.details["at_percent"] for a in audit(db_engine, record.id) if a.action == "sla_threshold"] == [
+        75.0,
+        100.0,
+    ]
     escalated = next(a for a in audit(db_engine, record.id) if a.action == "escalated")
-    assert escalated.details == {"field": "support_level", "from": "L1", "to": "L2", "assignment_group": "l2-team"}
+    assert escalated.details == {
+        "field": "support_level",
+        "from": "L1",
+        "to": "L2",
+        "assignment_group": "l2-team",
+    }
     snap = await record.snapshot()
     assert snap.fields["support_level"] == "L2" and snap.assignment_group == "l2-team"
     assert snap.slas[0].state == "breached"
     with Session(db_engine) as session:
-        notes = session.exec(select(NotificationRow).where(NotificationRow.record_id == record.id,
-                                                           NotificationRow.template == "sla_warning")).all()
+        notes = session.exec(
+            select(NotificationRow).where(
+                NotificationRow.record_id == record.id, NotificationRow.template == "sla_warning"
+            )
+        ).all()
     assert {n.recipient for n in notes} == {"bob"}
     assert all(n.created_at.replace(tzinfo=warn.at.tzinfo) >= warn.at for n in notes)  # never early
 
 
-async def test_reprioritising_moves_the_deadline(temporal_client: Client, db_engine: Engine, task_queue: str,
-                                                 worker: object) -> None:
+async def test_reprioritising_moves_the_deadline(
+    temporal_client: Client, db_engine: Engine, task_queue: str, worker: object
+) -> None:
     record = await new_record(temporal_client, db_engine, task_queue, impact="2", urgency="2")
     first = record.first.slas[0]
     assert record.first.priority == "3" and first.target == "PT20S" and first.due_at is not None
-    snap = await record.handle.execute_update(ProcessWorkflow.update_fields, UpdateFieldsInput(
-        actor=BOB, fields={"impact": "1", "urgency": "1"}))
+    snap = await record.handle.execute_update(
+        ProcessWorkflow.update_fields, UpdateFieldsInput(actor=BOB, fields={"impact": "1", "urgency": "1"})
+    )
     assert snap.priority == "1" and snap.slas[0].target == "PT4S"
     assert snap.slas[0].due_at is not None and snap.slas[0].due_at < first.due_at
     actions = [a.action for a in audit(db_engine, record.id)]
     assert "priority_changed" in actions and "sla_retargeted" in actions
 
 
-async def test_timed_transition_auto_closes_and_reopen_resets_it(temporal_client: Client, db_engine: Engine,
-                                                                 task_queue: str, worker: object) -> None:
+async def test_timed_transition_auto_closes_and_reopen_resets_it(
+    temporal_client: Client, db_engine: Engine, task_queue: str, worker: object
+) -> None:
     record = await new_record(temporal_client, db_engine, task_queue)
     await record.fire(BOB, "accept", assignee="bob")
     await record.fire(BOB, "resolve", resolution="done")

@@ -162,7 +162,7 @@ class ProcessEngine:
         )
         engine = cls(inp.definition, record)
         supplied = engine._checked_fields(inp.fields, what="fields")
-        values.update({k: v for k, v in supplied.items()})
+        values.update(supplied)
         values = {k: v for k, v in values.items() if v is not None}
         required = [f.name for f in d.fields if f.required]
         state = d.state(d.initial)
@@ -333,7 +333,7 @@ class ProcessEngine:
                     for value in policy._users_in(f.get(name)):
                         out.append(NotificationRecipient(kind="group" if is_group else "user", name=value))
                 elif kind in ("user", "group", "role"):
-                    out.append(NotificationRecipient(kind=kind, name=name))  # type: ignore[arg-type]
+                    out.append(NotificationRecipient(kind=kind, name=name))
         return out
 
     def _notify(

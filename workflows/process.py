@@ -37,14 +37,12 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.engine import Outcome, ProcessEngine, Refusal
 
-DB_ACTIVITY = {
-    "start_to_close_timeout": timedelta(seconds=10),
-    "retry_policy": RetryPolicy(
-        initial_interval=timedelta(milliseconds=200),
-        backoff_coefficient=2.0,
-        maximum_interval=timedelta(seconds=10),
-    ),
-}
+DB_TIMEOUT = timedelta(seconds=10)
+DB_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=10),
+)
 NOTIFY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
@@ -128,8 +126,9 @@ class ProcessWorkflow:
                     "resolve_approvers",
                     ResolveApproversInput(users=req.users, groups=req.groups, roles=req.roles),
                     result_type=ResolveApproversResult,
-                    **DB_ACTIVITY,
-                )  # type: ignore[arg-type]
+                    start_to_close_timeout=DB_TIMEOUT,
+                    retry_policy=DB_RETRY,
+                )
                 out.extend(engine.approvers_resolved(req.task_id, result.users, workflow.now()))
             else:
                 create = out.creates.pop(0)
@@ -175,8 +174,9 @@ class ProcessWorkflow:
             await workflow.execute_activity(
                 "persist_record",
                 PersistRecordInput(snapshot=engine.snapshot(None, workflow.now()), events=out.events),
-                **DB_ACTIVITY,
-            )  # type: ignore[arg-type]
+                start_to_close_timeout=DB_TIMEOUT,
+                retry_policy=DB_RETRY,
+            )
 
     async def _drain_notifications(self) -> None:
         pending, self._notifications = self._notifications, []

@@ -150,7 +150,7 @@ def view(definition: Definition, sla: SlaDef, clock: SlaClockState, now: datetim
         label=label,
         target=_fmt(target) if target is not None else None,
         due_at=deadline_at(definition, clock, BREACH_AT),
-        state=state,  # type: ignore[arg-type]
+        state=state,
         elapsed=_fmt(used),
         remaining=_fmt(max(0.0, target - used)) if target is not None else None,
         elapsed_percent=round(100.0 * used / target, 1) if target else None,
