@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, delete
-from sqlmodel import col
+from sqlalchemy import CursorResult, Engine, delete, func
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col
 from temporalio import activity
 
 from core.db import insert_ignore, session_scope
@@ -41,6 +42,30 @@ def _record_values(s: RecordSnapshot) -> dict[str, Any]:
     }
 
 
+def _upsert_record(session: Session, s: RecordSnapshot) -> bool:
+    """One statement: insert the record, or move it forward if this snapshot is newer.
+
+    The WHERE on seq makes a retried or late write a no-op; the first resolution and closure
+    times are kept (COALESCE) even when a record is reopened and resolved again.
+    """
+    table = RecordRow.__table__  # type: ignore[attr-defined]
+    values = {
+        "id": s.id,
+        **_record_values(s),
+        "resolved_at": s.updated_at if s.state_category == "resolved" else None,
+        "closed_at": s.updated_at if s.final else None,
+    }
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(table).values(**values)
+    changes: dict[str, Any] = {k: stmt.excluded[k] for k in values if k not in ("id", "created_at")}
+    changes["resolved_at"] = func.coalesce(table.c.resolved_at, stmt.excluded.resolved_at)
+    changes["closed_at"] = func.coalesce(table.c.closed_at, stmt.excluded.closed_at)
+    newer = table.c.seq < stmt.excluded.seq
+    stmt = stmt.on_conflict_do_update(index_elements=["id"], set_=changes, where=newer)
+    result: CursorResult[Any] = session.execute(stmt)  # type: ignore[assignment]
+    return bool(result.rowcount)
+
+
 class RecordActivities:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -68,21 +93,10 @@ class RecordActivities:
                 ],
                 ["record_id", "seq"],
             )
-            row = session.get(RecordRow, s.id, with_for_update=True)
-            if row is not None and row.seq >= s.seq:
+            if not _upsert_record(session, s):
                 return  # already written (a retry) or a newer state is there
-            values = _record_values(s)
-            if row is None:
-                row = RecordRow(id=s.id, **values)
-            else:
-                for key, value in values.items():
-                    setattr(row, key, value)
-            if s.state_category == "resolved" and row.resolved_at is None:
-                row.resolved_at = s.updated_at
-            if s.final and row.closed_at is None:
-                row.closed_at = s.updated_at
-            session.add(row)
-            for task in s.approvals:
+            touched = {str(e.details["approval"]) for e in inp.events if "approval" in e.details}
+            for task in (t for t in s.approvals if t.id in touched):
                 approval = session.get(ApprovalRow, task.id) or ApprovalRow(
                     id=task.id,
                     record_id=s.id,

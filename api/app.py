@@ -15,7 +15,7 @@ import sqlalchemy
 import temporalio.client
 from fastapi import FastAPI
 
-from api import problems
+from api import problems, web
 from api.deps import TemporalConnection
 from api.guard import NulGuard
 from api.problems import ProblemDetails
@@ -74,6 +74,13 @@ def create_app(
     for module in (health, definitions, processes, approvals, admin):
         app.include_router(module.router)
     _include_reports(app)
+    # --- Web page include point (api/web, owned by the web page issue) -----------------------------
+    # Pages under /ui, `/` redirect, /static assets, and /docs from local Swagger UI files.
+    web.install(
+        app,
+        dev_login=settings.dev_login,
+        secret=settings.web_secret.get_secret_value().encode() if settings.web_secret else None,
+    )
     _register_problem_schema(app)
     return app
 

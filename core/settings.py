@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     smtp_tls_verify: bool = True
     smtp_timeout: float = 10.0
     webhook_timeout: float = 10.0
+    dev_login: bool = Field(default=False, description="Sign-in page lists demo users (itilflow dev only).")
+    web_secret: SecretStr | None = Field(
+        default=None, description="Signs web session cookies; set it when several API replicas run."
+    )
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
 

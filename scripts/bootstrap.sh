@@ -27,6 +27,8 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install -q -e '.[dev]'
   echo "$want" > "$stamp"
 fi
+# The web page's Mermaid and Swagger UI files, from the npm registry at setup (never at run time).
+.venv/bin/python -m api.web.vendor
 
 if [ -z "${TEMPORAL_ADDRESS:-}" ]; then
   command -v go >/dev/null || [ -x .cache/bin/temporal ] || [ -n "${TEMPORAL_CLI_PATH:-}" ] || {

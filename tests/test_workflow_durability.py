@@ -20,9 +20,10 @@ from temporalio.worker import Replayer
 from activities.records import RecordActivities
 from core.tables import AuditRow
 from tests.conftest import pinned_fixture
-from tests.engine_helpers import ALICE, BOB, CAROL, DAVE, ERIN, Record, audit, new_record
+from tests.engine_helpers import ALICE, BOB, CAROL, DAVE, Record, audit, new_record
 from worker.registry import WORKFLOWS, sandbox_runner
 from workflows.contracts import (
+    Actor,
     AuditEvent,
     FireTransitionInput,
     PersistRecordInput,
@@ -84,12 +85,12 @@ async def test_replay_of_recorded_histories_is_deterministic(
     record = await new_record(temporal_client, db_engine, task_queue)
     await record.fire(BOB, "accept", assignee="bob")
     await record.fire(BOB, "submit", plan="p", backout_plan="b", risk=1)
-    snap = await record.snapshot()
-    await record.decide(CAROL, snap.approvals[0].id)
-    await record.decide(DAVE, snap.approvals[0].id, "reject")
-    await record.decide(ERIN, snap.approvals[0].id, "reject")
+    task = (await record.snapshot()).approvals[0]
+    # Quorum 2: rejections by all but one eligible approver put it out of reach.
+    for name in task.eligible[:-1]:
+        await record.decide(Actor(username=name, roles=["approver"], groups=["cab"]), task.id, "reject")
     final = await record.handle.result()
-    assert final.state == "rejected"  # 1 approval, 2 rejections of 3: the quorum of 2 is out of reach
+    assert final.state == "rejected"
     replayer = Replayer(
         workflows=list(WORKFLOWS), workflow_runner=sandbox_runner(), data_converter=pydantic_data_converter
     )

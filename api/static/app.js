@@ -1,0 +1,103 @@
+// itilflow page behaviour: local times, the browser's UTC offset for date-time inputs, Mermaid
+// diagrams (when the vendored file is present), and htmx glue. Everything works without it, plainer.
+(function () {
+  "use strict";
+  var lang = document.body.getAttribute("data-lang") || "en";
+  var locale = lang === "zh" ? "zh-CN" : "en-GB";
+  var full = new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" });
+  var relative = window.Intl && Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(locale, { numeric: "auto" }) : null;
+
+  function ago(date) {
+    var seconds = (date.getTime() - Date.now()) / 1000;
+    var units = [["day", 86400], ["hour", 3600], ["minute", 60], ["second", 1]];
+    for (var i = 0; i < units.length; i++) {
+      if (Math.abs(seconds) >= units[i][1] || units[i][0] === "second") {
+        return relative.format(Math.round(seconds / units[i][1]), units[i][0]);
+      }
+    }
+    return "";
+  }
+
+  function localTimes(root) {
+    root.querySelectorAll("time[datetime]").forEach(function (el) {
+      var value = el.getAttribute("datetime");
+      if (!value) return;
+      var date = new Date(value);
+      if (isNaN(date.getTime())) return;
+      el.title = full.format(date);
+      el.textContent = el.hasAttribute("data-relative") && relative && Math.abs(Date.now() - date) < 7 * 86400000
+        ? ago(date) : full.format(date);
+    });
+  }
+
+  function offsets(root) {
+    var minutes = -new Date().getTimezoneOffset();
+    root.querySelectorAll("input[data-tz]").forEach(function (el) { el.value = String(minutes); });
+    root.querySelectorAll("[data-tz-label]").forEach(function (el) {
+      var sign = minutes >= 0 ? "+" : "-", m = Math.abs(minutes);
+      el.textContent = "UTC" + sign + String(Math.floor(m / 60)).padStart(2, "0") + ":" + String(m % 60).padStart(2, "0");
+    });
+    // Stored values are UTC; show them in local time.
+    root.querySelectorAll("input[type=datetime-local][data-utc]").forEach(function (el) {
+      var utc = el.getAttribute("data-utc");
+      if (!utc) return;
+      var d = new Date(utc);
+      if (isNaN(d.getTime())) return;
+      var local = new Date(d.getTime() - d.getTimezoneOffset() * 60000);
+      el.value = local.toISOString().slice(0, 16);
+    });
+  }
+
+  var mermaidReady = false;
+  function diagrams(root) {
+    if (!window.mermaid) return;
+    if (!mermaidReady) {
+      window.mermaid.initialize({ startOnLoad: false, securityLevel: "strict", theme: "base",
+        themeVariables: { fontFamily: "system-ui, sans-serif", fontSize: "13px", primaryColor: "#eef0ff",
+          lineColor: "#8b93a7", primaryBorderColor: "#a5b4fc" } });
+      mermaidReady = true;
+    }
+    var nodes = Array.prototype.slice.call(root.querySelectorAll("pre.mermaid:not([data-processed])"));
+    if (nodes.length) window.mermaid.run({ nodes: nodes }).catch(function () { /* source stays visible */ });
+  }
+
+  function enhance(root) {
+    localTimes(root);
+    offsets(root);
+    diagrams(root);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { enhance(document); });
+  document.addEventListener("htmx:afterSwap", function (ev) {
+    var target = ev.detail.target;
+    enhance(target.parentNode || target);
+    var status = target.querySelector && target.querySelector("template[data-status]");
+    var line = document.getElementById("status-line");
+    if (status && line) line.innerHTML = status.innerHTML;
+  });
+  // "Enlarge": the rendered diagram in a modal dialog (Esc closes it).
+  document.addEventListener("click", function (ev) {
+    var button = ev.target.closest && ev.target.closest("[data-enlarge]");
+    if (!button) return;
+    var source = document.querySelector(button.getAttribute("data-enlarge"));
+    var dialog = button.closest("section").querySelector("dialog");
+    if (!source || !dialog || !dialog.showModal) return;
+    dialog.querySelector(".diagram-big").innerHTML = source.innerHTML;
+    dialog.showModal();
+  });
+
+  // Studio: a problem's "line N" button selects that line in the editor.
+  document.addEventListener("click", function (ev) {
+    var button = ev.target.closest && ev.target.closest("[data-line]");
+    var editor = document.getElementById("source");
+    if (!button || !editor) return;
+    var line = parseInt(button.getAttribute("data-line"), 10), lines = editor.value.split("\n");
+    var start = 0;
+    for (var i = 0; i < line - 1 && i < lines.length; i++) start += lines[i].length + 1;
+    var end = start + (lines[line - 1] || "").length;
+    editor.focus();
+    editor.setSelectionRange(start, end);
+    var height = editor.scrollHeight / Math.max(lines.length, 1);
+    editor.scrollTop = Math.max(0, (line - 5) * height);
+  });
+})();

@@ -1,0 +1,213 @@
+"""What every page shares: the signed-in user, CSRF, rendering, and errors shown as pages.
+
+Pages call the same service functions as the API with the same `Principal`, so a page can never do
+more than its user could through the API. A `ProblemError` raised by a service (403 with the rule that
+refused, 409, 422 with field paths) is rendered in the page instead of JSON: as an alert fragment for
+htmx requests, else as an error page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import Engine
+
+from api.auth import Principal
+from api.problems import ProblemError, forbidden, validation_problem
+from api.web import i18n
+from api.web.session import CsrfRefused, Signer, SignInRequired, check_post, principal
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = Jinja2Templates(directory=str(ROOT / "templates"))
+STATIC = ROOT / "static"
+
+# Who sees which part of the page; the same roles the API checks (api/deps.py, reports/api.py).
+OWNER_ROLES = ("process_owner", "admin")
+REPORT_ROLES = ("agent", "approver", "process_owner", "admin")
+
+
+@dataclass
+class WebConfig:
+    signer: Signer
+    dev_login: bool
+
+    @property
+    def has_mermaid(self) -> bool:
+        return (STATIC / "vendor" / "mermaid.min.js").exists()
+
+
+def config(request: Request) -> WebConfig:
+    value: WebConfig = request.app.state.web
+    return value
+
+
+def engine_of(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def optional_user(request: Request) -> Principal | None:
+    return principal(request, config(request).signer, engine_of(request))
+
+
+def current_user(request: Request) -> Principal:
+    user = optional_user(request)
+    if user is None:
+        raise SignInRequired()
+    return user
+
+
+async def checked_user(request: Request) -> Principal:
+    """The user of a POST, after the origin and CSRF checks."""
+    user = current_user(request)
+    form_token = None
+    if request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form_token = str((await request.form()).get("csrf") or "") or None
+    check_post(request, config(request).signer, user, form_token)
+    return user
+
+
+def require(user: Principal, *roles: str) -> None:
+    """The API's role check (api.deps.require_roles), with its message."""
+    if not user.has_role(*roles):
+        have = ", ".join(user.roles) or "none"
+        raise forbidden(f"this needs the role {' or '.join(roles)}; {user.username} has {have}")
+
+
+User = Annotated[Principal, Depends(current_user)]
+PostUser = Annotated[Principal, Depends(checked_user)]
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+# --- rendering ----------------------------------------------------------------------------------------
+
+
+_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
+
+
+def human_duration(value: str | None, lang: str = "en") -> str:
+    """`PT3H20M` → `3h 20m` (zh: `3小时 20分`)."""
+    if not value:
+        return "—"
+    match = _DURATION.match(value)
+    if not match:
+        return value
+    days, hours, minutes, seconds = (float(x) if x else 0.0 for x in match.groups())
+    units = ("天", "小时", "分", "秒") if lang == "zh" else ("d", "h", "m", "s")
+    parts = [f"{int(n)}{u}" for n, u in zip((days, hours, minutes, seconds), units, strict=True) if n]
+    return " ".join(parts[:2]) or ("0" + units[3])
+
+
+def as_datetime(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def when(value: Any) -> str:
+    """A date-time as UTC text; the page's script rewrites it in the reader's own time zone."""
+    moment = as_datetime(value)
+    if moment is None:
+        return "—" if value in (None, "") else str(value)
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment.tzinfo else moment.strftime("%Y-%m-%d %H:%M")
+
+
+def iso(value: Any) -> str:
+    moment = as_datetime(value)
+    return moment.isoformat() if moment else ""
+
+
+TEMPLATES.env.filters["when"] = when
+TEMPLATES.env.filters["iso"] = iso
+TEMPLATES.env.globals["pick"] = i18n.pick
+TEMPLATES.env.filters["humanize"] = i18n.humanize
+
+
+def render(
+    request: Request,
+    template: str,
+    user: Principal | None = None,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    lang = i18n.language(request)
+    cfg = config(request)
+
+    def t(key: str, /, **values: Any) -> str:
+        return i18n.translate(lang, key, **values)
+
+    ctx: dict[str, Any] = {
+        "request": request,
+        "user": user,
+        "lang": lang,
+        "t": t,
+        "dur": lambda v: human_duration(v, lang),
+        "csrf": cfg.signer.csrf(user.token_id) if user and user.token_id else "",
+        "has_mermaid": cfg.has_mermaid,
+        "can_own": bool(user and user.has_role(*OWNER_ROLES)),
+        "can_report": bool(user and user.has_role(*REPORT_ROLES)),
+        "path": request.url.path,
+        "here": quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""), safe="/"),
+        **context,
+    }
+    return TEMPLATES.TemplateResponse(request, template, ctx, status_code=status_code, headers=headers)
+
+
+def sign_in_redirect(request: Request) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    location = f"/ui/sign-in?next={target}" if request.method == "GET" else "/ui/sign-in"
+    if is_htmx(request):
+        return Response(status_code=401, headers={"HX-Redirect": location})
+    return RedirectResponse(location, status_code=303)
+
+
+def problem_page(request: Request, problem: ProblemError, user: Principal | None) -> Response:
+    if is_htmx(request):
+        # Every htmx form targets its own error slot; htmx swaps only 2xx answers by default.
+        return render(request, "partials/alert.html", user, problem=problem)
+    return render(request, "error.html", user, problem=problem, status_code=problem.status)
+
+
+class PageRoute(APIRoute):
+    """Turns sign-in and service errors into pages instead of the API's JSON problems."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def run(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except SignInRequired:
+                return sign_in_redirect(request)
+            except CsrfRefused as exc:
+                problem = ProblemError(403, str(exc), kind="CsrfRefused")
+                return problem_page(request, problem, optional_user(request))
+            except ProblemError as problem:
+                return problem_page(request, problem, optional_user(request))
+            except RequestValidationError as exc:
+                return problem_page(request, validation_problem(exc), optional_user(request))
+
+        return run

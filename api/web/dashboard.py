@@ -1,0 +1,102 @@
+"""The dashboard: a process's key indicators over a period, as numbers and server-drawn SVG bars."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from api import definitions_service as defs
+from api.deps import SessionDep
+from api.problems import unprocessable
+from api.web.common import REPORT_ROLES, PageRoute, User, render, require
+from reports.kpis import compute_kpis
+from reports.model import Kpi, Period, parse_instant
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+PRESETS = {"7d": 7, "30d": 30, "90d": 90, "365d": 365}
+
+
+@dataclass
+class Bar:
+    label: str
+    value: float
+    width: float  # percent of the chart's width
+    y: int
+
+
+def bars(breakdown: dict[str, float] | None, row: int = 26) -> list[Bar]:
+    if not breakdown:
+        return []
+    top = max(breakdown.values()) or 1.0
+    return [
+        Bar(label=k, value=v, width=max(0.5, 100.0 * v / top), y=i * row)
+        for i, (k, v) in enumerate(sorted(breakdown.items(), key=lambda kv: -kv[1]))
+    ]
+
+
+def shown(kpi: Kpi) -> str:
+    if kpi.value is None:
+        return "—"
+    if kpi.unit == "percent":
+        return f"{kpi.value:.1f}%"
+    if kpi.unit == "count":
+        return f"{kpi.value:,.0f}"
+    return f"{kpi.value:,.1f}"
+
+
+def number(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def _period(preset: str, start: str | None, end: str | None) -> tuple[Period, str]:
+    if start or end:
+        try:
+            return Period(
+                start=parse_instant(start) if start else None, end=parse_instant(end) if end else None
+            ), ""
+        except ValueError as exc:
+            raise unprocessable(str(exc), [{"path": "from/to", "message": str(exc)}]) from None
+    if preset == "all":
+        return Period(), "all"
+    days = PRESETS.get(preset, 30)
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return Period(start=today - timedelta(days=days - 1), end=today + timedelta(days=1)), (
+        preset if preset in PRESETS else "30d"
+    )
+
+
+@router.get("/ui/dashboard")
+def dashboard(
+    request: Request,
+    user: User,
+    session: SessionDep,
+    definition: Annotated[str | None, Query(max_length=64)] = None,
+    preset: Annotated[str, Query(max_length=8)] = "30d",
+    start: Annotated[str | None, Query(alias="from", max_length=40)] = None,
+    end: Annotated[str | None, Query(alias="to", max_length=40)] = None,
+) -> Response:
+    require(user, *REPORT_ROLES)
+    items = defs.list_definitions(session)
+    keys = [i.key for i in items]
+    chosen = definition if definition in keys else (keys[0] if keys else None)
+    period, preset_used = _period(preset, start or None, end or None)
+    report = compute_kpis(session, definition=chosen, period=period) if chosen else None
+    return render(
+        request,
+        "dashboard.html",
+        user,
+        items=items,
+        chosen=chosen,
+        report=report,
+        preset=preset_used,
+        start=start or "",
+        end=end or "",
+        presets=list(PRESETS) + ["all"],
+        bars=bars,
+        shown=shown,
+        num=number,
+    )

@@ -1,0 +1,97 @@
+"""From HTML form values to typed field values, and from definitions to form inputs.
+
+A browser sends every value as text; the engine checks types itself (definitions/fieldvalues.py), so
+this only undoes what HTML does to values: unchecked boxes are absent, `datetime-local` has no
+offset (the page sends the browser's offset alongside), empty inputs mean "not given", lists are lines.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
+from typing import Any
+
+from sqlmodel import Session
+
+from core.store import get_definition
+from definitions.loader import load_text
+from definitions.model import Definition
+from workflows.contracts import FieldSpec
+
+FIELD_PREFIX = "f."
+TZ_FIELD = "_tz"  # minutes east of UTC, from the browser
+
+
+@lru_cache(maxsize=64)
+def _parse(source_hash: str, source: str) -> Definition | None:
+    return load_text(source).definition
+
+
+def definition(session: Session, key: str, version: int | None = None) -> Definition | None:
+    """A stored definition version, parsed once per content hash (versions never change)."""
+    row = get_definition(session, key, version)
+    if row is None:
+        return None
+    return _parse(row.hash, row.source)
+
+
+def input_kind(spec: FieldSpec) -> str:
+    """The HTML control for a field type."""
+    return {
+        "enum": "select",
+        "bool": "checkbox",
+        "datetime": "datetime",
+        "text": "textarea",
+        "int": "number",
+        "list": "list",
+    }.get(spec.type, "text")
+
+
+def _offset(raw: str | None) -> timezone:
+    try:
+        minutes = int(raw or "0")
+    except ValueError:
+        minutes = 0
+    return timezone(timedelta(minutes=max(-14 * 60, min(14 * 60, minutes))))
+
+
+def field_values(form: dict[str, Any], specs: list[FieldSpec]) -> dict[str, Any]:
+    """The values of `specs` present in the form (`f.<name>` inputs), typed as the engine expects."""
+    tz = _offset(form.get(TZ_FIELD))
+    out: dict[str, Any] = {}
+    for spec in specs:
+        name = FIELD_PREFIX + spec.name
+        raw = form.get(name)
+        if spec.type == "bool":
+            out[spec.name] = raw in ("true", "on", "1")
+            continue
+        if raw is None or str(raw).strip() == "":
+            continue
+        text = str(raw).strip()
+        if spec.type == "datetime":
+            try:
+                moment = datetime.fromisoformat(text)
+            except ValueError:
+                out[spec.name] = text  # the engine names the field and the problem
+                continue
+            out[spec.name] = (moment if moment.tzinfo else moment.replace(tzinfo=tz)).isoformat()
+        elif spec.type == "int":
+            out[spec.name] = int(text) if text.lstrip("-").isdigit() else text
+        elif spec.type == "list":
+            out[spec.name] = [line.strip() for line in text.replace(",", "\n").splitlines() if line.strip()]
+        else:
+            out[spec.name] = text
+    return out
+
+
+def local_input(value: Any) -> str:
+    """A stored ISO date-time as a `datetime-local` value (UTC, minutes)."""
+    if not isinstance(value, str):
+        return ""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return ""
+    if moment.tzinfo:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M")

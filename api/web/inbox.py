@@ -1,0 +1,137 @@
+"""The approvals inbox: what waits for my decision, oldest first; approve or reject in place."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Form, Path, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session, col, select
+
+from api import service
+from api.deps import SessionDep, TemporalClientDep
+from api.idempotency import update_id
+from api.problems import ProblemError
+from api.schemas import ApprovalOut
+from api.web.common import PageRoute, PostUser, User, engine_of, is_htmx, render
+from core.db import session_scope
+from core.tables import RecordRow
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+
+@dataclass
+class InboxItem:
+    task: ApprovalOut
+    slas: list[dict[str, Any]]
+    state_label: dict[str, str] | None
+    key: str  # a fresh idempotency key per rendered form: a double click decides once
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        return self.task.record.fields
+
+    @property
+    def sla_state(self) -> str | None:
+        """The worst clock of the record: breached > running > paused > met."""
+        order = ["breached", "running", "paused", "pending", "met"]
+        states = [str(s["state"]) for s in self.slas if s.get("state") in order]
+        return min(states, key=order.index) if states else None
+
+    @property
+    def sla_due(self) -> str | None:
+        """When the first running clock breaches (stored with the record, so still right now)."""
+        dues = [str(s["due_at"]) for s in self.slas if s.get("state") == "running" and s.get("due_at")]
+        return min(dues) if dues else None
+
+
+def inbox_items(session: Session, tasks: list[ApprovalOut]) -> list[InboxItem]:
+    ids = {t.record.id for t in tasks}
+    rows = (
+        {r.id: r for r in session.exec(select(RecordRow).where(col(RecordRow.id).in_(ids))).all()}
+        if ids
+        else {}
+    )
+    items = []
+    for task in tasks:
+        snap = rows[task.record.id].snapshot if task.record.id in rows else {}
+        items.append(
+            InboxItem(
+                task=task,
+                slas=list(snap.get("slas") or []),
+                state_label=snap.get("state_label"),
+                key=secrets.token_urlsafe(12),
+            )
+        )
+    return items
+
+
+@router.get("/ui/inbox")
+def inbox(request: Request, user: User, session: SessionDep) -> Response:
+    items = inbox_items(session, service.pending_approvals(session=session, user=user))
+    return render(request, "inbox.html", user, items=items)
+
+
+@router.get("/ui/inbox/count")
+def inbox_count(request: Request, user: User, session: SessionDep) -> Response:
+    count = len(service.pending_approvals(session=session, user=user))
+    return render(request, "partials/inbox_count.html", user, count=count)
+
+
+@router.post("/ui/approvals/{approval_id}/decision")
+async def decide(
+    request: Request,
+    user: PostUser,
+    session: SessionDep,
+    client: TemporalClientDep,
+    approval_id: Annotated[str, Path(min_length=1, max_length=80)],
+    decision: Annotated[Literal["approve", "reject"], Form()],
+    comment: Annotated[str, Form(max_length=20000)] = "",
+    key: Annotated[str, Form(max_length=64)] = "",
+    back: Annotated[str, Form(max_length=200)] = "",
+    where: Annotated[str, Form(max_length=10)] = "inbox",
+) -> Response:
+    try:
+        outcome = await service.decide(
+            session=session,
+            client=client,
+            user=user,
+            approval_id=approval_id,
+            decision=decision,
+            comment=comment.strip() or None,
+            update_id=update_id(user.username, key or None),
+        )
+    except ProblemError as problem:
+        if not is_htmx(request) or where == "record":
+            raise  # the record page shows it in the task's own slot (common.problem_page)
+        # The row stays, with the rule that refused the decision right under its buttons.
+        tasks = [t for t in service.pending_approvals(session=session, user=user) if t.id == approval_id]
+        items = inbox_items(session, tasks)
+        return render(
+            request,
+            "partials/decision_refused.html",
+            user,
+            item=items[0] if items else None,
+            approval_id=approval_id,
+            problem=problem,
+            comment=comment,
+        )
+    target = back if back.startswith("/ui/") else f"/ui/records/{outcome.record.number}"
+    if not is_htmx(request):
+        return RedirectResponse(target, status_code=303)
+    if where == "record":
+        return Response(status_code=204, headers={"HX-Redirect": target})
+    with session_scope(engine_of(request)) as fresh:  # the workflow wrote the read model meanwhile
+        row = fresh.get(RecordRow, outcome.record.id)
+        label = (row.snapshot or {}).get("state_label") if row else None
+    return render(
+        request,
+        "partials/decided.html",
+        user,
+        outcome=outcome,
+        state_label=label,
+        decision=decision,
+        headers={"HX-Trigger": "inbox-changed"},
+    )

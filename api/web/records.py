@@ -1,0 +1,254 @@
+"""Records: the searchable list, and one record with its fields, actions, clocks, approvals and history."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from api import definitions_service as defs
+from api import service
+from api.auth import Principal
+from api.deps import SessionDep, TemporalClientDep
+from api.idempotency import update_id
+from api.schemas import RecordSummary
+from api.web import forms, i18n
+from api.web.common import PageRoute, PostUser, User, is_htmx, render
+from definitions.diagram import to_mermaid
+from definitions.model import Definition
+from workflows.contracts import ApprovalTask, FieldSpec, RecordSnapshot
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+RecordRef = Annotated[str, Path(min_length=1, max_length=100)]
+Filter = Annotated[str | None, Query(max_length=200)]
+# Built-in fields shown in the header of a record, not again in its field list.
+HEADER_FIELDS = {"title", "requester", "assignee", "assignment_group", "priority"}
+
+
+def _blank(value: str | None) -> str | None:
+    return value.strip() or None if value is not None else None
+
+
+@router.get("/ui/records")
+def records(
+    request: Request,
+    user: User,
+    session: SessionDep,
+    definition: Filter = None,
+    state: Filter = None,
+    priority: Filter = None,
+    assignee: Filter = None,
+    assignment_group: Filter = None,
+    breached: Filter = None,
+    q: Filter = None,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
+) -> Response:
+    filters = {
+        "definition": _blank(definition),
+        "state": _blank(state),
+        "priority": _blank(priority),
+        "assignee": _blank(assignee),
+        "assignment_group": _blank(assignment_group),
+        "q": _blank(q),
+    }
+    page = service.list_records(
+        session=session,
+        user=user,
+        breached=True if breached in ("1", "true", "on") else None,
+        limit=50,
+        cursor=_blank(cursor),
+        **filters,
+    )
+    chosen = forms.definition(session, filters["definition"]) if filters["definition"] else None
+    lang = i18n.language(request)
+
+    def state_of(r: RecordSummary) -> str:
+        return state_label(forms.definition(session, r.definition, r.definition_version), r.state, lang)
+
+    context: dict[str, Any] = {
+        "page": page,
+        "state_of": state_of,
+        "filters": {**filters, "breached": breached in ("1", "true", "on")},
+        "definitions": defs.list_definitions(session),
+        "states": chosen.states if chosen else [],
+    }
+    if is_htmx(request) and request.headers.get("hx-target") == "results":
+        return render(request, "partials/record_rows.html", user, **context)
+    return render(request, "records.html", user, **context)
+
+
+@dataclass
+class FieldView:
+    name: str
+    label: str
+    type: str
+    value: Any
+    display: str
+    reference: str | None = None
+
+
+@dataclass
+class TransitionForm:
+    trigger: str
+    label: str
+    to_label: str
+    fields: list[tuple[FieldSpec, str, list[tuple[str, str]]]]  # spec, input kind, enum options
+    comment_required: bool
+    key: str
+
+
+def _value_label(d: Definition | None, name: str, value: Any, lang: str) -> str:
+    spec = d.field(name) if d else None
+    if spec and spec.value_labels and str(value) in spec.value_labels:
+        return i18n.pick(spec.value_labels[str(value)], lang, str(value))
+    return str(value)
+
+
+def field_views(snap: RecordSnapshot, d: Definition | None, lang: str) -> list[FieldView]:
+    hidden = set(snap.hidden_fields) | HEADER_FIELDS
+    order = [f.name for f in d.fields] if d else []
+    names = [n for n in order if n in snap.fields] + sorted(n for n in snap.fields if n not in order)
+    views = []
+    for name in names:
+        value = snap.fields.get(name)
+        if name in hidden or value in (None, "", []):
+            continue
+        spec = d.field(name) if d else None
+        kind = spec.type if spec else "string"
+        if kind == "datetime":
+            display = ""
+        elif kind == "bool":
+            display = i18n.translate(lang, "yes" if value else "no")
+        elif isinstance(value, list):
+            display = ", ".join(_value_label(d, name, v, lang) for v in value)
+        else:
+            display = _value_label(d, name, value, lang)
+        views.append(
+            FieldView(
+                name=name,
+                label=i18n.pick(spec.label if spec else None, lang, i18n.humanize(name)),
+                type=kind,
+                value=value,
+                display=display,
+                reference=spec.reference if spec and kind == "reference" else None,
+            )
+        )
+    return views
+
+
+def state_label(d: Definition | None, state: str, lang: str) -> str:
+    spec = d.state(state) if d else None
+    return i18n.pick(spec.label if spec else None, lang, state)
+
+
+def transition_forms(snap: RecordSnapshot, d: Definition | None, lang: str) -> list[TransitionForm]:
+    out = []
+    for t in snap.available_transitions:
+        inputs = []
+        for spec in t.required_fields:
+            options = [(v, _value_label(d, spec.name, v, lang)) for v in (spec.values or [])]
+            inputs.append((spec, forms.input_kind(spec), options))
+        out.append(
+            TransitionForm(
+                trigger=t.trigger,
+                label=i18n.pick(t.label, lang, t.trigger.replace("_", " ")),
+                to_label=state_label(d, t.to, lang),
+                fields=inputs,
+                comment_required=t.comment_required,
+                key=secrets.token_urlsafe(12),
+            )
+        )
+    return out
+
+
+def may_decide(task: ApprovalTask, user: Principal) -> bool:
+    """Offer the buttons to whoever the task names, by name or group, including those separation of
+    duties excludes: the workflow refuses them with the rule, which is what they need to read."""
+    if task.state != "pending" or any(d.by == user.username for d in task.decisions):
+        return False
+    return (
+        user.username in task.eligible
+        or user.username in task.excluded
+        or bool(set(user.groups) & set(task.groups))
+    )
+
+
+@router.get("/ui/records/{ref}")
+async def record(
+    request: Request, ref: RecordRef, user: User, session: SessionDep, client: TemporalClientDep
+) -> Response:
+    snap = await service.get_record(session=session, client=client, ref=ref, user=user)
+    lang = i18n.language(request)
+    d = forms.definition(session, snap.definition, snap.definition_version)
+    history = service.history(session=session, user=user, ref=snap.id)
+    return render(
+        request,
+        "record.html",
+        user,
+        snap=snap,
+        d=d,
+        state_name=state_label(d, snap.state, lang),
+        fields=field_views(snap, d, lang),
+        transitions=transition_forms(snap, d, lang),
+        history=list(reversed(history)),
+        diagram=to_mermaid(d, lang=lang, current=snap.state) if d else "",
+        state_names={s.name: i18n.pick(s.label, lang, s.name) for s in d.states} if d else {},
+        may_decide=lambda task: may_decide(task, user),
+        decide_key=lambda: secrets.token_urlsafe(12),
+        local_input=forms.local_input,
+    )
+
+
+@router.post("/ui/records/{ref}/transitions")
+async def fire(
+    request: Request,
+    ref: RecordRef,
+    user: PostUser,
+    session: SessionDep,
+    client: TemporalClientDep,
+) -> Response:
+    form = dict(await request.form())
+    trigger = str(form.get("trigger", ""))[:64]
+    current = await service.get_record(session=session, client=client, ref=ref, user=user)
+    specs = next((t.required_fields for t in current.available_transitions if t.trigger == trigger), [])
+    snap = await service.fire_transition(
+        session=session,
+        client=client,
+        user=user,
+        ref=ref,
+        trigger=trigger,
+        fields=forms.field_values(form, specs),
+        comment=str(form.get("comment", "")).strip() or None,
+        update_id=update_id(user.username, str(form.get("key", ""))[:64] or None),
+    )
+    target = f"/ui/records/{snap.number}"
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/ui/records/{ref}/comments")
+async def comment(
+    request: Request,
+    ref: RecordRef,
+    user: PostUser,
+    session: SessionDep,
+    client: TemporalClientDep,
+    body: Annotated[str, Form(min_length=1, max_length=20000)],
+    key: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    out = await service.add_comment(
+        session=session,
+        client=client,
+        user=user,
+        ref=ref,
+        body=body,
+        update_id=update_id(user.username, key or None),
+    )
+    target = f"/ui/records/{out.number}#history"
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)

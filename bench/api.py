@@ -1,0 +1,356 @@
+"""API benchmark (issue 3): figures, not pass/fail.
+
+Against `itilflow dev` (started here as a subprocess in a temporary data dir, or a running one given
+with --url and --tokens-file), with `--clients` concurrent clients (default 20):
+
+1. starts: records of the library `incident` started through `POST /api/v1/processes` (with an
+   Idempotency-Key, as integrators send it), and the same number started directly through the Temporal
+   client with `activities.launch.launch_record` (same pinned definition, same concurrency, same
+   read-your-writes wait for the first state). Two rounds, API-then-direct and direct-then-API, so
+   neither side always runs on the larger database. Reports records started per second for both.
+2. actions: each API-started incident goes accept -> resolve (agent) -> confirm (requester), and
+   `--changes` changes go assess -> submit (change manager) -> two CAB approvals (cab1, cab2). Latency
+   is measured from sending the request to receiving the response that already shows the new state
+   (the response is checked: a wrong state counts as an error and is reported).
+
+Run from the project root: `.venv/bin/python -m bench.api [--quick]`. The last line is one JSON object:
+`api_starts_per_s`, `direct_starts_per_s`, `start_ratio`, `action_p50_ms`, `action_p99_ms`.
+Targets (reported, not asserted): start_ratio >= 0.8, action_p99_ms < 300.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from activities.launch import launch_record, pinned_definition, record_id_for
+from core.db import make_engine
+from core.temporal_server import free_port
+from worker.registry import connect
+from workflows.contracts import Actor
+
+FOREIGN_ENV = ("DATABASE_URL", "ITILFLOW_DATABASE_URL", "TEMPORAL_ADDRESS", "ITILFLOW_TEMPORAL_ADDRESS")
+
+
+@dataclass
+class Target:
+    base: str
+    tokens: dict[str, str]
+    database_url: str
+    temporal_address: str
+
+
+@dataclass
+class Stats:
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, kind: str, seconds: float) -> None:
+        self.latencies.setdefault(kind, []).append(seconds * 1000)
+
+    def all(self, kinds: tuple[str, ...]) -> list[float]:
+        return [v for k in kinds for v in self.latencies.get(k, [])]
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
+
+
+# --- the system under test ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def dev_subprocess(log_level: str) -> Iterator[Target]:
+    """`itilflow dev` in a temporary data dir on free ports; stopped with SIGINT like a user would."""
+    with tempfile.TemporaryDirectory(prefix="itilflow-bench-api-") as tmp:
+        data = Path(tmp) / "data"
+        api_port, temporal_port = free_port(), free_port()
+        script = Path(sys.executable).parent / "itilflow"
+        cmd = [str(script)] if script.is_file() else [sys.executable, "-m", "cli"]
+        cmd += ["dev", "--data-dir", str(data), "--api-port", str(api_port)]
+        cmd += ["--temporal-port", str(temporal_port), "--no-ui", "--no-demo", "--log-level", log_level]
+        env = {k: v for k, v in os.environ.items() if k not in FOREIGN_ENV}
+        log = Path(tmp) / "dev.log"
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
+            )
+        try:
+            base = f"http://127.0.0.1:{api_port}"
+            deadline = time.monotonic() + 120
+            while "is ready" not in log.read_text(errors="replace"):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"itilflow dev did not start:\n{log.read_text(errors='replace')}")
+                time.sleep(0.3)
+            tokens = json.loads((data / "demo-tokens.json").read_text())
+            yield Target(
+                base=base,
+                tokens={user: info["token"] for user, info in tokens.items()},
+                database_url=f"sqlite:///{data / 'itilflow.db'}",
+                temporal_address=f"127.0.0.1:{temporal_port}",
+            )
+        finally:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+# --- load ------------------------------------------------------------------------------------------------
+
+
+async def pool(n: int, clients: int, job: Callable[[int], Awaitable[None]]) -> float:
+    """Run job(0..n-1) with `clients` at a time; return the wall time in seconds."""
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(n):
+        queue.put_nowait(i)
+
+    async def client() -> None:
+        while not queue.empty():
+            await job(queue.get_nowait())
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return time.perf_counter() - t0
+
+
+class Bench:
+    def __init__(self, target: Target, clients: int) -> None:
+        self.t = target
+        self.clients = clients
+        self.http = httpx.AsyncClient(
+            base_url=target.base,
+            timeout=60,
+            limits=httpx.Limits(max_connections=clients * 2, max_keepalive_connections=clients * 2),
+        )
+        self.stats = Stats()
+        self.incidents: list[str] = []
+
+    async def post(self, user: str, path: str, body: dict[str, Any], kind: str) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {self.t.tokens[user]}", "Idempotency-Key": uuid.uuid4().hex}
+        t0 = time.perf_counter()
+        r = await self.http.post(path, json=body, headers=headers)
+        self.stats.add(kind, time.perf_counter() - t0)
+        if r.status_code not in (200, 201):
+            self.stats.errors.append(f"{kind} as {user}: {r.status_code} {r.text[:200]}")
+            return {}
+        data: dict[str, Any] = r.json()
+        return data
+
+    async def fire(self, user: str, record: str, trigger: str, expect: str, **fields: Any) -> dict[str, Any]:
+        snap = await self.post(
+            user,
+            f"/api/v1/processes/{record}/transitions",
+            {"trigger": trigger, "fields": fields},
+            "transition",
+        )
+        if snap and snap.get("state") != expect:
+            self.stats.errors.append(f"{trigger}: expected {expect}, the response showed {snap.get('state')}")
+        return snap
+
+    # starts
+
+    async def api_starts(self, n: int) -> float:
+        async def one(i: int) -> None:
+            body = {
+                "definition": "incident",
+                "title": f"Bench incident {i}",
+                "fields": {"impact": "3", "urgency": "3", "category": "software"},
+            }
+            snap = await self.post("requester", "/api/v1/processes", body, "api_start")
+            if snap.get("state") == "new":
+                self.incidents.append(snap["id"])
+            elif snap:
+                self.stats.errors.append(f"start: the response showed {snap.get('state')}")
+
+        return await pool(n, self.clients, one)
+
+    async def direct_starts(self, n: int) -> float:
+        engine = make_engine(self.t.database_url)
+        client = await connect(self.t.temporal_address)
+        pinned = pinned_definition(engine, "incident")  # the version the API uses: newest published
+        actor = Actor(username="requester", roles=["requester"], groups=[])
+
+        async def one(i: int) -> None:
+            t0 = time.perf_counter()
+            snap = await launch_record(
+                client,
+                engine,
+                task_queue="itilflow",
+                pinned=pinned,
+                record_id=record_id_for(None),
+                title=f"Direct incident {i}",
+                fields={"impact": "3", "urgency": "3", "category": "software"},
+                actor=actor,
+            )
+            self.stats.add("direct_start", time.perf_counter() - t0)
+            if snap.state != "new":
+                self.stats.errors.append(f"direct start: {snap.state}")
+
+        try:
+            return await pool(n, self.clients, one)
+        finally:
+            engine.dispose()
+
+    # actions
+
+    async def incident_actions(self) -> float:
+        async def one(i: int) -> None:
+            rid = self.incidents[i]
+            if not await self.fire("agent", rid, "accept", "in_progress", assignee="agent"):
+                return
+            if not await self.fire(
+                "agent",
+                rid,
+                "resolve",
+                "resolved",
+                resolution_code="solved_permanently",
+                resolution_notes="bench",
+            ):
+                return
+            await self.fire("requester", rid, "confirm", "closed")
+
+        return await pool(len(self.incidents), self.clients, one)
+
+    async def change_actions(self, n: int) -> float:
+        start = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
+        plan = {
+            "risk": "low",
+            "risk_assessment": "bench",
+            "business_impact": "none",
+            "affected_cis": ["bench"],
+            "implementation_plan": "bench",
+            "backout_plan": "bench",
+            "test_plan": "bench",
+            "implementer": "engineer",
+            "planned_start": start.isoformat(),
+            "planned_end": (start + timedelta(hours=1)).isoformat(),
+        }
+
+        async def one(i: int) -> None:
+            body = {"definition": "change", "title": f"Bench change {i}", "fields": {"change_type": "normal"}}
+            chg = await self.post("requester", "/api/v1/processes", body, "change_start")
+            if not chg:
+                return
+            rid = chg["id"]
+            if not await self.fire("change_manager", rid, "assess", "assessment", assignee="change_manager"):
+                return
+            snap = await self.fire("change_manager", rid, "submit", "cab_review", **plan)
+            pending = [a for a in snap.get("approvals", []) if a["state"] == "pending"]
+            if not pending:
+                self.stats.errors.append(f"change {rid}: no pending approval after submit")
+                return
+            url = f"/api/v1/approvals/{pending[0]['id']}/decision"
+            for user, task_state, record_state in (
+                ("cab1", "pending", "cab_review"),
+                ("cab2", "approved", "scheduled"),
+            ):
+                out = await self.post(user, url, {"decision": "approve"}, "approval")
+                got = (out["state"], out["record"]["state"]) if out else None
+                if got and got != (task_state, record_state):
+                    self.stats.errors.append(f"{user}: expected {task_state}/{record_state}, got {got}")
+
+        return await pool(n, self.clients, one)
+
+
+async def run(args: argparse.Namespace, target: Target) -> dict[str, Any]:
+    b = Bench(target, args.clients)
+    try:
+        print(f"warm-up: {args.clients} starts each way", flush=True)
+        await b.api_starts(args.clients)
+        await b.direct_starts(args.clients)
+        b.stats = Stats()
+        b.incidents.clear()
+
+        half = args.records // 2
+        api_time = direct_time = 0.0
+        api_time += await b.api_starts(half)
+        direct_time += await b.direct_starts(half)
+        direct_time += await b.direct_starts(args.records - half)
+        api_time += await b.api_starts(args.records - half)
+        api_rate, direct_rate = args.records / api_time, args.records / direct_time
+        api_l, direct_l = b.stats.all(("api_start",)), b.stats.all(("direct_start",))
+        print(
+            f"starts: {args.records} each, {args.clients} clients: API {api_rate:.1f}/s "
+            f"(p50 {pct(api_l, 50):.0f} ms, p99 {pct(api_l, 99):.0f} ms), direct {direct_rate:.1f}/s "
+            f"(p50 {pct(direct_l, 50):.0f} ms, p99 {pct(direct_l, 99):.0f} ms)",
+            flush=True,
+        )
+
+        t_inc = await b.incident_actions()
+        t_chg = await b.change_actions(args.changes)
+        for kind in ("transition", "approval", "change_start"):
+            values = b.stats.all((kind,))
+            print(
+                f"{kind}: n={len(values)} p50 {pct(values, 50):.0f} ms p90 {pct(values, 90):.0f} ms "
+                f"p99 {pct(values, 99):.0f} ms max {max(values, default=float('nan')):.0f} ms",
+                flush=True,
+            )
+        actions = b.stats.all(("transition", "approval"))
+        print(f"actions: {len(actions)} in {t_inc + t_chg:.1f} s ({len(actions) / (t_inc + t_chg):.1f}/s)")
+        if b.stats.errors:
+            print(f"errors: {len(b.stats.errors)}; first: " + " | ".join(b.stats.errors[:3]), flush=True)
+        return {
+            "api_starts_per_s": round(api_rate, 2),
+            "direct_starts_per_s": round(direct_rate, 2),
+            "start_ratio": round(api_rate / direct_rate, 3),
+            "action_p50_ms": round(pct(actions, 50), 1),
+            "action_p99_ms": round(pct(actions, 99), 1),
+        }
+    finally:
+        await b.http.aclose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="bench.api", description=__doc__.split("\n\n")[0] if __doc__ else "")
+    p.add_argument("--quick", action="store_true", help="60 records and 10 changes")
+    p.add_argument("--records", type=int, default=200, help="records started each way (API, direct)")
+    p.add_argument("--changes", type=int, default=40, help="changes taken through CAB approval")
+    p.add_argument("--clients", type=int, default=20)
+    p.add_argument("--url", help="a running `itilflow dev` (default: start one in a temporary dir)")
+    p.add_argument("--tokens-file", help="its demo-tokens.json (with --url)")
+    p.add_argument(
+        "--database-url", help="its database (with --url; default: sqlite in the tokens file's dir)"
+    )
+    p.add_argument("--temporal-address", default="127.0.0.1:7233", help="its Temporal server (with --url)")
+    p.add_argument("--log-level", default="warning", help="log level of the started `itilflow dev`")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.records, args.changes = 60, 10
+
+    if args.url:
+        if not args.tokens_file:
+            p.error("--url needs --tokens-file")
+        tokens_path = Path(args.tokens_file)
+        tokens = {u: i["token"] for u, i in json.loads(tokens_path.read_text()).items()}
+        db = args.database_url or f"sqlite:///{tokens_path.resolve().parent / 'itilflow.db'}"
+        result = asyncio.run(run(args, Target(args.url.rstrip("/"), tokens, db, args.temporal_address)))
+    else:
+        with dev_subprocess(args.log_level) as target:
+            result = asyncio.run(run(args, target))
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""definitions/library/problem.yaml end to end through the API, on a real worker and Temporal."""
+
+from __future__ import annotations
+
+from tests.library.conftest import LibraryApi, error_paths, moves, sla
+
+
+async def test_problem_through_known_error_and_change_to_closure(api: LibraryApi) -> None:
+    await api.ensure("problem", "change")
+    # Found by trend analysis: impact and urgency come when the problem manager classifies it.
+    rec = await api.started("sam", "problem", "Mail relay crashes weekly", source="trend_analysis")
+    prb = rec["id"]
+    assert rec["number"].startswith("PRB") and rec["assignment_group"] == "problem_managers"
+    assert rec["priority"] is None and sla(rec, "resolution")["state"] == "pending"
+
+    r = await api.fire("sam", prb, "classify", assignee="sam")
+    assert r.status_code == 403  # classification is the problem manager's
+    r = await api.fire("pam", prb, "classify", assignee="pam")
+    assert r.status_code == 422
+    assert error_paths(r) == {"fields.impact", "fields.urgency", "fields.category"}
+    rec = await api.fired(
+        "pam", prb, "classify", assignee="pam", impact="2", urgency="1", category="software"
+    )
+    assert rec["state"] == "investigating" and rec["priority"] == "2"
+    assert sla(rec, "resolution")["state"] == "running"
+
+    rec = await api.fired("pam", prb, "record_workaround", workaround="Restart the relay nightly")
+    assert rec["state"] == "investigating" and rec["fields"]["workaround"] == "Restart the relay nightly"
+
+    r = await api.fire("pam", prb, "publish_known_error", root_cause="Memory leak in relay 2.1")
+    assert r.status_code == 422 and error_paths(r) == {"fields.kb_article"}
+    rec = await api.fired(
+        "pam", prb, "publish_known_error", root_cause="Memory leak in relay 2.1", kb_article="KB0042"
+    )
+    assert rec["state"] == "known_error" and rec["fields"]["known_error"] is True
+    assert rec["fields"]["known_error_at"]
+
+    # The fix goes through change management: a linked change, pointing back at the problem.
+    rec = await api.fired("pam", prb, "raise_change")
+    assert rec["state"] == "awaiting_change" and rec["state_category"] == "waiting"
+    change = await api.record("cm", rec["fields"]["change"])
+    assert change["definition"] == "change" and change["state"] == "new"
+    assert change["fields"]["change_type"] == "normal" and change["fields"]["related_problem"] == prb
+    assert change["fields"]["reason"] == "Memory leak in relay 2.1" and change["requester"] == "pam"
+    r = await api.fire("pam", prb, "raise_change")
+    assert r.status_code == 409 and "not possible in state 'awaiting_change'" in r.json()["detail"]
+
+    r = await api.fire("pam", prb, "resolve", resolution_code="fixed_by_change")
+    assert r.status_code == 422 and error_paths(r) == {"fields.resolution_notes"}
+    rec = await api.fired(
+        "pam", prb, "resolve", resolution_code="fixed_by_change", resolution_notes="Relay 2.2 deployed"
+    )
+    assert rec["state"] == "resolved" and sla(rec, "resolution")["state"] == "met"
+
+    r = await api.fire("sam", prb, "close", closure_notes="fine")
+    assert r.status_code == 403
+    r = await api.fire("pam", prb, "close")
+    assert r.status_code == 422 and error_paths(r) == {"fields.closure_notes"}
+    rec = await api.fired("pam", prb, "close", closure_notes="No recurrence in 30 days")
+    assert rec["state"] == "closed" and rec["final"] is True
+
+    history = await api.history("pam", prb)
+    assert [(t, a) for t, _, _, a in moves(history)] == [
+        ("classify", "pam"),
+        ("record_workaround", "pam"),
+        ("publish_known_error", "pam"),
+        ("raise_change", "pam"),
+        ("resolve", "pam"),
+        ("close", "pam"),
+    ]
+    link = next(h for h in history if h["action"] == "linked_record_created")
+    assert link["details"]["definition"] == "change" and link["details"]["number"] == change["number"]
