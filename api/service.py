@@ -93,6 +93,7 @@ async def get_record(*, session: Session, client: Client, ref: str, user: Princi
     if row.final:
         return stored_snapshot(row)
     handle = client.get_workflow_handle_for(ProcessWorkflow.run, row.id)
+    release(session)
     try:
         return await handle.query(ProcessWorkflow.snapshot, SnapshotQuery(actor=user.actor()))
     except (RPCError, WorkflowQueryFailedError):
@@ -100,11 +101,21 @@ async def get_record(*, session: Session, client: Client, ref: str, user: Princi
         return stored_snapshot(row)
 
 
+def release(session: Session) -> None:
+    """End the request's transaction before awaiting Temporal.
+
+    An Update can take a while under load; holding a pooled connection meanwhile exhausts the pool
+    and then blocks the event loop (every other request, and the worker in `itilflow dev`).
+    """
+    session.commit()
+
+
 async def _update(
-    client: Client, row: RecordRow, update: Any, arg: Any, *, update_id: str | None
+    session: Session, client: Client, row: RecordRow, update: Any, arg: Any, *, update_id: str | None
 ) -> RecordSnapshot:
     if row.final:
         raise _closed(row)
+    release(session)
     handle = client.get_workflow_handle_for(ProcessWorkflow.run, row.id)
     try:
         snapshot: RecordSnapshot = await handle.execute_update(update, arg, id=update_id)
@@ -166,7 +177,7 @@ async def fire_transition(
 ) -> RecordSnapshot:
     row = find_record(session, ref=ref, user=user)
     inp = FireTransitionInput(actor=user.actor(), trigger=trigger, fields=fields, comment=comment)
-    return await _update(client, row, ProcessWorkflow.fire_transition, inp, update_id=update_id)
+    return await _update(session, client, row, ProcessWorkflow.fire_transition, inp, update_id=update_id)
 
 
 async def update_fields(
@@ -181,7 +192,7 @@ async def update_fields(
 ) -> RecordSnapshot:
     row = find_record(session, ref=ref, user=user)
     inp = UpdateFieldsInput(actor=user.actor(), fields=fields, comment=comment)
-    return await _update(client, row, ProcessWorkflow.update_fields, inp, update_id=update_id)
+    return await _update(session, client, row, ProcessWorkflow.update_fields, inp, update_id=update_id)
 
 
 async def add_comment(
@@ -189,7 +200,7 @@ async def add_comment(
 ) -> CommentOut:
     row = find_record(session, ref=ref, user=user)
     inp = AddCommentInput(actor=user.actor(), body=body)
-    snap = await _update(client, row, ProcessWorkflow.add_comment, inp, update_id=update_id)
+    snap = await _update(session, client, row, ProcessWorkflow.add_comment, inp, update_id=update_id)
     return CommentOut(
         record_id=snap.id,
         number=snap.number,
@@ -376,7 +387,7 @@ async def decide(
     # No pre-check of the task's state here: a retried decision (same update id) must reach the
     # workflow, which answers it with the current task instead of "already decided".
     inp = DecideApprovalInput(actor=user.actor(), approval_id=approval_id, decision=decision, comment=comment)
-    snap = await _update(client, row, ProcessWorkflow.decide_approval, inp, update_id=update_id)
+    snap = await _update(session, client, row, ProcessWorkflow.decide_approval, inp, update_id=update_id)
     task = next((t for t in snap.approvals if t.id == approval_id), None)
     if task is None:  # pragma: no cover - an approval never leaves its record
         raise not_found(f"no approval '{approval_id}'")

@@ -113,7 +113,17 @@ def dev_subprocess(log_level: str) -> Iterator[Target]:
             try:
                 proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
+                print(f"itilflow dev did not stop within 60 s; killing it and its Temporal server ({data})")
                 proc.kill()
+                proc.wait()
+                # Temporal runs in its own process group; a killed parent cannot stop it.
+                for entry in Path("/proc").iterdir():
+                    try:
+                        cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
+                        if entry.name.isdigit() and str(data) in cmdline:
+                            os.kill(int(entry.name), signal.SIGKILL)
+                    except (OSError, ProcessLookupError):
+                        continue
 
 
 # --- load ------------------------------------------------------------------------------------------------

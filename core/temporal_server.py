@@ -31,6 +31,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -39,6 +40,9 @@ from types import TracebackType
 from typing import NoReturn
 
 TEMPORAL_CLI_MODULE = "github.com/temporalio/cli/cmd/temporal"
+# Eager activity dispatch hands an activity to the worker in the reply to the workflow task that
+# scheduled it, saving a poll round trip (notifications after an SLA threshold go out sooner).
+DEFAULT_DYNAMIC_CONFIG = {"system.enableActivityEagerExecution": "true"}
 TEMPORAL_CLI_MODULE_VERSION = "v1.5.1"
 VERSION_LDFLAGS = (
     f"-s -w -X github.com/temporalio/cli/temporalcli.Version={TEMPORAL_CLI_MODULE_VERSION.removeprefix('v')}"
@@ -200,7 +204,7 @@ class DevServer:
         self.ui_port = None if headless else (ui_port or free_port(host))
         self.db_file = db_file
         self.namespaces = tuple(namespaces)
-        self.dynamic_config = dict(dynamic_config or {})
+        self.dynamic_config = {**DEFAULT_DYNAMIC_CONFIG, **(dynamic_config or {})}
         self.search_attributes = dict(search_attributes or {})
         self.log_level = log_level
         self.cli = cli
@@ -257,6 +261,7 @@ class DevServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=_die_with_parent,
             )
         self._wait_ready()
         return self
@@ -309,6 +314,21 @@ class DevServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to SIGTERM the server when its parent dies.
+
+    A parent killed with SIGKILL cannot stop its children; without this the dev server would be
+    left running (holding its ports) after `itilflow dev` or a test process was killed.
+    Linux ties this to the *thread* that started the child: start servers from a long-lived thread.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:

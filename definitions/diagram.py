@@ -35,7 +35,9 @@ def to_mermaid(definition: Definition, *, lang: str = "en", current: str | None 
     for t in definition.transitions:
         text = t.label.get(lang) if t.label else t.trigger
         if t.after is not None:
-            text += f" ⏱ {_duration(t.after.total_seconds())}"
+            # Words, not an emoji: servers and browsers without an emoji font draw a box.
+            delay = _duration(t.after.total_seconds())
+            text += f"（{delay}后）" if lang.startswith("zh") else f" (after {delay})"
         for src in definition.sources(t):
             lines.append(f"    {src} --> {t.to}: {_escape(text)}")
     for s in definition.states:

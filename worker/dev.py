@@ -472,7 +472,7 @@ async def run_dev(opts: DevOptions) -> int:
         url = settings.resolved_database_url()
         out(f"Migrating the database ({_safe_url(url)})…")
         await asyncio.to_thread(migrate, url)
-        engine = make_engine(url, **_pool_options(url))
+        engine = make_engine(url)
         stack.callback(engine.dispose)
         client = await connect(temporal.address, settings.temporal_namespace)
 
@@ -531,16 +531,6 @@ async def run_dev(opts: DevOptions) -> int:
         loop.remove_signal_handler(sig)
     out("Stopped.")
     return 0
-
-
-def _pool_options(url: str) -> dict[str, Any]:
-    """An unbounded pool for SQLite: the API and the worker share this engine and this event loop, and
-    a bounded pool deadlocks them. API requests keep their session's connection while they await the
-    workflow update; once they hold the whole pool, the next request waits for a connection
-    synchronously, in the event loop, so neither the awaited updates nor the worker's activities (which
-    need connections too) can finish. 32 connections are kept for reuse (opening one runs the WAL
-    pragmas again); beyond that, extra ones are opened and closed as needed instead of waited for."""
-    return {"pool_size": 32, "max_overflow": -1} if url.startswith("sqlite") else {}
 
 
 def _require(user: UserRow | None) -> UserRow:
