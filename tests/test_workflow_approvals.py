@@ -96,7 +96,9 @@ async def test_separation_of_duties(
                 session.add(user)
 
 
-async def _separation_of_duties(temporal_client: Client, db_engine: Engine, task_queue: str, frank: Actor) -> None:
+async def _separation_of_duties(
+    temporal_client: Client, db_engine: Engine, task_queue: str, frank: Actor
+) -> None:
     gina = Actor(username="gina", roles=["approver"], groups=["cab"])
     record = await new_record(temporal_client, db_engine, task_queue, actor=frank)
     board = await to_approval(record, builder="gina")
