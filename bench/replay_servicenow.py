@@ -62,7 +62,8 @@ from workflows.contracts import (  # noqa: E402
 )
 from workflows.engine import ProcessEngine, Refusal  # noqa: E402
 
-LOG = Path("/work/shared/datasets/servicenow-incident-log/incident_event_log.csv.gz")
+# The shared folder sits beside the project's checkout (shared/datasets/...).
+LOG = ROOT.parent / "shared" / "datasets" / "servicenow-incident-log" / "incident_event_log.csv.gz"
 DEFINITION = ROOT / "definitions" / "library" / "incident.yaml"
 LOCAL = ZoneInfo("Asia/Shanghai")
 
