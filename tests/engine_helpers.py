@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import uuid
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
@@ -86,3 +88,13 @@ def audit(engine: Engine, record_id: str) -> list[AuditRow]:
                 select(AuditRow).where(AuditRow.record_id == record_id).order_by(col(AuditRow.seq))
             ).all()
         )
+
+
+HISTORIES = Path(__file__).parent / "fixtures" / "histories"
+
+
+async def maybe_record_history(handle: WorkflowHandle[Any, Any], name: str) -> None:
+    """With ITILFLOW_RECORD_HISTORY=1, keep this run's history for the replay test (tests/fixtures/histories)."""
+    if os.environ.get("ITILFLOW_RECORD_HISTORY"):
+        HISTORIES.mkdir(exist_ok=True)
+        (HISTORIES / f"{name}.json").write_text((await handle.fetch_history()).to_json())

@@ -20,7 +20,7 @@ from temporalio.worker import Replayer
 from activities.records import RecordActivities
 from core.tables import AuditRow
 from tests.conftest import pinned_fixture
-from tests.engine_helpers import ALICE, BOB, CAROL, DAVE, Record, audit, new_record
+from tests.engine_helpers import ALICE, BOB, CAROL, DAVE, Record, audit, maybe_record_history, new_record
 from worker.registry import WORKFLOWS, sandbox_runner
 from workflows.contracts import (
     Actor,
@@ -102,10 +102,7 @@ async def test_replay_of_recorded_histories_is_deterministic(
         from temporalio.client import WorkflowHistory
 
         await replayer.replay_workflow(WorkflowHistory.from_json(path.stem, path.read_text()))
-    if os.environ.get("ITILFLOW_RECORD_HISTORY"):
-        out = Path(__file__).parent / "fixtures" / "histories" / "mini_rejected.json"
-        out.parent.mkdir(exist_ok=True)
-        out.write_text(history.to_json())
+    await maybe_record_history(record.handle, "mini_rejected")
 
 
 def test_persist_is_idempotent(db_engine: Engine) -> None:
