@@ -70,7 +70,12 @@
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
   document.addEventListener("htmx:afterSwap", function (ev) {
     var target = ev.detail.target;
-    enhance(target.parentNode || target);
+    // An outerHTML swap detaches the old target: enhance the whole page then.
+    var root = target.isConnected ? (target.parentNode || target) : document;
+    enhance(root);
+    // A refused form comes back with its problems marked: take the reader to the first one.
+    var invalid = root.querySelector && root.querySelector("[aria-invalid='true']");
+    if (invalid) invalid.focus();
     var status = target.querySelector && target.querySelector("template[data-status]");
     var line = document.getElementById("status-line");
     if (status && line) line.innerHTML = status.innerHTML;

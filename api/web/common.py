@@ -25,7 +25,7 @@ from sqlalchemy import Engine
 
 from api.auth import Principal
 from api.problems import ProblemError, forbidden, validation_problem
-from api.web import i18n
+from api.web import forms, i18n
 from api.web.session import CsrfRefused, Signer, SignInRequired, check_post, principal
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -142,6 +142,7 @@ TEMPLATES.env.filters["when"] = when
 TEMPLATES.env.filters["iso"] = iso
 TEMPLATES.env.globals["pick"] = i18n.pick
 TEMPLATES.env.filters["humanize"] = i18n.humanize
+TEMPLATES.env.filters["local_input"] = forms.local_input
 
 
 def render(

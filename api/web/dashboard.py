@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, get_args
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -12,12 +12,15 @@ from fastapi.responses import Response
 from api import definitions_service as defs
 from api.deps import SessionDep
 from api.problems import unprocessable
+from api.web import i18n
 from api.web.common import REPORT_ROLES, PageRoute, User, render, require
+from definitions.model import StateCategory
 from reports.kpis import compute_kpis
 from reports.model import Kpi, Period, parse_instant
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 PRESETS = {"7d": 7, "30d": 30, "90d": 90, "365d": 365}
+CATEGORIES: frozenset[str] = frozenset(get_args(StateCategory))
 
 
 @dataclass
@@ -28,12 +31,20 @@ class Bar:
     y: int
 
 
-def bars(breakdown: dict[str, float] | None, row: int = 26) -> list[Bar]:
+def bars(breakdown: dict[str, float] | None, lang: str = "en", row: int = 26) -> list[Bar]:
     if not breakdown:
         return []
     top = max(breakdown.values()) or 1.0
+    # A breakdown by state category (new, open, …) is shown in the reader's language; other keys
+    # (SLA names, change types) are the definition's own words.
+    by_category = set(breakdown) <= CATEGORIES
     return [
-        Bar(label=k, value=v, width=max(0.5, 100.0 * v / top), y=i * row)
+        Bar(
+            label=i18n.translate(lang, f"category.{k}") if by_category else k,
+            value=v,
+            width=max(0.5, 100.0 * v / top),
+            y=i * row,
+        )
         for i, (k, v) in enumerate(sorted(breakdown.items(), key=lambda kv: -kv[1]))
     ]
 

@@ -7,12 +7,14 @@ offset (the page sends the browser's offset alongside), empty inputs mean "not g
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
 from sqlmodel import Session
 
+from api.web.i18n import humanize, pick
 from core.store import get_definition
 from definitions.loader import load_text
 from definitions.model import Definition
@@ -95,3 +97,89 @@ def local_input(value: Any) -> str:
     if moment.tzinfo:
         moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M")
+
+
+# --- form inputs built from a definition --------------------------------------------------------------
+
+
+@dataclass
+class Input:
+    """One form control: what the templates' `field_input` macro draws."""
+
+    name: str
+    label: str
+    kind: str  # see input_kind; "person" for user/group fields
+    type: str
+    required: bool = False
+    options: list[tuple[str, str]] = field(default_factory=list)
+    value: Any = None
+    readonly: bool = False
+    help: str = ""
+
+
+def _options(d: Definition | None, spec: FieldSpec, lang: str) -> list[tuple[str, str]]:
+    declared = d.field(spec.name) if d else None
+    labels = declared.value_labels if declared and declared.value_labels else {}
+    return [(v, pick(labels.get(v), lang, v)) for v in (spec.values or [])]
+
+
+def inputs(
+    specs: list[FieldSpec],
+    d: Definition | None,
+    lang: str,
+    values: dict[str, Any] | None = None,
+    readonly: frozenset[str] = frozenset(),
+) -> list[Input]:
+    """Controls for `specs` (the API's FieldSpec shape), filled from `values`, in the current language."""
+    out = []
+    for spec in specs:
+        declared = d.field(spec.name) if d else None
+        kind = input_kind(spec)
+        if kind == "text" and spec.type in ("user", "group"):
+            kind = "person"
+        out.append(
+            Input(
+                name=spec.name,
+                label=pick(spec.label, lang, humanize(spec.name)),
+                kind=kind,
+                type=spec.type,
+                required=spec.required,
+                options=_options(d, spec, lang),
+                value=(values or {}).get(spec.name),
+                readonly=spec.name in readonly,
+                help=pick(declared.description, lang) if declared and declared.description else "",
+            )
+        )
+    return out
+
+
+WIDE_KINDS = ("textarea", "list")
+
+
+def laid_out(controls: list[Input]) -> list[Input]:
+    """Short controls first, then the full-width ones (texts, lists): a grid with no holes, each group
+    in the definition's order."""
+    return [c for c in controls if c.kind not in WIDE_KINDS] + [c for c in controls if c.kind in WIDE_KINDS]
+
+
+def changed_values(form: dict[str, Any], specs: list[FieldSpec], current: dict[str, Any]) -> dict[str, Any]:
+    """The submitted values that differ from `current`: an edit form sends every input back, and
+    re-sending an unchanged value would trip read-only checks or log empty changes."""
+    out = {}
+    for name, value in field_values(form, specs).items():
+        before = current.get(name)
+        if isinstance(value, bool) and not value and not before:
+            continue
+        if _same_moment(value, before) or value == before or str(value) == str(before):
+            continue
+        out[name] = value
+    return out
+
+
+def _same_moment(a: Any, b: Any) -> bool:
+    if not (isinstance(a, str) and isinstance(b, str)):
+        return False
+    try:
+        return datetime.fromisoformat(a) == datetime.fromisoformat(b)
+    except ValueError:
+        return False

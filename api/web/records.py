@@ -15,7 +15,7 @@ from api.auth import Principal
 from api.deps import SessionDep, TemporalClientDep
 from api.idempotency import update_id
 from api.schemas import RecordSummary
-from api.web import forms, i18n
+from api.web import create, editing, forms, i18n
 from api.web.common import PageRoute, PostUser, User, is_htmx, render
 from definitions.diagram import to_mermaid
 from definitions.model import Definition
@@ -74,6 +74,7 @@ def records(
         "filters": {**filters, "breached": breached in ("1", "true", "on")},
         "definitions": defs.list_definitions(session),
         "states": chosen.states if chosen else [],
+        "can_create": bool(create.startable(session, user, lang)),
     }
     if is_htmx(request) and request.headers.get("hx-target") == "results":
         return render(request, "partials/record_rows.html", user, **context)
@@ -199,6 +200,7 @@ async def record(
         may_decide=lambda task: may_decide(task, user),
         decide_key=lambda: secrets.token_urlsafe(12),
         local_input=forms.local_input,
+        edit=editing.edit_form(d, snap, user, lang),
     )
 
 

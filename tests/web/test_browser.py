@@ -162,7 +162,7 @@ async def test_an_agent_fires_a_transition_through_the_form(site: Site, page: Pa
     await page.goto(site.url(f"/ui/dashboard?definition={key}"))
     records = page.locator(".kpi[data-kpi='records']")
     await expect(records.locator(".kpi-value")).to_have_text("4")
-    await expect(records.locator("svg.bars")).to_contain_text("new")
+    await expect(records.locator("svg.bars")).to_contain_text("New")  # the category, translated
     await screenshot(page, "dashboard")
 
     await page.goto(site.url(f"/ui/records?definition={key}"))

@@ -1,0 +1,213 @@
+"""A new record from the page: choose a process, fill the form its start fields make, submit.
+
+The form is built from the same `start_fields` as GET /api/v1/definitions/{key} and submitted through
+the same `service.create_record` as POST /api/v1/processes. Each rendered form carries its own
+idempotency key, so a double submit (or a retry after a lost answer) creates one record. A refusal
+re-renders the form with what was entered and each problem next to its field.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
+
+from api import definitions_service as defs
+from api import service
+from api.auth import Principal
+from api.deps import EngineDep, SessionDep, SettingsDep, TemporalClientDep
+from api.problems import ProblemError, not_found, unprocessable
+from api.web import editing, forms, i18n
+from api.web.common import PageRoute, PostUser, User, is_htmx, render
+from core.store import latest_published
+from definitions.model import BUILTIN_FIELDS, Definition
+from workflows.contracts import FieldSpec
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+TITLE_MAX = 300
+
+
+@dataclass
+class Startable:
+    key: str
+    title: str
+    description: str
+    version: int
+    prefix: str
+
+
+def may_start(d: Definition, user: Principal) -> bool:
+    """The engine's start check (ProcessEngine.create): a role in the definition's start_roles."""
+    return bool(set(user.roles) & set(d.start_roles))
+
+
+def startable(session: Session, user: Principal, lang: str) -> list[Startable]:
+    out = []
+    for item in defs.list_definitions(session):
+        if item.published_version is None:
+            continue
+        d = forms.definition(session, item.key, item.published_version)
+        if d is None or not may_start(d, user):
+            continue
+        out.append(
+            Startable(
+                key=item.key,
+                title=i18n.pick(d.title, lang, item.key),
+                description=i18n.pick(d.description, lang) if d.description else "",
+                version=item.published_version,
+                prefix=d.number_prefix,
+            )
+        )
+    return sorted(out, key=lambda s: s.title.lower())
+
+
+def start_specs(d: Definition) -> list[FieldSpec]:
+    """The API's start fields, with the built-ins (assignee, group) named as the rest of the page does."""
+    return [
+        s.model_copy(update={"label": editing.builtin_label(s.name)})
+        if s.label is None and s.name in BUILTIN_FIELDS
+        else s
+        for s in defs.start_fields(d)
+    ]
+
+
+def _published(session: Session, key: str) -> tuple[Definition, int]:
+    row = latest_published(session, key)
+    d = forms.definition(session, key, row.version) if row else None
+    if row is None or d is None:
+        raise not_found(f"no published definition '{key}'")
+    return d, row.version
+
+
+def _field_errors(problem: ProblemError, lang: str) -> tuple[dict[str, str], list[dict[str, str]]]:
+    """Problems by input name (`fields.impact` → `impact`), and those that belong to no input."""
+    by_field: dict[str, str] = {}
+    other: list[dict[str, str]] = []
+    for e in problem.errors or []:
+        path = str(e.get("path", ""))
+        name = path.removeprefix("fields.")
+        message = str(e.get("message", ""))
+        if message == "required":
+            message = i18n.translate(lang, "form.required")
+        if name and "." not in name and name not in ("definition",):
+            by_field[name] = message
+        else:
+            other.append({"path": path, "message": message})
+    return by_field, other
+
+
+def _render_form(
+    request: Request,
+    user: Principal,
+    session: Session,
+    key: str,
+    *,
+    values: dict[str, Any] | None = None,
+    title: str = "",
+    form_key: str | None = None,
+    problem: ProblemError | None = None,
+    status_code: int = 200,
+) -> Response:
+    lang = i18n.language(request)
+    d, version = _published(session, key)
+    if values is None:  # a fresh form shows the definition's defaults
+        values = {f.name: f.default for f in d.fields if f.default is not None}
+    errors, other = _field_errors(problem, lang) if problem else ({}, [])
+    return render(
+        request,
+        "record_new.html",
+        user,
+        status_code=status_code,
+        d=d,
+        key=key,
+        version=version,
+        process=i18n.pick(d.title, lang, key),
+        inputs=forms.laid_out(forms.inputs(start_specs(d), d, lang, values)),
+        title_value=title,
+        form_key=form_key or secrets.token_urlsafe(16),
+        errors=errors,
+        other_errors=other,
+        problem=problem,
+        allowed=may_start(d, user),
+        start_roles=", ".join(d.start_roles),
+        choices=[],
+        priority_note=_priority_note(d, lang),
+    )
+
+
+def _priority_note(d: Definition, lang: str) -> str:
+    matrix = d.priority_matrix
+    if matrix is None:
+        return ""
+
+    def label(name: str) -> str:
+        spec = d.field(name)
+        return i18n.pick(spec.label if spec else None, lang, i18n.humanize(name))
+
+    return i18n.translate(
+        lang, "new.priority_from", a=label(matrix.impact_field), b=label(matrix.urgency_field)
+    )
+
+
+@router.get("/ui/records/new")
+def new_record(
+    request: Request,
+    user: User,
+    session: SessionDep,
+    definition: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
+    if definition:
+        return _render_form(request, user, session, definition)
+    choices = startable(session, user, i18n.language(request))
+    return render(request, "record_new.html", user, choices=choices, d=None)
+
+
+@router.post("/ui/records/new")
+async def create(
+    request: Request,
+    user: PostUser,
+    session: SessionDep,
+    engine: EngineDep,
+    client: TemporalClientDep,
+    settings: SettingsDep,
+) -> Response:
+    form = dict(await request.form())
+    key = str(form.get("definition", ""))[:64]
+    form_key = str(form.get("key", ""))[:64] or None
+    title = str(form.get("title", "")).strip()[:TITLE_MAX]
+    d, _ = _published(session, key)
+    values = forms.field_values(form, start_specs(d))
+    try:
+        if not title:
+            raise unprocessable("a record needs a title", [{"path": "title", "message": "required"}])
+        snap = await service.create_record(
+            client=client,
+            engine=engine,
+            task_queue=settings.task_queue,
+            user=user,
+            definition=key,
+            title=title,
+            fields=values,
+            idempotency_key=form_key,
+        )
+    except ProblemError as problem:
+        # htmx swaps only 2xx answers; without it, the browser shows the page with its real status.
+        return _render_form(
+            request,
+            user,
+            session,
+            key,
+            values=values,
+            title=title,
+            form_key=form_key,
+            problem=problem,
+            status_code=200 if is_htmx(request) else problem.status,
+        )
+    target = f"/ui/records/{snap.number}"
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
