@@ -504,7 +504,9 @@ async def run_dev(opts: DevOptions) -> int:
         config = uvicorn.Config(
             app,
             log_level=opts.log_level,
-            lifespan="on",
+            # The client and engine are injected, so the app's lifespan has nothing to do; leaving it
+            # on made uvicorn print a CancelledError traceback on every Ctrl-C.
+            lifespan="off",
             timeout_graceful_shutdown=int(STOP_GRACE / 2),
         )
         server = _Uvicorn(config)
