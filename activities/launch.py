@@ -12,9 +12,10 @@ from typing import Any
 
 from sqlalchemy import Engine
 from temporalio import activity
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
 from core.db import session_scope
 from core.store import allocate_number, get_definition, latest_published, utcnow
@@ -96,22 +97,27 @@ async def launch_record(
     with session_scope(engine) as session:
         number = allocate_number(session, record_id=record_id, prefix=pinned.definition.number_prefix)
     inp = inp.model_copy(update={"number": number})
+    # Update-with-start: the start and the `ready` update travel together and the update is handled
+    # in the first workflow task, one round trip instead of two.
+    start = WithStartWorkflowOperation(
+        ProcessWorkflow.run,
+        inp,
+        id=record_id,
+        task_queue=task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
     try:
-        handle: WorkflowHandle[Any, Any] = await client.start_workflow(
-            ProcessWorkflow.run,
-            inp,
-            id=record_id,
-            task_queue=task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        snapshot: RecordSnapshot = await client.execute_update_with_start_workflow(
+            ProcessWorkflow.ready, SnapshotQuery(actor=actor), start_workflow_operation=start
         )
-    except WorkflowAlreadyStartedError:
+    except (WorkflowAlreadyStartedError, RPCError):
         # The workflow ran and completed between our read and the start: the read model has it.
         existing = _existing_snapshot(engine, record_id)
         if existing is None:
             raise
         return existing
-    return await handle.execute_update(ProcessWorkflow.ready, SnapshotQuery(actor=actor))
+    return snapshot
 
 
 def _existing_snapshot(engine: Engine, record_id: str) -> RecordSnapshot | None:
