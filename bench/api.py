@@ -41,7 +41,7 @@ import httpx
 
 from activities.launch import launch_record, pinned_definition, record_id_for
 from core.db import make_engine
-from core.temporal_server import free_port
+from core.devserver import free_port
 from worker.registry import connect
 from workflows.contracts import Actor
 

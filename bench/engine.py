@@ -54,9 +54,9 @@ with workflow.unsafe.imports_passed_through():
 
     from activities.launch import launch_record
     from core.db import make_engine, migrate, session_scope
+    from core.devserver import temporal_server
     from core.store import upsert_user
     from core.tables import AuditRow, NotificationRow
-    from core.temporal_server import temporal_server
     from definitions.loader import PinnedDefinition, from_data, load_file, pin
     from worker.registry import build_worker, connect, sandbox_runner
     from workflows.contracts import (

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from core.devserver import DevServer, TemporalServerError, install_temporal_cli, temporal_cli_version
 from core.settings import get_settings
-from core.temporal_server import DevServer, TemporalServerError, install_temporal_cli, temporal_cli_version
 
 
 def _install(args: argparse.Namespace) -> int:

@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 import pytest
 
-from core.temporal_server import find_temporal_cli, free_port
+from core.devserver import find_temporal_cli, free_port
 
 pytestmark = [
     pytest.mark.timeout(300),

@@ -37,10 +37,10 @@ from api.app import create_app
 from api.auth import Principal, authenticate, issue_token, principal_for
 from api.definitions_service import create_draft, publish
 from core.db import make_engine, migrate, session_scope
+from core.devserver import DevServer, TemporalServerError
 from core.settings import Settings
 from core.store import definition_versions, upsert_user, utcnow
 from core.tables import GroupRow, RecordRow, UserRow
-from core.temporal_server import DevServer, TemporalServerError
 from definitions.loader import definition_hash, library_files, load_file
 from worker.registry import build_worker, connect
 from worker.run import channels

@@ -12,7 +12,7 @@ from temporalio import workflow
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from core.temporal_server import (
+from core.devserver import (
     TEMPORAL_CLI_MODULE_VERSION,
     DevServer,
     find_temporal_cli,
