@@ -67,7 +67,8 @@ async def new_record(
     actor: Actor = ALICE,
     **fields: Any,
 ) -> Record:
-    values = {"impact": "2", "urgency": "2", **fields}
+    # mini.yaml's impact and urgency by default; pass None to leave a field out.
+    values = {k: v for k, v in {"impact": "2", "urgency": "2", **fields}.items() if v is not None}
     snap = await launch_record(
         client,
         engine,
