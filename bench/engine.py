@@ -43,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
     from dataclasses import dataclass, field
     from datetime import UTC, datetime, timedelta
     from pathlib import Path
+    from typing import TypeVar
 
     import yaml
     from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, String, Table, Text
@@ -341,7 +342,10 @@ class Timings:
     launches_ms: list[float] = field(default_factory=list)
 
 
-async def timed(into: list[float], call: Awaitable[RecordSnapshot]) -> RecordSnapshot:
+T = TypeVar("T")
+
+
+async def timed(into: list[float], call: Awaitable[T]) -> T:
     started = time.perf_counter()
     result = await call
     into.append((time.perf_counter() - started) * 1000)
@@ -386,12 +390,12 @@ async def engine_lifecycle(
         raise RuntimeError(f"{snap.number}: not closed after the last step (state {snap.state})")
 
 
-async def baseline_lifecycle(client: Client, task_queue: str) -> None:
+async def baseline_lifecycle(client: Client, task_queue: str, updates_ms: list[float]) -> None:
     record_id = f"baseline-{uuid.uuid4().hex[:20]}"
     handle = await client.start_workflow(BaselineWorkflow.run, record_id, id=record_id, task_queue=task_queue)
     await handle.execute_update(BaselineWorkflow.ready)
     for name in ("accept", "submit", "approve", "resolve", "close"):
-        await handle.execute_update(BaselineWorkflow.step, name)
+        await timed(updates_ms, handle.execute_update(BaselineWorkflow.step, name))
 
 
 @dataclass
@@ -576,12 +580,19 @@ async def run_against(address: str, tmp: Path, args: argparse.Namespace) -> dict
             f"[2/3] baseline: {n} lifecycles of 6 steps, {in_flight} in flight (+{warmup} warm-up)",
             flush=True,
         )
+        base_updates: list[float] = []
         async with worker_process("baseline", address, base_url, base_queue, tmp) as base_worker:
             base = await measure(
-                n, in_flight, warmup, base_worker.pid, lambda: baseline_lifecycle(client, base_queue)
+                n,
+                in_flight,
+                warmup,
+                base_worker.pid,
+                lambda: baseline_lifecycle(client, base_queue, base_updates),
             )
             base_rss = base_worker.peak_rss_mb()
         print(f"      {base.per_s:.1f} lifecycles/s ({n} in {base.wall_s:.1f} s)")
+        # The same load on a bare workflow: what the machine itself allows.
+        print(f"      baseline update latency {describe(base_updates[warmup * 5 :])}")
         print(f"      baseline worker peak RSS {base_rss:.0f} MB")
 
         print(f"[3/3] timers: {args.deadlines} SLA deadlines due within the same {SLA_GRID:g} s", flush=True)
