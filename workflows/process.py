@@ -125,14 +125,19 @@ class ProcessWorkflow:
         while out.resolves or out.creates:
             if out.resolves:
                 req = out.resolves.pop(0)
-                result = await workflow.execute_local_activity(
-                    "resolve_approvers",
-                    ResolveApproversInput(users=req.users, groups=req.groups, roles=req.roles),
-                    result_type=ResolveApproversResult,
-                    start_to_close_timeout=DB_TIMEOUT,
-                    retry_policy=DB_RETRY,
-                )
-                out.extend(engine.approvers_resolved(req.task_id, result.users, workflow.now()))
+                users = sorted(set(req.users))
+                # Only groups and roles need the directory; named users are taken as named. Runs that
+                # began before this rule still look them up, so their histories replay unchanged.
+                if req.groups or req.roles or not workflow.patched("named-approvers-without-directory"):
+                    result = await workflow.execute_local_activity(
+                        "resolve_approvers",
+                        ResolveApproversInput(users=req.users, groups=req.groups, roles=req.roles),
+                        result_type=ResolveApproversResult,
+                        start_to_close_timeout=DB_TIMEOUT,
+                        retry_policy=DB_RETRY,
+                    )
+                    users = result.users
+                out.extend(engine.approvers_resolved(req.task_id, users, workflow.now()))
             else:
                 create = out.creates.pop(0)
                 created = await workflow.execute_activity(
