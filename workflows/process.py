@@ -119,7 +119,7 @@ class ProcessWorkflow:
         return info.is_continue_as_new_suggested() or info.get_current_history_length() > self._history_limit
 
     # ---------------------------------------------------------------------------------------------
-    async def _execute(self, out: Outcome) -> None:
+    async def _execute(self, out: Outcome) -> RecordSnapshot | None:
         """Run what the engine asked for (look-ups, linked records), persist, then notify."""
         engine = self._engine
         while out.resolves or out.creates:
@@ -178,13 +178,16 @@ class ProcessWorkflow:
             )
             # Failures are recorded by the activity; retrieve them so none is reported as unhandled.
             self._notifications[-1].add_done_callback(lambda h: h.cancelled() or h.exception())
-        if out.events:
-            await workflow.execute_local_activity(
-                "persist_record",
-                PersistRecordInput(snapshot=engine.snapshot(None, workflow.now()), events=out.events),
-                start_to_close_timeout=DB_TIMEOUT,
-                retry_policy=DB_RETRY,
-            )
+        if not out.events:
+            return None
+        persisted = engine.snapshot(None, workflow.now())
+        await workflow.execute_local_activity(
+            "persist_record",
+            PersistRecordInput(snapshot=persisted, events=out.events),
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+        )
+        return persisted
 
     async def _drain_notifications(self) -> None:
         pending, self._notifications = self._notifications, []
@@ -209,15 +212,19 @@ class ProcessWorkflow:
     async def _command(self, actor: Any, apply: Any) -> RecordSnapshot:
         await workflow.wait_condition(lambda: self._ready)
         async with self._lock:
+            persisted = None
             if not self._remembered():
                 try:
                     out = apply(workflow.now())
                 except Refusal as refusal:
                     raise _refused(refusal) from None
-                await self._execute(out)
+                persisted = await self._execute(out)
                 self._remember()
                 self._poked = True
-            return self._engine.snapshot(actor, workflow.now())
+            if persisted is None:
+                return self._engine.snapshot(actor, workflow.now())
+            # Exactly what the read model now holds (read-your-writes), plus what this caller may do.
+            return persisted.model_copy(update={"available_transitions": self._engine.available(actor)})
 
     def _validate(self, check: Any) -> None:
         if self._engine is None:
