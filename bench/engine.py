@@ -553,6 +553,10 @@ async def run_against(address: str, tmp: Path, args: argparse.Namespace) -> dict
     queue = f"bench-engine-{uuid.uuid4().hex[:8]}"
     n, in_flight, warmup = args.records, args.in_flight, min(10, args.records)
     print(f"Temporal at {address}; read model {database_url}")
+    if sys.flags.dont_write_bytecode:
+        # Without .pyc files the workflow sandbox compiles the workflow module from source for every
+        # record: a cost no installed deployment pays. Unset PYTHONDONTWRITEBYTECODE for real figures.
+        print("WARNING: PYTHONDONTWRITEBYTECODE is set: per-record sandbox imports compile from source")
     # The cores are shared: other processes' load shows in every figure, so say how busy the machine was.
     print("load average (1, 5, 15 min) at start: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     async with worker_process("engine", address, database_url, queue, tmp) as engine_worker:
