@@ -83,7 +83,3 @@ def insert_ignore(
         stmt = insert(table).values(list(rows))
     result = session.execute(stmt)
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-def create_all_for_tests(engine: Engine) -> None:
-    SQLModel.metadata.create_all(engine)

@@ -8,7 +8,6 @@ a definition in one pass.
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -470,14 +469,3 @@ def _reach(start: str, edges: dict[str, set[str]]) -> set[str]:
 def check(definition: Definition) -> list[Issue]:
     """Every semantic problem of an already well-formed definition."""
     return _Checker(definition).run()
-
-
-def quorum_needed(policy: str, eligible: int, quorum: int | None, percentage: float | None) -> int:
-    """Approvals a level needs given how many people may decide it."""
-    if policy == "any":
-        return 1
-    if policy == "all":
-        return max(eligible, 1)
-    if policy == "quorum":
-        return quorum or 1
-    return max(1, math.ceil((percentage or 100) * eligible / 100))

@@ -12,7 +12,7 @@ validator calls it), and the command itself re-checks and applies (the Update ha
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from transitions import Machine
@@ -1058,7 +1058,3 @@ class ProcessEngine:
     def is_final(self) -> bool:
         state = self.d.state(self.r.state)
         return bool(state and state.final)
-
-
-def timedelta_until(now: datetime, at: datetime) -> timedelta:
-    return max(at - now, timedelta(0))

@@ -155,7 +155,3 @@ def view(definition: Definition, sla: SlaDef, clock: SlaClockState, now: datetim
         remaining=_fmt(max(0.0, target - used)) if target is not None else None,
         elapsed_percent=round(100.0 * used / target, 1) if target else None,
     )
-
-
-def iso_duration(seconds: float) -> str:
-    return _fmt(seconds)
