@@ -292,6 +292,10 @@ def test_itilflow_dev_end_to_end(data_dir: Path, ports: dict[str, int]) -> None:
     assert written["cab1"]["groups"] == ["cab", "ecab"] and written["cab1"]["roles"] == ["approver"]
     assert "process_owner" in written["owner"]["roles"] and "integrator" in written["integrator"]["roles"]
     assert f"{dev.base}/docs" in dev.output()
+    # The web page's sign-in offers the demo users (dev only), never the service account.
+    sign_in = httpx.get(f"{dev.base}/ui/sign-in", timeout=30)
+    assert sign_in.status_code == 200 and "cab1" in sign_in.text and "requester" in sign_in.text
+    assert "integrator" not in sign_in.text
 
     api = Http(dev.base, tokens)
     try:

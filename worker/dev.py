@@ -468,6 +468,7 @@ async def run_dev(opts: DevOptions) -> int:
             data_dir=data_dir,
             temporal_address=temporal.address,
             base_url=f"http://{opts.host}:{opts.api_port}",
+            dev_login=True,  # the sign-in page lists the demo users (this is a local, single-user setup)
         )
         url = settings.resolved_database_url()
         out(f"Migrating the database ({_safe_url(url)})…")
