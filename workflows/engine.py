@@ -29,6 +29,7 @@ from definitions.model import (
     Permission,
     TransitionDef,
 )
+from definitions.permissions import permits
 from definitions.templates import render
 from workflows import approvals as policy
 from workflows import sla as clocks
@@ -250,19 +251,14 @@ class ProcessEngine:
         return clean
 
     def matches(self, actor: Actor, perm: Permission) -> bool:
-        if set(actor.roles) & set(perm.roles) or set(actor.groups) & set(perm.groups):
-            return True
-        if actor.username in perm.users:
-            return True
-        for rel in perm.relations:
-            name = rel.removeprefix("field:")
-            value = self.r.fields.get(name)
-            if rel == "assignment_group" or self._field_types.get(name) == "group":
-                if value and value in actor.groups:
-                    return True
-            elif value == actor.username or (isinstance(value, list) and actor.username in value):
-                return True
-        return False
+        return permits(
+            self.d,
+            perm,
+            username=actor.username,
+            roles=actor.roles,
+            groups=actor.groups,
+            fields=self.r.fields,
+        )
 
     @staticmethod
     def _describe_permission(perm: Permission) -> str:

@@ -22,7 +22,8 @@ from api.deps import SessionDep, TemporalClientDep
 from api.idempotency import update_id
 from api.web import forms, i18n
 from api.web.common import PageRoute, PostUser, is_htmx
-from definitions.model import BUILTIN_FIELDS, Definition, Permission
+from definitions.model import BUILTIN_FIELDS, Definition
+from definitions.permissions import permits
 from workflows.contracts import FieldSpec, RecordSnapshot
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -65,23 +66,12 @@ def editable_specs(d: Definition, snap: RecordSnapshot) -> list[FieldSpec]:
 
 
 def may_edit(d: Definition, snap: RecordSnapshot, user: Principal) -> bool:
-    """The engine's `matches(actor, d.editors)` (workflows/engine.py) on the snapshot's fields."""
+    """The engine's own rule (definitions.permissions) for the definition's editors, on the snapshot."""
     if snap.final:
         return False
-    perm: Permission = d.editors
-    if set(user.roles) & set(perm.roles) or set(user.groups) & set(perm.groups):
-        return True
-    if user.username in perm.users:
-        return True
-    for relation in perm.relations:
-        name = relation.removeprefix("field:")
-        value = snap.fields.get(name)
-        if relation == "assignment_group" or d.field_type(name) == "group":
-            if value and value in user.groups:
-                return True
-        elif value == user.username or (isinstance(value, list) and user.username in value):
-            return True
-    return False
+    return permits(
+        d, d.editors, username=user.username, roles=user.roles, groups=user.groups, fields=snap.fields
+    )
 
 
 @dataclass
