@@ -20,7 +20,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.channels import DeliveryError, EmailSender, WebhookSender
-from core.db import insert_ignore, session_scope
+from core.db import insert_ignore, session_scope, write_scope
 from core.store import group_members, users_with_roles
 from core.tables import GroupRow, NotificationRow, UserRow
 from definitions.templates import render
@@ -85,7 +85,7 @@ class NotificationActivities:
 
     @activity.defn(name="notify")
     def notify(self, inp: NotifyInput) -> NotifyResult:
-        with session_scope(self.engine) as session:
+        with write_scope(self.engine) as session:
             users = recipients_to_users(session, inp.recipients)
             insert_ignore(session, NotificationRow, self._rows(inp, users), ["key"])
         return self._deliver_pending(inp, [u.username for u in users])
@@ -181,7 +181,7 @@ class NotificationActivities:
             values.update(status="sent", sent_at=datetime.now(UTC))
         else:
             values.update(status="failed")
-        with session_scope(self.engine) as session:
+        with write_scope(self.engine) as session:
             session.execute(update(NotificationRow).where(col(NotificationRow.id) == row_id).values(**values))
 
     def _deliver_pending(self, inp: NotifyInput, users: list[str]) -> NotifyResult:

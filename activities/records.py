@@ -4,24 +4,87 @@ The workflow calls this after every change with the new snapshot and the audit e
 last call. Audit rows are unique on (record id, seq) and inserted with ON CONFLICT DO NOTHING, and the
 record row only moves forward (a stale or repeated write with a lower seq changes nothing), so a
 retried activity never writes twice and never goes back in time.
+
+This runs after every step of every record, so it is written for speed: SQLAlchemy Core statements
+built once per dialect (SQLAlchemy then compiles each once and reuses it; building an upsert per call
+cost more CPU than the database work), executed on a plain connection, and the audit rows in one
+executemany.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import CursorResult, Engine, delete, func
+from sqlalchemy import Connection, CursorResult, Engine, Table, delete, func
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col
 from temporalio import activity
 
-from core.db import insert_ignore, session_scope
+from core.db import write_lock
 from core.tables import ApprovalApproverRow, ApprovalRow, AuditRow, RecordRow
-from workflows.contracts import PersistRecordInput, RecordSnapshot
+from workflows.contracts import ApprovalTask, PersistRecordInput, RecordSnapshot
+
+RECORDS: Table = RecordRow.__table__  # type: ignore[attr-defined]
+AUDIT: Table = AuditRow.__table__  # type: ignore[attr-defined]
+APPROVALS: Table = ApprovalRow.__table__  # type: ignore[attr-defined]
+APPROVERS: Table = ApprovalApproverRow.__table__  # type: ignore[attr-defined]
+
+# Record columns a newer snapshot overwrites; id and created_at never change, and the first
+# resolution and closure times are kept (COALESCE) even when a record is reopened and resolved again.
+_RECORD_COLUMNS = (
+    "number",
+    "definition_key",
+    "definition_version",
+    "title",
+    "state",
+    "state_category",
+    "priority",
+    "requester",
+    "assignee",
+    "assignment_group",
+    "final",
+    "breached",
+    "fields",
+    "snapshot",
+    "seq",
+    "updated_at",
+)
+_APPROVAL_COLUMNS = ("state", "needed", "deadline", "closed_at", "data")
+
+
+def _insert(dialect: str) -> Any:
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+@cache
+def _record_upsert(dialect: str) -> Any:
+    """Insert the record, or move it forward if this snapshot is newer (the WHERE on seq makes a
+    retried or late write a no-op)."""
+    stmt = _insert(dialect)(RECORDS)
+    changes: dict[str, Any] = {k: stmt.excluded[k] for k in _RECORD_COLUMNS}
+    changes["resolved_at"] = func.coalesce(RECORDS.c.resolved_at, stmt.excluded.resolved_at)
+    changes["closed_at"] = func.coalesce(RECORDS.c.closed_at, stmt.excluded.closed_at)
+    return stmt.on_conflict_do_update(
+        index_elements=["id"], set_=changes, where=RECORDS.c.seq < stmt.excluded.seq
+    )
+
+
+@cache
+def _audit_insert(dialect: str) -> Any:
+    return _insert(dialect)(AUDIT).on_conflict_do_nothing(index_elements=["record_id", "seq"])
+
+
+@cache
+def _approval_upsert(dialect: str) -> Any:
+    stmt = _insert(dialect)(APPROVALS)
+    return stmt.on_conflict_do_update(
+        index_elements=["id"], set_={k: stmt.excluded[k] for k in _APPROVAL_COLUMNS}
+    )
 
 
 def _record_values(s: RecordSnapshot) -> dict[str, Any]:
     return {
+        "id": s.id,
         "number": s.number,
         "definition_key": s.definition,
         "definition_version": s.definition_version,
@@ -39,31 +102,35 @@ def _record_values(s: RecordSnapshot) -> dict[str, Any]:
         "seq": s.seq,
         "created_at": s.created_at,
         "updated_at": s.updated_at,
-    }
-
-
-def _upsert_record(session: Session, s: RecordSnapshot) -> bool:
-    """One statement: insert the record, or move it forward if this snapshot is newer.
-
-    The WHERE on seq makes a retried or late write a no-op; the first resolution and closure
-    times are kept (COALESCE) even when a record is reopened and resolved again.
-    """
-    table = RecordRow.__table__  # type: ignore[attr-defined]
-    values = {
-        "id": s.id,
-        **_record_values(s),
         "resolved_at": s.updated_at if s.state_category == "resolved" else None,
         "closed_at": s.updated_at if s.final else None,
     }
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(table).values(**values)
-    changes: dict[str, Any] = {k: stmt.excluded[k] for k in values if k not in ("id", "created_at")}
-    changes["resolved_at"] = func.coalesce(table.c.resolved_at, stmt.excluded.resolved_at)
-    changes["closed_at"] = func.coalesce(table.c.closed_at, stmt.excluded.closed_at)
-    newer = table.c.seq < stmt.excluded.seq
-    stmt = stmt.on_conflict_do_update(index_elements=["id"], set_=changes, where=newer)
-    result: CursorResult[Any] = session.execute(stmt)  # type: ignore[assignment]
-    return bool(result.rowcount)
+
+
+def _write_approval(conn: Connection, dialect: str, record_id: str, task: ApprovalTask) -> None:
+    """The approval row and who may still decide it (the approver inbox reads these)."""
+    conn.execute(
+        _approval_upsert(dialect),
+        {
+            "id": task.id,
+            "record_id": record_id,
+            "step": task.step,
+            "level": task.level,
+            "level_name": task.level_name,
+            "state": task.state,
+            "policy": task.policy,
+            "needed": task.needed,
+            "opened_at": task.opened_at,
+            "deadline": task.deadline,
+            "closed_at": task.closed_at,
+            "data": task.model_dump(mode="json"),
+        },
+    )
+    conn.execute(delete(APPROVERS).where(APPROVERS.c.approval_id == task.id))
+    if task.state == "pending":
+        undecided = sorted(set(task.eligible) - {d.by for d in task.decisions})
+        if undecided:
+            conn.execute(APPROVERS.insert(), [{"approval_id": task.id, "username": u} for u in undecided])
 
 
 class RecordActivities:
@@ -73,49 +140,29 @@ class RecordActivities:
     @activity.defn(name="persist_record")
     def persist_record(self, inp: PersistRecordInput) -> None:
         s = inp.snapshot
-        with session_scope(self.engine) as session:
-            insert_ignore(
-                session,
-                AuditRow,
-                [
-                    {
-                        "record_id": s.id,
-                        "seq": e.seq,
-                        "at": e.at,
-                        "actor": e.actor,
-                        "action": e.action,
-                        "from_state": e.from_state,
-                        "to_state": e.to_state,
-                        "comment": e.comment,
-                        "details": e.details,
-                    }
-                    for e in inp.events
-                ],
-                ["record_id", "seq"],
-            )
-            if not _upsert_record(session, s):
+        dialect = self.engine.dialect.name
+        with write_lock(self.engine), self.engine.begin() as conn:
+            if inp.events:
+                conn.execute(
+                    _audit_insert(dialect),
+                    [
+                        {
+                            "record_id": s.id,
+                            "seq": e.seq,
+                            "at": e.at,
+                            "actor": e.actor,
+                            "action": e.action,
+                            "from_state": e.from_state,
+                            "to_state": e.to_state,
+                            "comment": e.comment,
+                            "details": e.details,
+                        }
+                        for e in inp.events
+                    ],
+                )
+            result: CursorResult[Any] = conn.execute(_record_upsert(dialect), _record_values(s))
+            if not result.rowcount:
                 return  # already written (a retry) or a newer state is there
             touched = {str(e.details["approval"]) for e in inp.events if "approval" in e.details}
             for task in (t for t in s.approvals if t.id in touched):
-                approval = session.get(ApprovalRow, task.id) or ApprovalRow(
-                    id=task.id,
-                    record_id=s.id,
-                    step=task.step,
-                    level=task.level,
-                    level_name=task.level_name,
-                    state=task.state,
-                    policy=task.policy,
-                    needed=task.needed,
-                    opened_at=task.opened_at,
-                )
-                approval.state, approval.needed, approval.deadline = task.state, task.needed, task.deadline
-                approval.closed_at = task.closed_at
-                approval.data = task.model_dump(mode="json")
-                session.add(approval)
-                session.execute(
-                    delete(ApprovalApproverRow).where(col(ApprovalApproverRow.approval_id) == task.id)
-                )
-                if task.state == "pending":
-                    undecided = set(task.eligible) - {d.by for d in task.decisions}
-                    for user in sorted(undecided):
-                        session.add(ApprovalApproverRow(approval_id=task.id, username=user))
+                _write_approval(conn, dialect, s.id, task)

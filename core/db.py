@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +64,41 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+# One lock per SQLite engine: see write_scope.
+_SQLITE_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_LOCKS_GUARD = threading.Lock()
+
+
+def _write_lock(engine: Engine) -> threading.Lock | None:
+    if engine.dialect.name != "sqlite":
+        return None
+    with _LOCKS_GUARD:
+        lock = _SQLITE_WRITE_LOCKS.get(engine)
+        if lock is None:
+            lock = _SQLITE_WRITE_LOCKS[engine] = threading.Lock()
+        return lock
+
+
+@contextmanager
+def write_scope(engine: Engine) -> Iterator[Session]:
+    """`session_scope` for a write transaction run in a worker thread (activities).
+
+    SQLite has one writer at a time, and a writer that finds the database locked waits in SQLite's
+    busy handler, which polls with sleeps growing to 100 ms and lets the unlucky starve: under 20
+    concurrent writes that was most of the worker's tail latency. Writers in this process therefore
+    queue on a lock and each starts the moment the previous one commits. PostgreSQL has row locks and
+    needs none. Never hold it across an await: it is a thread lock (the event loop must not take it).
+    """
+    with write_lock(engine), session_scope(engine) as session:
+        yield session
+
+
+def write_lock(engine: Engine) -> AbstractContextManager[Any]:
+    """The lock `write_scope` takes, for writers that use a Connection rather than a Session."""
+    lock = _write_lock(engine)
+    return lock if lock is not None else nullcontext()
 
 
 def insert_ignore(
