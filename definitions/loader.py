@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidatorFunctionWrapHandler, WrapValidator
 
 from definitions.model import Definition
 from definitions.validate import Issue, check
@@ -109,6 +111,55 @@ class PinnedDefinition(BaseModel):
     version: int
     hash: str
     definition: Definition
+
+
+class _PinnedCache:
+    """The most recently used pinned definitions, by hash. Only a definition whose content matches
+    its hash is kept, so a mislabelled one can never stand in for the real one. Definitions are
+    read-only once pinned (the engine never changes them), which is what makes sharing safe."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[str, PinnedDefinition] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: object) -> PinnedDefinition | None:
+        if not isinstance(key, str):
+            return None
+        with self._lock:
+            item = self._items.get(key)
+            if item is not None:
+                self._items.move_to_end(key)
+            return item
+
+    def remember(self, pinned: PinnedDefinition) -> None:
+        if pinned.hash in self._items or definition_hash(pinned.definition) != pinned.hash:
+            return
+        with self._lock:
+            self._items[pinned.hash] = pinned
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+_PINNED = _PinnedCache(size=256)
+
+
+def _reuse_decoded(data: Any, handler: ValidatorFunctionWrapHandler) -> PinnedDefinition:
+    """Every workflow start, continue-as-new and update carries the whole pinned definition, and
+    building its models again each time was the largest single cost of starting a record. A pinned
+    definition never changes (its hash says what it is), so the decoded one is shared."""
+    if isinstance(data, dict):
+        cached = _PINNED.get(data.get("hash"))
+        if cached is not None and cached.key == data.get("key") and cached.version == data.get("version"):
+            return cached
+    pinned: PinnedDefinition = handler(data)
+    _PINNED.remember(pinned)
+    return pinned
+
+
+# Use this type for a pinned definition inside a message (a field, not a model's own __init__, so a
+# cached instance can be returned in place of a new one).
+SharedPinnedDefinition = Annotated[PinnedDefinition, WrapValidator(_reuse_decoded)]
 
 
 def definition_hash(definition: Definition) -> str:

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from definitions.loader import PinnedDefinition
+from definitions.loader import SharedPinnedDefinition
 
 
 class Contract(BaseModel):
@@ -111,7 +111,7 @@ class RecordState(Contract):
 class StartProcessInput(Contract):
     record_id: str
     number: str
-    definition: PinnedDefinition
+    definition: SharedPinnedDefinition
     actor: Actor
     title: str
     fields: dict[str, Any] = Field(default_factory=dict)
