@@ -30,8 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="run everything locally: Temporal dev server, worker, API, demo users and data",
         description=(
             "Start the Temporal dev server (its database in DATA_DIR), migrate the database (SQLite in "
-            "DATA_DIR unless DATABASE_URL is set), run the worker and the API, publish the shipped "
-            "definitions and create demo users whose tokens are printed and written to "
+            "DATA_DIR unless DATABASE_URL is set), run the worker (in a process of its own) and the API, "
+            "publish the shipped definitions and create demo users whose tokens are printed and written to "
             "DATA_DIR/demo-tokens.json. Restarting with the same DATA_DIR keeps everything. "
             "Ctrl-C stops it all."
         ),

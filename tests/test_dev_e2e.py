@@ -3,12 +3,16 @@
 Starts the command as a subprocess in a temporary data dir, reads the tokens it printed and wrote to
 demo-tokens.json, and drives the product over HTTP with them: an incident from report to the
 requester's confirmation, a change through CAB approval by the two CAB members, the audit history.
-Then Ctrl-C (SIGINT) must stop every child (the Temporal dev server too), and a restart with the same
-data dir must keep the records and the tokens.
+Then Ctrl-C (SIGINT to the process group, as a terminal sends it) must stop every child (the worker
+process and the Temporal dev server too), and a restart with the same data dir must keep the records
+and the tokens. The worker runs in a child process of its own, not in the API's: Temporal must see it,
+and only it, polling. A worker that dies makes `itilflow dev` stop with an error; an `itilflow dev`
+that dies takes its worker with it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -26,8 +30,15 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 
 from core.devserver import find_temporal_cli, free_port
+from core.settings import Settings
+from worker.child import settings_env
+from worker.registry import connect
 
 pytestmark = [
     pytest.mark.timeout(300),
@@ -62,6 +73,52 @@ def processes_mentioning(text: str) -> list[tuple[int, str]]:
     return found
 
 
+def children_of(pid: int) -> list[tuple[int, str]]:
+    """Live child processes of `pid` with their command lines (from /proc/<pid>/stat's ppid)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat_line = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat_line.rsplit(")", 1)[1].split()  # after "pid (comm)": state, ppid, ...
+        if fields[0] != "Z" and int(fields[1]) == pid:
+            found.append((int(entry.name), cmdline.strip()))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def wait_gone(pids: list[int], timeout: float) -> list[int]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(alive(p) for p in pids):
+        time.sleep(0.1)
+    return [p for p in pids if alive(p)]
+
+
+async def pollers(temporal_port: int, task_queue: str = "itilflow") -> set[str]:
+    """Identities (`pid@host`) Temporal lists as polling the task queue for workflow and activity tasks."""
+    client = await connect(f"127.0.0.1:{temporal_port}")
+    found: set[str] = set()
+    for kind in (TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY):
+        reply = await client.workflow_service.describe_task_queue(
+            DescribeTaskQueueRequest(
+                namespace="default", task_queue=TaskQueue(name=task_queue), task_queue_type=kind
+            )
+        )
+        found |= {p.identity for p in reply.pollers}
+    return found
+
+
 @dataclass
 class Dev:
     """One `itilflow dev` run."""
@@ -87,13 +144,24 @@ class Dev:
             time.sleep(0.3)
         pytest.fail(f"itilflow dev was not healthy within {START_TIMEOUT:g}s:\n{self.output()}")
 
-    def interrupt(self) -> int:
-        """Ctrl-C, and wait for the process to exit."""
-        self.proc.send_signal(signal.SIGINT)
+    def worker_pid(self) -> int:
+        """The worker process: a child of `itilflow dev` running worker.child, the only poller."""
+        workers = [pid for pid, cmd in children_of(self.proc.pid) if "-m worker.child" in cmd]
+        assert len(workers) == 1, f"no worker process among the children: {children_of(self.proc.pid)}"
+        (pid,) = workers
+        assert pid != self.proc.pid
+        return pid
+
+    def wait(self) -> int:
         try:
             return self.proc.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
-            pytest.fail(f"itilflow dev did not stop within {STOP_TIMEOUT:g}s of SIGINT:\n{self.output()}")
+            pytest.fail(f"itilflow dev did not stop within {STOP_TIMEOUT:g}s:\n{self.output()}")
+
+    def interrupt(self) -> int:
+        """Ctrl-C as a terminal sends it (SIGINT to the whole process group), and wait for the exit."""
+        os.killpg(self.proc.pid, signal.SIGINT)
+        return self.wait()
 
 
 @pytest.fixture
@@ -116,7 +184,7 @@ def ports() -> dict[str, int]:
     return {"api": free_port(), "temporal": free_port()}
 
 
-def start_dev(data_dir: Path, ports: dict[str, int], run: int) -> Dev:
+def start_dev(data_dir: Path, ports: dict[str, int], run: int, *extra: str) -> Dev:
     env = {k: v for k, v in os.environ.items() if k not in FOREIGN_ENV}
     data_dir.mkdir(parents=True, exist_ok=True)
     log = data_dir.parent / f"dev-output-{run}.log"
@@ -134,11 +202,13 @@ def start_dev(data_dir: Path, ports: dict[str, int], run: int) -> Dev:
                 "--no-ui",
                 "--log-level",
                 "warning",
+                *extra,
             ],
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,
+            start_new_session=True,  # its own process group, like a terminal's foreground job
         )
     dev = Dev(proc=proc, log=log, base=f"http://127.0.0.1:{ports['api']}")
     dev.wait_healthy()
@@ -279,8 +349,18 @@ def change_through_cab(api: Http) -> str:
     return str(chg["id"])
 
 
+def assert_worker_in_own_process(dev: Dev, temporal_port: int) -> int:
+    worker = dev.worker_pid()
+    identities = asyncio.run(pollers(temporal_port))
+    assert identities and {i.split("@")[0] for i in identities} == {str(worker)}, (
+        f"pollers {identities}: expected only the worker process {worker} (itilflow dev is {dev.proc.pid})"
+    )
+    return worker
+
+
 def test_itilflow_dev_end_to_end(data_dir: Path, ports: dict[str, int]) -> None:
     dev = start_dev(data_dir, ports, 1)
+    worker = assert_worker_in_own_process(dev, ports["temporal"])
     tokens_file = data_dir / "demo-tokens.json"
     assert stat.S_IMODE(tokens_file.stat().st_mode) == 0o600
     written = json.loads(tokens_file.read_text())
@@ -317,9 +397,12 @@ def test_itilflow_dev_end_to_end(data_dir: Path, ports: dict[str, int]) -> None:
 
     assert dev.interrupt() == 0, dev.output()
     assert "Stopped." in dev.output()
+    assert "Traceback" not in dev.output()
     assert processes_mentioning(str(data_dir)) == [], "a child of itilflow dev outlived it"
+    assert not alive(worker), "the worker process outlived itilflow dev"
 
     again = start_dev(data_dir, ports, 2)
+    worker = assert_worker_in_own_process(again, ports["temporal"])
     assert json.loads(tokens_file.read_text()) == written  # the same tokens, still valid
     assert printed_tokens(again.output()) == tokens
     api = Http(again.base, tokens)
@@ -337,3 +420,56 @@ def test_itilflow_dev_end_to_end(data_dir: Path, ports: dict[str, int]) -> None:
         api.close()
     assert again.interrupt() == 0, again.output()
     assert processes_mentioning(str(data_dir)) == []
+    assert not alive(worker)
+    assert "Traceback" not in again.output()
+
+
+def test_dev_stops_when_its_worker_dies(data_dir: Path, ports: dict[str, int]) -> None:
+    dev = start_dev(data_dir, ports, 1, "--no-demo")
+    worker = assert_worker_in_own_process(dev, ports["temporal"])
+    os.kill(worker, signal.SIGKILL)
+    assert dev.wait() == 1, dev.output()
+    assert f"worker process (pid {worker}) was killed by SIGKILL" in dev.output()
+    assert processes_mentioning(str(data_dir)) == [], "Temporal outlived itilflow dev"
+
+
+def test_worker_dies_with_dev(data_dir: Path, ports: dict[str, int]) -> None:
+    """A dev process killed outright (no chance to stop anything) still takes its children along."""
+    dev = start_dev(data_dir, ports, 1, "--no-demo")
+    worker = assert_worker_in_own_process(dev, ports["temporal"])
+    dev.proc.kill()
+    dev.proc.wait(timeout=STOP_TIMEOUT)
+    assert wait_gone([worker], STOP_TIMEOUT) == [], "the worker process outlived a killed itilflow dev"
+    temporal = [pid for pid, _ in processes_mentioning(str(data_dir))]
+    assert wait_gone(temporal, STOP_TIMEOUT) == [], "Temporal outlived a killed itilflow dev"
+
+
+def test_worker_settings_go_through_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The worker process gets the dev process's settings, secrets included, in its environment (not
+    on its command line), whatever the shell had set."""
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url="postgresql://itilflow:s3cret@db/itilflow",
+        temporal_address="127.0.0.1:1",
+        temporal_namespace="ns",
+        task_queue="tq",
+        smtp_host="mail",
+        smtp_port=2525,
+        smtp_password=SecretStr("mail-secret"),
+        smtp_tls_verify=False,
+        smtp_timeout=2.5,
+        webhook_url="http://hook",
+        webhook_secret=SecretStr("hook-secret"),
+        dev_login=True,
+    )
+    shell = {"DATABASE_URL": "sqlite:///other.db", "itilflow_task_queue": "other", "TEMPORAL_ADDRESS": "x:1"}
+    env = settings_env(settings, base={**shell, "PATH": "/bin"})
+    assert env["PATH"] == "/bin" and "itilflow_task_queue" not in env
+    for key in list(os.environ):
+        monkeypatch.delenv(key)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    child = Settings()
+    assert child.model_dump() == settings.model_dump()
+    assert child.smtp_password is not None and child.smtp_password.get_secret_value() == "mail-secret"
+    assert child.webhook_secret is not None and child.webhook_secret.get_secret_value() == "hook-secret"

@@ -1,9 +1,18 @@
-"""Running a worker from settings (used by `itilflow worker` and `itilflow dev`)."""
+"""Running a worker from settings (used by `itilflow worker` and by the worker process of `itilflow dev`)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
 
 from activities.channels import SmtpSender, WebhookSender
 from core.db import make_engine, migrate
@@ -11,6 +20,9 @@ from core.settings import Settings
 from worker.registry import build_worker, connect
 
 log = logging.getLogger("itilflow.worker")
+
+# How long a started worker may take until Temporal sees it polling (see wait_polling).
+POLLING_TIMEOUT = 60.0
 
 
 def channels(settings: Settings) -> tuple[SmtpSender | None, WebhookSender | None]:
@@ -46,13 +58,55 @@ def channels(settings: Settings) -> tuple[SmtpSender | None, WebhookSender | Non
     return email, webhook
 
 
-async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
+async def wait_polling(
+    client: Client, task_queue: str, identity: str, *, timeout: float = POLLING_TIMEOUT
+) -> None:
+    """Return once Temporal has seen the worker `identity` poll `task_queue` for workflow and activity
+    tasks (DescribeTaskQueue lists it among the pollers), so work sent from now on is picked up."""
+    deadline = time.monotonic() + timeout
+    waiting = {TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY}
+    while True:
+        for kind in sorted(waiting):
+            reply = await client.workflow_service.describe_task_queue(
+                DescribeTaskQueueRequest(
+                    namespace=client.namespace, task_queue=TaskQueue(name=task_queue), task_queue_type=kind
+                )
+            )
+            if any(poller.identity == identity for poller in reply.pollers):
+                waiting.discard(kind)
+        if not waiting:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the worker was not seen polling task queue {task_queue} within {timeout:g}s")
+        await asyncio.sleep(0.05)
+
+
+async def run_worker(
+    settings: Settings,
+    *,
+    stop: asyncio.Event | None = None,
+    ready: Callable[[], None] | None = None,
+    graceful_shutdown_timeout: timedelta | None = None,
+) -> None:
+    """Run a worker until `stop` is set (forever without one).
+
+    With `ready`, it is called once Temporal sees the worker polling (see wait_polling). With
+    `graceful_shutdown_timeout`, running activities get that long to finish when the worker stops.
+    """
     url = settings.resolved_database_url()
     migrate(url)
     engine = make_engine(url)
     client = await connect(settings.temporal_address or "127.0.0.1:7233", settings.temporal_namespace)
     email, webhook = channels(settings)
-    worker = build_worker(client, engine, settings.task_queue, email=email, webhook=webhook)
-    log.info("worker polling task queue %s", settings.task_queue)
+    extra: dict[str, Any] = {}
+    if graceful_shutdown_timeout is not None:
+        extra["graceful_shutdown_timeout"] = graceful_shutdown_timeout
+    worker = build_worker(client, engine, settings.task_queue, email=email, webhook=webhook, **extra)
     async with worker:
+        if ready is not None:
+            await wait_polling(
+                client, settings.task_queue, worker.config().get("identity") or client.identity
+            )
+            ready()
+        log.info("worker polling task queue %s", settings.task_queue)
         await (stop.wait() if stop is not None else asyncio.Event().wait())
