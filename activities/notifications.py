@@ -85,6 +85,10 @@ class NotificationActivities:
 
     @activity.defn(name="notify")
     def notify(self, inp: NotifyInput) -> NotifyResult:
+        return self.deliver(inp)
+
+    def deliver(self, inp: NotifyInput) -> NotifyResult:
+        """Record and send; also called by the worker's SLA alarm clock, outside any activity."""
         with write_scope(self.engine) as session:
             users = recipients_to_users(session, inp.recipients)
             insert_ignore(session, NotificationRow, self._rows(inp, users), ["key"])
@@ -175,8 +179,23 @@ class NotificationActivities:
         sender = self.email if channel == "email" else self.webhook
         return timedelta(seconds=float(getattr(sender, "timeout", 10.0)))
 
+    def _claim(self, row: NotificationRow) -> bool:
+        """Take this row for one attempt. The SLA alarm clock and the notify activity can reach the
+        same row at the same moment; the attempt counter is the claim, so only one of them sends."""
+        with write_scope(self.engine) as session:
+            result = session.execute(
+                update(NotificationRow)
+                .where(
+                    col(NotificationRow.id) == row.id,
+                    col(NotificationRow.attempts) == row.attempts,
+                    col(NotificationRow.status).in_(("pending", "failed")),
+                )
+                .values(attempts=row.attempts + 1)
+            )
+            return bool(getattr(result, "rowcount", 0))
+
     def _record(self, row_id: int | None, *, error: str | None) -> None:
-        values: dict[str, Any] = {"attempts": col(NotificationRow.attempts) + 1, "error": error}
+        values: dict[str, Any] = {"error": error}
         if error is None:
             values.update(status="sent", sent_at=datetime.now(UTC))
         else:
@@ -207,6 +226,11 @@ class NotificationActivities:
             if row.channel in down or late:
                 # Not attempted: left as it is for the next activity attempt.
                 skipped.append(down.get(row.channel, "attempt time used up"))
+                continue
+            if not self._claim(row):
+                # Being sent by someone else right now: look again once that send must have ended.
+                wait = self._timeout(row.channel).total_seconds() + DEADLINE_MARGIN.total_seconds()
+                failures.append(Failure(row.key, "being delivered by another attempt", False, wait))
                 continue
             try:
                 self._send(row, inp, users)

@@ -488,6 +488,8 @@ async def sla_deadlines(
     await run_many(count, in_flight, one)
     cpu = CpuMeter(worker_pid)
     wait_until = deadline + timedelta(seconds=120)
+    # The notifications go out at the deadline; the threshold's audit event (which holds the
+    # deadline) is written when the durable timer comes, a few seconds later when an alarm was armed.
     while True:
         with session_scope(engine) as session:
             rows = session.exec(
@@ -495,13 +497,13 @@ async def sla_deadlines(
                     NotificationRow.template == "sla_breach"
                 )
             ).all()
-        if len({r for r, _ in rows}) >= count or datetime.now(UTC) > wait_until:
+            due_rows = session.exec(
+                select(AuditRow.record_id, AuditRow.at).where(col(AuditRow.action) == "sla_threshold")
+            ).all()
+        done = len({r for r, _ in rows}) >= count and len(due_rows) >= count
+        if done or datetime.now(UTC) > wait_until:
             break
         await asyncio.sleep(0.5)
-    with session_scope(engine) as session:
-        due_rows = session.exec(
-            select(AuditRow.record_id, AuditRow.at).where(col(AuditRow.action) == "sla_threshold")
-        ).all()
     due_at = dict(due_rows)
     ran_at: dict[str, datetime] = {}
     for record_id, created in rows:

@@ -12,6 +12,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.alarms import AlarmClock
 from activities.channels import EmailSender, WebhookSender
 from activities.directory import DirectoryActivities
 from activities.launch import LinkActivities
@@ -51,7 +52,14 @@ def activities(
     directory = DirectoryActivities(engine)
     notes = NotificationActivities(engine, email=email, webhook=webhook)
     links = LinkActivities(client, engine, task_queue)
-    return [records.persist_record, directory.resolve_approvers, notes.notify, links.create_linked_record]
+    alarms = AlarmClock(engine, notes)
+    return [
+        records.persist_record,
+        directory.resolve_approvers,
+        notes.notify,
+        links.create_linked_record,
+        alarms.arm_alarm,
+    ]
 
 
 async def connect(address: str, namespace: str = "default") -> Client:

@@ -106,6 +106,8 @@ class RecordState(Contract):
     timed_done: list[str] = Field(default_factory=list)
     applied_requests: list[str] = Field(default_factory=list)
     comments: int = 0
+    # The SLA alarm last handed to the worker's alarm clock (SlaAlarm.key), so it is armed once.
+    armed_alarm: str | None = None
 
 
 class StartProcessInput(Contract):
@@ -237,6 +239,15 @@ class NotifyInput(Contract):
     body: dict[str, str]
     recipients: list[NotificationRecipient]
     context: dict[str, Any] = Field(default_factory=dict)
+
+
+class ArmAlarmInput(Contract):
+    """Notifications for the worker's alarm clock to deliver at `at`, if the record is still at `seq`."""
+
+    at: datetime
+    record_id: str
+    seq: int
+    notifications: list[NotifyInput]
 
 
 class NotifyResult(Contract):

@@ -27,6 +27,7 @@ from definitions.model import (
     Definition,
     Effect,
     Permission,
+    SlaDef,
     TransitionDef,
 )
 from definitions.permissions import permits
@@ -83,6 +84,26 @@ class NotifyRequest:
     body: dict[str, str]
     recipients: list[NotificationRecipient]
     context: dict[str, Any]
+    # Set when the notification has an identity of its own (SLA thresholds): the worker's alarm
+    # clock and the durable timer then deliver it under the same key, so it goes out once.
+    key: str | None = None
+
+
+@dataclass
+class SlaAlarm:
+    """An SLA threshold whose only effects are notifications, due at `at` if nothing changes first.
+
+    The workflow hands it to the worker's alarm clock ahead of time, so the notifications leave at
+    the deadline even when thousands of deadlines coincide; the durable timer still fires and
+    delivers whatever the alarm did not (same keys, so nothing goes out twice)."""
+
+    at: datetime
+    seq: int  # the record's sequence when armed: any change since makes the alarm stand down
+    notifications: list[NotifyRequest]
+
+    @property
+    def key(self) -> str:
+        return f"{self.at.isoformat()}@{self.seq}"
 
 
 @dataclass
@@ -858,8 +879,9 @@ class ProcessEngine:
                 due.append((add_business_time(cal, self.r.entered_state_at, t.after), "timed", t.trigger))
         return sorted(due, key=lambda x: x[0])
 
-    def next_wakeup(self) -> datetime | None:
-        timers = self._timers()
+    def next_wakeup(self, after_alarm: bool = False) -> datetime | None:
+        """The earliest timer; with `after_alarm`, the earliest after the next alarm's own timer."""
+        timers = self._timers()[1:] if after_alarm else self._timers()
         return timers[0][0] if timers else None
 
     def on_timers(self, now: datetime) -> Outcome:
@@ -895,25 +917,56 @@ class ProcessEngine:
             "sla_threshold",
             details={"sla": name, "at_percent": percent, "breached": clock.breached},
         )
-        actor = Actor.system(f"sla:{name}")
+        self._threshold_actions(out, sla, percent, at, effects=True)
+        return out
+
+    def _threshold_actions(
+        self, out: Outcome, sla: SlaDef, percent: float, at: datetime, *, effects: bool
+    ) -> None:
+        """Run a threshold's actions in their order (a notification after a re-assignment goes to the
+        new group); `effects=False` only collects the notifications. Each notification is keyed by
+        clock, threshold and instant, so the alarm and the timer agree on what was sent."""
+        clock = self.r.slas[sla.name]
+        actor = Actor.system(f"sla:{sla.name}")
+        first = len(out.notifications)
         for threshold in sla.thresholds:
             if threshold.at == percent:
                 for effect in threshold.actions:
-                    if effect.notify is not None:
+                    if effect.notify is None:
+                        if effects:
+                            self._effect(out, effect, actor, at)
+                    else:
                         self._notify(
                             out,
                             effect.notify.template,
                             effect.notify.to,
                             None,
                             {
-                                "sla": name,
+                                "sla": sla.name,
                                 "threshold": f"{percent:g}%",
                                 "due_at": (clocks.deadline_at(self.d, clock, 100) or at).isoformat(),
                             },
                         )
-                    else:
-                        self._effect(out, effect, actor, at)
-        return out
+        for i, note in enumerate(out.notifications[first:]):
+            note.key = f"sla:{sla.name}:{percent:g}:{at.isoformat()}:{i}"
+
+    def next_alarm(self) -> SlaAlarm | None:
+        """The next timer as an alarm, when it is an SLA threshold that only notifies.
+
+        Only the very next timer qualifies: anything due before it could change the record first
+        (which the alarm would not know), and a threshold with other effects must run in the workflow.
+        """
+        timers = self._timers()
+        if not timers or timers[0][1] != "sla":
+            return None
+        at, _, (name, percent) = timers[0]
+        sla = next(s for s in self.d.slas if s.name == name)
+        effects = [e for t in sla.thresholds if t.at == percent for e in t.actions]
+        if not effects or any(e.notify is None for e in effects):
+            return None
+        out = Outcome()
+        self._threshold_actions(out, sla, percent, at, effects=False)
+        return SlaAlarm(at=at, seq=self.r.seq, notifications=out.notifications) if out.notifications else None
 
     def _remind(self, task_id: str, at: datetime) -> Outcome:
         out = Outcome()
