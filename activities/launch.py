@@ -6,6 +6,7 @@ first record (the workflow id is unique), and its number is allocated once per r
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from functools import lru_cache
 from typing import Any
@@ -94,8 +95,8 @@ async def launch_record(
         parent_id=parent_id,
     )
     ProcessEngine.create(inp, utcnow())  # raises Refusal
-    with session_scope(engine) as session:
-        number = allocate_number(session, record_id=record_id, prefix=pinned.definition.number_prefix)
+    # In a thread: a SQLite write may wait for another process's, and must not stall the event loop.
+    number = await asyncio.to_thread(_allocate, engine, record_id, pinned.definition.number_prefix)
     inp = inp.model_copy(update={"number": number})
     # Update-with-start: the start and the `ready` update travel together and the update is handled
     # in the first workflow task, one round trip instead of two.
@@ -118,6 +119,11 @@ async def launch_record(
             raise
         return existing
     return snapshot
+
+
+def _allocate(engine: Engine, record_id: str, prefix: str) -> str:
+    with session_scope(engine) as session:
+        return allocate_number(session, record_id=record_id, prefix=prefix)
 
 
 def _existing_snapshot(engine: Engine, record_id: str) -> RecordSnapshot | None:

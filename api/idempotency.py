@@ -12,13 +12,15 @@ Answers of 5xx are not stored, so a retry after a transient failure really retri
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
+from sqlmodel import col
 
 from api.problems import PROBLEM_MEDIA_TYPE, ProblemError
 from core.db import insert_ignore, session_scope
@@ -77,8 +79,10 @@ async def idempotent(
     run: Callable[[], Awaitable[Outcome]],
 ) -> Response:
     """Run `run` once per (caller, key): returns its answer, or the stored one on a retry."""
+    # The database calls run in threads: a SQLite writer waits for the worker's writes (another
+    # process) in a busy loop, and on the event loop that wait stalled every other request.
     if key:
-        row = _stored(engine, username=username, key=key, digest=digest)
+        row = await asyncio.to_thread(_stored, engine, username=username, key=key, digest=digest)
         if row is not None and row.status_code is not None and row.response is not None:
             saved = row.response
             return _response(row.status_code, saved.get("body"), saved.get("media_type", ""), replayed=True)
@@ -90,10 +94,15 @@ async def idempotent(
         if status >= 500 or not key:
             raise
     if key:
-        with session_scope(engine) as session:
-            stored = session.get(IdempotencyRow, (key, username))
-            if stored is not None:
-                stored.status_code = status
-                stored.response = {"body": body, "media_type": media_type}
-                session.add(stored)
+        response = {"body": body, "media_type": media_type}
+        await asyncio.to_thread(_save, engine, username, key, status, response)
     return _response(status, body, media_type)
+
+
+def _save(engine: Engine, username: str, key: str, status: int, response: dict[str, Any]) -> None:
+    with session_scope(engine) as session:
+        session.execute(
+            update(IdempotencyRow)
+            .where(col(IdempotencyRow.key) == key, col(IdempotencyRow.username) == username)
+            .values(status_code=status, response=response)
+        )
