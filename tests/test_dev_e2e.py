@@ -351,7 +351,13 @@ def change_through_cab(api: Http) -> str:
 
 def assert_worker_in_own_process(dev: Dev, temporal_port: int) -> int:
     worker = dev.worker_pid()
-    identities = asyncio.run(pollers(temporal_port))
+    # Not asyncio.run: it leaves the main thread without an event loop, which the async tests
+    # that run after this file (pytest-asyncio) then fail to find.
+    loop = asyncio.new_event_loop()
+    try:
+        identities = loop.run_until_complete(pollers(temporal_port))
+    finally:
+        loop.close()
     assert identities and {i.split("@")[0] for i in identities} == {str(worker)}, (
         f"pollers {identities}: expected only the worker process {worker} (itilflow dev is {dev.proc.pid})"
     )
