@@ -49,10 +49,6 @@ class AlarmClock:
         delay = max(0.0, (inp.at - datetime.now(UTC)).total_seconds())
         self._armed[inp.record_id] = loop.call_later(delay, self._ring, inp)
 
-    @property
-    def armed(self) -> int:
-        return len(self._armed)
-
     def _ring(self, inp: ArmAlarmInput) -> None:
         self._armed.pop(inp.record_id, None)
         future = asyncio.get_running_loop().run_in_executor(self._executor, self.deliver, inp)

@@ -17,10 +17,9 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, CursorResult, Engine, Table, delete, func
-from sqlalchemy.dialects import postgresql, sqlite
 from temporalio import activity
 
-from core.db import write_lock
+from core.db import upsert_insert, write_lock
 from core.tables import ApprovalApproverRow, ApprovalRow, AuditRow, RecordRow
 from workflows.contracts import ApprovalTask, PersistRecordInput, RecordSnapshot
 
@@ -52,15 +51,11 @@ _RECORD_COLUMNS = (
 _APPROVAL_COLUMNS = ("state", "needed", "deadline", "closed_at", "data")
 
 
-def _insert(dialect: str) -> Any:
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
-
-
 @cache
 def _record_upsert(dialect: str) -> Any:
     """Insert the record, or move it forward if this snapshot is newer (the WHERE on seq makes a
     retried or late write a no-op)."""
-    stmt = _insert(dialect)(RECORDS)
+    stmt = upsert_insert(dialect)(RECORDS)
     changes: dict[str, Any] = {k: stmt.excluded[k] for k in _RECORD_COLUMNS}
     changes["resolved_at"] = func.coalesce(RECORDS.c.resolved_at, stmt.excluded.resolved_at)
     changes["closed_at"] = func.coalesce(RECORDS.c.closed_at, stmt.excluded.closed_at)
@@ -71,12 +66,12 @@ def _record_upsert(dialect: str) -> Any:
 
 @cache
 def _audit_insert(dialect: str) -> Any:
-    return _insert(dialect)(AUDIT).on_conflict_do_nothing(index_elements=["record_id", "seq"])
+    return upsert_insert(dialect)(AUDIT).on_conflict_do_nothing(index_elements=["record_id", "seq"])
 
 
 @cache
 def _approval_upsert(dialect: str) -> Any:
-    stmt = _insert(dialect)(APPROVALS)
+    stmt = upsert_insert(dialect)(APPROVALS)
     return stmt.on_conflict_do_update(
         index_elements=["id"], set_={k: stmt.excluded[k] for k in _APPROVAL_COLUMNS}
     )

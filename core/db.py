@@ -11,7 +11,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, insert
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
@@ -101,6 +101,11 @@ def write_lock(engine: Engine) -> AbstractContextManager[Any]:
     return lock if lock is not None else nullcontext()
 
 
+def upsert_insert(dialect: str) -> Any:
+    """The INSERT with ON CONFLICT of this dialect (the only two databases itilflow supports)."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
 def insert_ignore(
     session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]], conflict: Iterable[str]
 ) -> int:
@@ -108,15 +113,7 @@ def insert_ignore(
     if not rows:
         return 0
     table = model.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    stmt: Any
-    if dialect == "postgresql":
-        stmt = (
-            postgresql.insert(table).values(list(rows)).on_conflict_do_nothing(index_elements=list(conflict))
-        )
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(table).values(list(rows)).on_conflict_do_nothing(index_elements=list(conflict))
-    else:  # pragma: no cover - other databases are not supported
-        stmt = insert(table).values(list(rows))
+    stmt = upsert_insert(session.get_bind().dialect.name)(table)
+    stmt = stmt.values(list(rows)).on_conflict_do_nothing(index_elements=list(conflict))
     result = session.execute(stmt)
     return int(getattr(result, "rowcount", 0) or 0)
