@@ -83,6 +83,13 @@ async def test_separation_of_duties(
     with session_scope(db_engine) as session:
         upsert_user(session, username="frank", roles=["requester", "approver"], groups=["cab"])
         upsert_user(session, username="gina", roles=["approver"], groups=["cab"])
+    # Active again if an earlier run against the same database left them retired (see finally).
+    with session_scope(db_engine) as session:
+        for name in ("frank", "gina"):
+            user = session.get(UserRow, name)
+            assert user is not None
+            user.active = True
+            session.add(user)
     frank = Actor(username="frank", roles=["requester", "approver"], groups=["cab"])
     try:
         await _separation_of_duties(temporal_client, db_engine, task_queue, frank)
