@@ -18,6 +18,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Engine, update
 from sqlmodel import col
@@ -106,3 +107,17 @@ def _save(engine: Engine, username: str, key: str, status: int, response: dict[s
             .where(col(IdempotencyRow.key) == key, col(IdempotencyRow.username) == username)
             .values(status_code=status, response=response)
         )
+
+
+async def idempotent_request(
+    engine: Engine,
+    request: Request,
+    *,
+    username: str,
+    key: str | None,
+    body: Any,
+    run: Callable[[], Awaitable[Outcome]],
+) -> Response:
+    """`idempotent` for a route: the request is fingerprinted by its method, path and body."""
+    digest = fingerprint(request.method, request.url.path, body)
+    return await idempotent(engine, username=username, key=key, digest=digest, run=run)

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from api import admin_service as admin
 from api.deps import AdminUser, CurrentUser, EngineDep, IdempotencyKey, SessionDep
-from api.idempotency import fingerprint, idempotent
+from api.idempotency import idempotent_request
 from api.problems import responses
 from api.schemas import (
     CreateGroup,
@@ -54,8 +54,14 @@ async def create_user(
         with session_scope(engine) as session:
             return 201, admin.create_user(session, **body.model_dump()).model_dump(mode="json")
 
-    digest = fingerprint("POST", request.url.path, body.model_dump(mode="json"))
-    return await idempotent(engine, username=user.username, key=idempotency_key, digest=digest, run=run)
+    return await idempotent_request(
+        engine,
+        request,
+        username=user.username,
+        key=idempotency_key,
+        body=body.model_dump(mode="json"),
+        run=run,
+    )
 
 
 @router.get("/admin/users/{username}", response_model=UserOut, responses=ADMIN_ERRORS)
@@ -92,8 +98,14 @@ async def create_group(
         with session_scope(engine) as session:
             return 201, admin.create_group(session, **body.model_dump()).model_dump(mode="json")
 
-    digest = fingerprint("POST", request.url.path, body.model_dump(mode="json"))
-    return await idempotent(engine, username=user.username, key=idempotency_key, digest=digest, run=run)
+    return await idempotent_request(
+        engine,
+        request,
+        username=user.username,
+        key=idempotency_key,
+        body=body.model_dump(mode="json"),
+        run=run,
+    )
 
 
 @router.put("/admin/groups/{group}/members/{username}", response_model=GroupOut, responses=ADMIN_ERRORS)

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from api import service
 from api.deps import CurrentUser, EngineDep, IdempotencyKey, SessionDep, TemporalClientDep
-from api.idempotency import fingerprint, idempotent, update_id
+from api.idempotency import idempotent_request, update_id
 from api.problems import responses
 from api.schemas import ApprovalOut, Decide
 
@@ -55,5 +55,11 @@ async def decide(
         )
         return 200, out.model_dump(mode="json")
 
-    digest = fingerprint("POST", request.url.path, body.model_dump(mode="json"))
-    return await idempotent(engine, username=user.username, key=idempotency_key, digest=digest, run=run)
+    return await idempotent_request(
+        engine,
+        request,
+        username=user.username,
+        key=idempotency_key,
+        body=body.model_dump(mode="json"),
+        run=run,
+    )

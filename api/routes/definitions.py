@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from api import definitions_service as defs
 from api.deps import CurrentUser, EngineDep, IdempotencyKey, ProcessOwner, SessionDep
-from api.idempotency import fingerprint, idempotent
+from api.idempotency import idempotent_request
 from api.problems import ProblemError, responses, unprocessable
 from api.schemas import (
     DefinitionListItem,
@@ -102,8 +102,14 @@ async def create_definition(
             ref = defs.create_draft(session, source=source, user=user)
         return 201, ref.model_dump(mode="json")
 
-    digest = fingerprint("POST", request.url.path, source)
-    return await idempotent(engine, username=user.username, key=idempotency_key, digest=digest, run=run)
+    return await idempotent_request(
+        engine,
+        request,
+        username=user.username,
+        key=idempotency_key,
+        body=source,
+        run=run,
+    )
 
 
 async def _status_change(
@@ -115,8 +121,14 @@ async def _status_change(
             ref = change(session, key=key, version=version, user=user)
         return 200, ref.model_dump(mode="json")
 
-    digest = fingerprint("POST", request.url.path, None)
-    return await idempotent(engine, username=user.username, key=idempotency_key, digest=digest, run=run)
+    return await idempotent_request(
+        engine,
+        request,
+        username=user.username,
+        key=idempotency_key,
+        body=None,
+        run=run,
+    )
 
 
 @router.post(

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from api import service
 from api.deps import CurrentUser, EngineDep, IdempotencyKey, SessionDep, SettingsDep, TemporalClientDep
-from api.idempotency import fingerprint, idempotent, update_id
+from api.idempotency import idempotent_request, update_id
 from api.problems import responses
 from api.schemas import (
     AddComment,
@@ -59,8 +59,14 @@ async def create_process(
         )
         return 201, snap.model_dump(mode="json")
 
-    digest = fingerprint("POST", request.url.path, body.model_dump(mode="json"))
-    return await idempotent(engine, username=user.username, key=idempotency_key, digest=digest, run=run)
+    return await idempotent_request(
+        engine,
+        request,
+        username=user.username,
+        key=idempotency_key,
+        body=body.model_dump(mode="json"),
+        run=run,
+    )
 
 
 @router.get("", response_model=RecordPage, responses=responses(401, 422))
@@ -133,8 +139,14 @@ async def fire_transition(
         )
         return 200, snap.model_dump(mode="json")
 
-    digest = fingerprint("POST", request.url.path, body.model_dump(mode="json"))
-    return await idempotent(engine, username=user.username, key=idempotency_key, digest=digest, run=run)
+    return await idempotent_request(
+        engine,
+        request,
+        username=user.username,
+        key=idempotency_key,
+        body=body.model_dump(mode="json"),
+        run=run,
+    )
 
 
 @router.patch("/{record}", response_model=RecordSnapshot, responses=responses(401, 403, 404, 409, 422))
@@ -162,8 +174,14 @@ async def patch_process(
         )
         return 200, snap.model_dump(mode="json")
 
-    digest = fingerprint("PATCH", request.url.path, body.model_dump(mode="json"))
-    return await idempotent(engine, username=user.username, key=idempotency_key, digest=digest, run=run)
+    return await idempotent_request(
+        engine,
+        request,
+        username=user.username,
+        key=idempotency_key,
+        body=body.model_dump(mode="json"),
+        run=run,
+    )
 
 
 @router.post(
@@ -195,8 +213,14 @@ async def add_comment(
         )
         return 201, out.model_dump(mode="json")
 
-    digest = fingerprint("POST", request.url.path, body.model_dump(mode="json"))
-    return await idempotent(engine, username=user.username, key=idempotency_key, digest=digest, run=run)
+    return await idempotent_request(
+        engine,
+        request,
+        username=user.username,
+        key=idempotency_key,
+        body=body.model_dump(mode="json"),
+        run=run,
+    )
 
 
 @router.get("/{record}/history", response_model=list[HistoryEntry], responses=responses(401, 404))
