@@ -40,10 +40,12 @@ from typing import Any
 import httpx
 
 from activities.launch import launch_record, pinned_definition, record_id_for
+from bench.engine import cpu_seconds
 from core.db import make_engine
 from core.devserver import free_port
 from worker.registry import connect
-from workflows.contracts import Actor
+from workflows.contracts import Actor, FireTransitionInput
+from workflows.process import ProcessWorkflow
 
 FOREIGN_ENV = ("DATABASE_URL", "ITILFLOW_DATABASE_URL", "TEMPORAL_ADDRESS", "ITILFLOW_TEMPORAL_ADDRESS")
 
@@ -54,6 +56,7 @@ class Target:
     tokens: dict[str, str]
     database_url: str
     temporal_address: str
+    pids: dict[str, int] = field(default_factory=dict)  # processes whose CPU is reported per action
 
 
 @dataclass
@@ -107,6 +110,7 @@ def dev_subprocess(log_level: str) -> Iterator[Target]:
                 tokens={user: info["token"] for user, info in tokens.items()},
                 database_url=f"sqlite:///{data / 'itilflow.db'}",
                 temporal_address=f"127.0.0.1:{temporal_port}",
+                pids=dev_pids(proc.pid),
             )
         finally:
             proc.send_signal(signal.SIGINT)
@@ -124,6 +128,29 @@ def dev_subprocess(log_level: str) -> Iterator[Target]:
                             os.kill(int(entry.name), signal.SIGKILL)
                     except (OSError, ProcessLookupError):
                         continue
+
+
+def dev_pids(dev_pid: int) -> dict[str, int]:
+    """`itilflow dev`'s processes: the API (itself), its worker child and its Temporal server."""
+    pids = {"api": dev_pid, "client": os.getpid()}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, rest = stat.read_text().split("(", 1)[1].rsplit(")", 1)
+            if int(rest.split()[1]) != dev_pid:
+                continue
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if name == "temporal":
+            pids["server"] = int(stat.parent.name)
+        elif b"worker.child" in cmdline:
+            pids["worker"] = int(stat.parent.name)
+    return pids
+
+
+def cpu_ms_per_item(pids: dict[str, int], before: dict[str, float], items: int) -> str:
+    now = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    return ", ".join(f"{name} {(now[name] - before[name]) * 1000 / max(1, items):.1f}" for name in now)
 
 
 # --- load ------------------------------------------------------------------------------------------------
@@ -155,6 +182,7 @@ class Bench:
         )
         self.stats = Stats()
         self.incidents: list[str] = []
+        self.direct_incidents: list[str] = []
 
     async def post(self, user: str, path: str, body: dict[str, Any], kind: str) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {self.t.tokens[user]}", "Idempotency-Key": uuid.uuid4().hex}
@@ -216,6 +244,8 @@ class Bench:
             self.stats.add("direct_start", time.perf_counter() - t0)
             if snap.state != "new":
                 self.stats.errors.append(f"direct start: {snap.state}")
+            else:
+                self.direct_incidents.append(snap.id)
 
         try:
             return await pool(n, self.clients, one)
@@ -241,6 +271,43 @@ class Bench:
             await self.fire("requester", rid, "confirm", "closed")
 
         return await pool(len(self.incidents), self.clients, one)
+
+    async def direct_incident_actions(self) -> float:
+        """The same three transitions as `incident_actions`, sent as Temporal updates by this process:
+        the floor that the API's authentication, idempotency record and HTTP add to."""
+        client = await connect(self.t.temporal_address)
+        agent = Actor(username="agent", roles=["agent", "service_desk"], groups=["service_desk"])
+        requester = Actor(username="requester", roles=["requester"], groups=[])
+        steps: list[tuple[Actor, str, str, dict[str, Any]]] = [
+            (agent, "accept", "in_progress", {"assignee": "agent"}),
+            (
+                agent,
+                "resolve",
+                "resolved",
+                {"resolution_code": "solved_permanently", "resolution_notes": "bench"},
+            ),
+            (requester, "confirm", "closed", {}),
+        ]
+
+        async def one(i: int) -> None:
+            handle = client.get_workflow_handle_for(ProcessWorkflow.run, self.direct_incidents[i])
+            for actor, trigger, expect, fields in steps:
+                t0 = time.perf_counter()
+                try:
+                    snap = await handle.execute_update(
+                        ProcessWorkflow.fire_transition,
+                        FireTransitionInput(actor=actor, trigger=trigger, fields=fields),
+                        id=uuid.uuid4().hex,
+                    )
+                except Exception as exc:  # noqa: BLE001 - reported with the figures
+                    self.stats.errors.append(f"direct {trigger}: {exc}")
+                    return
+                self.stats.add("direct_transition", time.perf_counter() - t0)
+                if snap.state != expect:
+                    self.stats.errors.append(f"direct {trigger}: expected {expect}, got {snap.state}")
+                    return
+
+        return await pool(len(self.direct_incidents), self.clients, one)
 
     async def change_actions(self, n: int) -> float:
         start = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
@@ -291,6 +358,7 @@ async def run(args: argparse.Namespace, target: Target) -> dict[str, Any]:
         await b.direct_starts(args.clients)
         b.stats = Stats()
         b.incidents.clear()
+        b.direct_incidents.clear()
 
         half = args.records // 2
         api_time = direct_time = 0.0
@@ -307,9 +375,14 @@ async def run(args: argparse.Namespace, target: Target) -> dict[str, Any]:
             flush=True,
         )
 
+        cpu0 = {name: cpu_seconds(pid) for name, pid in target.pids.items()}
         t_inc = await b.incident_actions()
         t_chg = await b.change_actions(args.changes)
-        for kind in ("transition", "approval", "change_start"):
+        api_cpu = cpu_ms_per_item(target.pids, cpu0, len(b.stats.all(("transition", "approval"))))
+        cpu0 = {name: cpu_seconds(pid) for name, pid in target.pids.items()}
+        t_direct = await b.direct_incident_actions()
+        direct_cpu = cpu_ms_per_item(target.pids, cpu0, len(b.stats.all(("direct_transition",))))
+        for kind in ("transition", "approval", "change_start", "direct_transition"):
             values = b.stats.all((kind,))
             print(
                 f"{kind}: n={len(values)} p50 {pct(values, 50):.0f} ms p90 {pct(values, 90):.0f} ms "
@@ -318,6 +391,11 @@ async def run(args: argparse.Namespace, target: Target) -> dict[str, Any]:
             )
         actions = b.stats.all(("transition", "approval"))
         print(f"actions: {len(actions)} in {t_inc + t_chg:.1f} s ({len(actions) / (t_inc + t_chg):.1f}/s)")
+        direct = b.stats.all(("direct_transition",))
+        print(f"direct transitions (Temporal client, no HTTP): {len(direct)} in {t_direct:.1f} s")
+        if target.pids:
+            print(f"CPU ms per action through the API (change starts included): {api_cpu}")
+            print(f"CPU ms per direct transition: {direct_cpu}", flush=True)
         if b.stats.errors:
             print(f"errors: {len(b.stats.errors)}; first: " + " | ".join(b.stats.errors[:3]), flush=True)
         return {

@@ -43,6 +43,13 @@ TEMPORAL_CLI_MODULE = "github.com/temporalio/cli/cmd/temporal"
 # Eager activity dispatch hands an activity to the worker in the reply to the workflow task that
 # scheduled it, saving a poll round trip (notifications after an SLA threshold go out sooner).
 DEFAULT_DYNAMIC_CONFIG = {"system.enableActivityEagerExecution": "true"}
+# The dev server opens its SQLite file with no pragmas, so with SQLite's defaults: a rollback journal
+# created, synced twice and deleted on every commit. Each Update commits several times; with these
+# pragmas (write-ahead log, synced at checkpoints) the server spends about half the CPU per Update and
+# answers about 40 % sooner (bench/api.py, direct transitions). A killed server loses nothing: the
+# log is in the file system when a commit returns. A power cut may lose the last commits, which the
+# dev server's users accept (production Temporal runs on PostgreSQL, MySQL or Cassandra).
+FILE_DB_PRAGMAS = {"journal_mode": "wal", "synchronous": "normal"}
 TEMPORAL_CLI_MODULE_VERSION = "v1.5.1"
 VERSION_LDFLAGS = (
     f"-s -w -X github.com/temporalio/cli/temporalcli.Version={TEMPORAL_CLI_MODULE_VERSION.removeprefix('v')}"
@@ -177,7 +184,8 @@ class DevServer:
     """A ``temporal server start-dev`` subprocess in its own process group.
 
     Use as a context manager, or call :meth:`start` / :meth:`stop`. Without ``db_file`` the
-    state lives in memory and is lost on stop; with it, workflows survive restarts.
+    state lives in memory and is lost on stop; with it, workflows survive restarts, and the file is
+    opened with ``sqlite_pragmas`` (default FILE_DB_PRAGMAS; ``{}`` for SQLite's own defaults).
     """
 
     def __init__(
@@ -192,6 +200,7 @@ class DevServer:
         namespaces: Sequence[str] = (DEFAULT_NAMESPACE,),
         dynamic_config: Mapping[str, str] | None = None,
         search_attributes: Mapping[str, str] | None = None,
+        sqlite_pragmas: Mapping[str, str] | None = None,
         log_level: str = "warn",
         cli: Path | None = None,
         startup_timeout: float = 60.0,
@@ -206,6 +215,7 @@ class DevServer:
         self.namespaces = tuple(namespaces)
         self.dynamic_config = {**DEFAULT_DYNAMIC_CONFIG, **(dynamic_config or {})}
         self.search_attributes = dict(search_attributes or {})
+        self.sqlite_pragmas = dict(FILE_DB_PRAGMAS if sqlite_pragmas is None else sqlite_pragmas)
         self.log_level = log_level
         self.cli = cli
         self.startup_timeout = startup_timeout
@@ -224,6 +234,10 @@ class DevServer:
         return None if self.ui_port is None else f"http://{self.host}:{self.ui_port}"
 
     @property
+    def pid(self) -> int | None:
+        return None if self._proc is None else self._proc.pid
+
+    @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
@@ -233,6 +247,8 @@ class DevServer:
         cmd += ["--headless"] if self.ui_port is None else ["--ui-port", str(self.ui_port)]
         if self.db_file is not None:
             cmd += ["--db-filename", str(self.db_file)]
+            for key, value in self.sqlite_pragmas.items():
+                cmd += ["--sqlite-pragma", f"{key}={value}"]
         for namespace in self.namespaces:
             cmd += ["--namespace", namespace]
         for key, value in self.dynamic_config.items():

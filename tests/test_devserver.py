@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import sqlite3
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -91,6 +94,43 @@ async def test_db_file_keeps_workflows_across_restart(cli: Path, tmp_path: Path,
         async with worker(client, task_queue):
             await handle.signal(WaitForSignal.finish, "done")
             assert await handle.result() == "done"
+
+
+def test_file_db_pragmas_on_the_command_line(cli: Path, tmp_path: Path) -> None:
+    in_memory = DevServer(tmp_path, headless=True, cli=cli).command(cli)
+    assert "--sqlite-pragma" not in in_memory
+    on_file = DevServer(tmp_path, headless=True, db_file=tmp_path / "t.db", cli=cli).command(cli)
+    pragmas = [on_file[i + 1] for i, arg in enumerate(on_file) if arg == "--sqlite-pragma"]
+    assert pragmas == ["journal_mode=wal", "synchronous=normal"]
+    plain = DevServer(tmp_path, headless=True, db_file=tmp_path / "t.db", sqlite_pragmas={}, cli=cli)
+    assert "--sqlite-pragma" not in plain.command(cli)
+
+
+async def test_killed_server_keeps_what_it_acknowledged(cli: Path, tmp_path: Path, task_queue: str) -> None:
+    """The write-ahead log with synchronous=normal loses nothing when the server process is killed:
+    a workflow start and a signal acknowledged before a SIGKILL are there after the restart."""
+    db_file = tmp_path / "temporal.db"
+    workflow_id = f"killed-{uuid.uuid4().hex}"
+    with DevServer(tmp_path, headless=True, db_file=db_file, cli=cli) as server:
+        client = await Client.connect(server.address)
+        handle = await client.start_workflow(
+            WaitForSignal.run, id=workflow_id, task_queue=task_queue, execution_timeout=timedelta(minutes=10)
+        )
+        await handle.signal(WaitForSignal.finish, "sent before the kill")
+        pid = server.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)  # no graceful stop: what the server acknowledged must be on disk
+        for _ in range(100):
+            if not server.running:
+                break
+            await asyncio.sleep(0.05)
+        assert not server.running
+    with sqlite3.connect(db_file) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    with DevServer(tmp_path, headless=True, db_file=db_file, cli=cli) as server:
+        client = await Client.connect(server.address)
+        async with worker(client, task_queue):
+            assert await client.get_workflow_handle(workflow_id).result() == "sent before the kill"
 
 
 async def _wait_first_task_done(client: Client, workflow_id: str) -> None:
