@@ -94,6 +94,21 @@ class NotificationActivities:
             insert_ignore(session, NotificationRow, self._rows(inp, users), ["key"])
         return self._deliver_pending(inp, [u.username for u in users])
 
+    def record(self, session: Session, notes: list[NotifyInput]) -> list[str]:
+        """Write these notifications' rows in the caller's transaction (persist_record's: the outbox).
+
+        Inbox rows are complete once written. Returns the keys of the notifications that still have
+        e-mails or webhooks to send, for the workflow to hand to the `notify` activity and its retries;
+        a key already delivered (by the SLA alarm clock, or an earlier attempt) is not returned."""
+        rows = [row for inp in notes for row in self._rows(inp, recipients_to_users(session, inp.recipients))]
+        insert_ignore(session, NotificationRow, rows, ["key"])
+        outgoing = [row["key"] for row in rows if row["channel"] != "inbox"]
+        if not outgoing:
+            return []
+        stored = session.exec(select(NotificationRow).where(col(NotificationRow.key).in_(outgoing))).all()
+        undelivered = {row.key for row in retryable_pending(list(stored))}
+        return [inp.key for inp in notes if any(k.startswith(f"{inp.key}:") for k in undelivered)]
+
     # ------------------------------------------------------------------------------------------------
     def _rows(self, inp: NotifyInput, users: list[UserRow]) -> list[dict[str, Any]]:
         now = datetime.now(UTC)

@@ -1,4 +1,5 @@
-"""Writing the read model and the audit trail: one transaction per change, idempotent by sequence.
+"""Writing the read model, the audit trail and the notifications: one transaction per change,
+idempotent by sequence.
 
 The workflow calls this after every change with the new snapshot and the audit events since the
 last call. Audit rows are unique on (record id, seq) and inserted with ON CONFLICT DO NOTHING, and the
@@ -17,11 +18,13 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, CursorResult, Engine, Table, delete, func
+from sqlmodel import Session
 from temporalio import activity
 
+from activities.notifications import NotificationActivities
 from core.db import upsert_insert, write_lock
 from core.tables import ApprovalApproverRow, ApprovalRow, AuditRow, RecordRow
-from workflows.contracts import ApprovalTask, PersistRecordInput, RecordSnapshot
+from workflows.contracts import ApprovalTask, PersistRecordInput, PersistRecordResult, RecordSnapshot
 
 RECORDS: Table = RecordRow.__table__  # type: ignore[attr-defined]
 AUDIT: Table = AuditRow.__table__  # type: ignore[attr-defined]
@@ -129,35 +132,48 @@ def _write_approval(conn: Connection, dialect: str, record_id: str, task: Approv
 
 
 class RecordActivities:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, notes: NotificationActivities | None = None) -> None:
         self.engine = engine
+        # Decides each notification's channels (the worker's e-mail and webhook settings).
+        self.notes = notes if notes is not None else NotificationActivities(engine)
 
     @activity.defn(name="persist_record")
-    def persist_record(self, inp: PersistRecordInput) -> None:
-        s = inp.snapshot
-        dialect = self.engine.dialect.name
+    def persist_record(self, inp: PersistRecordInput) -> PersistRecordResult:
+        """Write the change, its audit events and its notifications in one transaction."""
         with write_lock(self.engine), self.engine.begin() as conn:
-            if inp.events:
-                conn.execute(
-                    _audit_insert(dialect),
-                    [
-                        {
-                            "record_id": s.id,
-                            "seq": e.seq,
-                            "at": e.at,
-                            "actor": e.actor,
-                            "action": e.action,
-                            "from_state": e.from_state,
-                            "to_state": e.to_state,
-                            "comment": e.comment,
-                            "details": e.details,
-                        }
-                        for e in inp.events
-                    ],
-                )
-            result: CursorResult[Any] = conn.execute(_record_upsert(dialect), _record_values(s))
-            if not result.rowcount:
-                return  # already written (a retry) or a newer state is there
-            touched = {str(e.details["approval"]) for e in inp.events if "approval" in e.details}
-            for task in (t for t in s.approvals if t.id in touched):
-                _write_approval(conn, dialect, s.id, task)
+            _write_change(conn, self.engine.dialect.name, inp)
+            if not inp.notifications:
+                return PersistRecordResult()
+            # A session on the same connection: the directory look-ups and the notification rows
+            # are part of the transaction (SQLAlchemy joins it and leaves its commit to us).
+            with Session(bind=conn) as session:
+                deliver = self.notes.record(session, inp.notifications)
+        return PersistRecordResult(deliver=deliver)
+
+
+def _write_change(conn: Connection, dialect: str, inp: PersistRecordInput) -> None:
+    s = inp.snapshot
+    if inp.events:
+        conn.execute(
+            _audit_insert(dialect),
+            [
+                {
+                    "record_id": s.id,
+                    "seq": e.seq,
+                    "at": e.at,
+                    "actor": e.actor,
+                    "action": e.action,
+                    "from_state": e.from_state,
+                    "to_state": e.to_state,
+                    "comment": e.comment,
+                    "details": e.details,
+                }
+                for e in inp.events
+            ],
+        )
+    result: CursorResult[Any] = conn.execute(_record_upsert(dialect), _record_values(s))
+    if not result.rowcount:
+        return  # already written (a retry) or a newer state is there
+    touched = {str(e.details["approval"]) for e in inp.events if "approval" in e.details}
+    for task in (t for t in s.approvals if t.id in touched):
+        _write_approval(conn, dialect, s.id, task)

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -42,12 +43,23 @@ from activities.channels import (
     verify,
 )
 from activities.launch import launch_record
+from activities.notifications import NotificationActivities
+from activities.records import RecordActivities
 from core.settings import Settings
 from core.tables import NotificationRow
 from tests.conftest import pinned_fixture
 from worker.registry import build_worker
 from worker.run import channels
-from workflows.contracts import Actor, FireTransitionInput, RecordSnapshot
+from workflows.contracts import (
+    Actor,
+    FireTransitionInput,
+    NotificationRecipient,
+    NotifyInput,
+    PersistRecordInput,
+    RecordSnapshot,
+    StartProcessInput,
+)
+from workflows.engine import ProcessEngine
 from workflows.process import ProcessWorkflow
 
 ALICE = Actor(username="alice", roles=["requester"])
@@ -305,7 +317,7 @@ async def test_email_over_starttls_in_each_recipients_language(
     with smtp_listener(tls, mailbox) as port:
         sender = smtp_sender(port, tls)
         async with build_worker(temporal_client, db_engine, task_queue, email=sender):
-            snap, _ = await accepted_record(temporal_client, db_engine, task_queue)
+            snap, handle = await accepted_record(temporal_client, db_engine, task_queue)
             rows = await eventually(
                 lambda: all_sent(db_engine, snap.id),
                 "both e-mails sent",
@@ -322,10 +334,95 @@ async def test_email_over_starttls_in_each_recipients_language(
         assert (row.status, row.attempts, row.error, row.channel) == ("sent", 1, None, "email")
         assert msg["Subject"] == row.subject
     assert rows["bob"].language == "en" and rows["carol"].language == "zh"
+    # Both e-mails of the one notification went out through one activity.
+    assert await notify_activities(handle) == 1
     assert bob[0].message["Subject"] == f"{snap.number} assigned to you: {TITLE}"
     assert carol[0].message["Subject"] == f"{snap.number} 已分派给您：{TITLE}"
     assert carol[0].message.get_content().strip() == f"Carol，您好：工单 {TITLE} 需要处理。"
     assert bob[0].message.get_content().strip() == f"Hello Bob, {TITLE} needs you."
+
+
+async def notify_activities(handle: WorkflowHandle[Any, Any]) -> int:
+    """How many `notify` activities the record's workflow has scheduled so far."""
+    count = 0
+    async for event in handle.fetch_history_events():
+        if event.HasField("activity_task_scheduled_event_attributes"):
+            count += event.activity_task_scheduled_event_attributes.activity_type.name == "notify"
+    return count
+
+
+async def test_inbox_notifications_are_written_with_the_change_and_need_no_activity(
+    temporal_client: Client, db_engine: Engine, task_queue: str
+) -> None:
+    """A worker without e-mail or webhooks: the notifications are in-app inbox rows, written in the
+    transaction that writes the change, so they are there when the update returns, and no `notify`
+    activity (nor the workflow task its completion causes) is spent on them."""
+    async with build_worker(temporal_client, db_engine, task_queue):
+        snap, handle = await accepted_record(temporal_client, db_engine, task_queue)
+        rows = rows_of(db_engine, snap.id)  # no waiting: read-your-writes
+        assert set(rows) == {"bob", "carol"}
+        for row in rows.values():
+            assert (row.channel, row.status, row.attempts, row.address) == ("inbox", "sent", 0, None)
+        assert rows["bob"].subject == f"{snap.number} assigned to you: {TITLE}"
+        assert rows["carol"].subject == f"{snap.number} 已分派给您：{TITLE}"
+        closed = await handle.execute_update(
+            ProcessWorkflow.fire_transition, FireTransitionInput(actor=BOB, trigger="close")
+        )
+        assert closed.state == "closed"
+        assert rows_of(db_engine, snap.id)["alice"].status == "sent"
+        await handle.result()
+        assert await notify_activities(handle) == 0
+
+
+def test_persist_records_notifications_once_and_names_what_is_left_to_send(db_engine: Engine) -> None:
+    """persist_record writes the notification rows with the change; it returns the keys that still
+    have an e-mail to send, the same on a retried call, and none once they are sent."""
+    now = datetime.now(UTC)
+    engine, out = ProcessEngine.create(
+        StartProcessInput(
+            record_id=uuid.uuid4().hex[:20],
+            number=f"NTF-OUT-{uuid.uuid4().hex[:6]}",
+            definition=pinned_fixture("notify.yaml"),
+            actor=ALICE,
+            title=TITLE,
+            fields={},
+        ),
+        now,
+    )
+    rid = engine.r.record_id
+    notes = [
+        NotifyInput(
+            key=f"{rid}:1:{i}",
+            record_id=rid,
+            template_name="closed",
+            subject={"en": "s", "zh": "主题"},
+            body={"en": "b", "zh": "正文"},
+            recipients=[NotificationRecipient(kind="user", name=name)],
+        )
+        for i, name in enumerate(("bob", "nobody-by-this-name"))
+    ]
+    # An e-mail channel that is never reached: persist_record only records, it does not send.
+    mail = NotificationActivities(db_engine, email=SmtpSender(host="127.0.0.1", port=free_port()))
+    records = RecordActivities(db_engine, mail)
+    inp = PersistRecordInput(snapshot=engine.snapshot(None, now), events=out.events, notifications=notes)
+    assert records.persist_record(inp).deliver == [notes[0].key]  # an unknown user gets nothing
+    assert records.persist_record(inp).deliver == [notes[0].key]  # a retry: still to be sent
+    rows = rows_of(db_engine, rid)
+    assert list(rows) == ["bob"] and (rows["bob"].channel, rows["bob"].status) == ("email", "pending")
+    with Session(db_engine) as session:
+        row = session.get(NotificationRow, rows["bob"].id)
+        assert row is not None
+        row.status = "sent"
+        session.add(row)
+        session.commit()
+    assert records.persist_record(inp).deliver == []
+    assert len(rows_of(db_engine, rid)) == 1
+    # Without e-mail or webhooks everything is an inbox row: nothing is left to send.
+    inbox_only = RecordActivities(db_engine)
+    again = inp.model_copy(
+        update={"notifications": [n.model_copy(update={"key": n.key + "b"}) for n in notes]}
+    )
+    assert inbox_only.persist_record(again).deliver == []
 
 
 async def test_wrong_smtp_password_is_recorded_then_retried_until_delivered(

@@ -48,9 +48,9 @@ def activities(
     email: EmailSender | None = None,
     webhook: WebhookSender | None = None,
 ) -> list[Callable[..., Any]]:
-    records = RecordActivities(engine)
-    directory = DirectoryActivities(engine)
     notes = NotificationActivities(engine, email=email, webhook=webhook)
+    records = RecordActivities(engine, notes)
+    directory = DirectoryActivities(engine)
     links = LinkActivities(client, engine, task_queue)
     alarms = AlarmClock(engine, notes)
     return [

@@ -211,11 +211,6 @@ class RecordSnapshot(Contract):
 # --- activity inputs ---------------------------------------------------------------------------
 
 
-class PersistRecordInput(Contract):
-    snapshot: RecordSnapshot
-    events: list[AuditEvent]
-
-
 class ResolveApproversInput(Contract):
     users: list[str] = Field(default_factory=list)
     groups: list[str] = Field(default_factory=list)
@@ -239,6 +234,20 @@ class NotifyInput(Contract):
     body: dict[str, str]
     recipients: list[NotificationRecipient]
     context: dict[str, Any] = Field(default_factory=dict)
+
+
+class PersistRecordInput(Contract):
+    snapshot: RecordSnapshot
+    events: list[AuditEvent]
+    # Recorded in the same transaction as the change that caused them (an outbox): in-app inbox
+    # notifications are complete once written; e-mail and webhooks are sent by the `notify` activity.
+    notifications: list[NotifyInput] = Field(default_factory=list)
+
+
+class PersistRecordResult(Contract):
+    deliver: list[str] = Field(
+        default_factory=list, description="Keys of the notifications with e-mail or webhooks still to send"
+    )
 
 
 class ArmAlarmInput(Contract):

@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         FireTransitionInput,
         NotifyInput,
         PersistRecordInput,
+        PersistRecordResult,
         RecordSnapshot,
         ResolveApproversInput,
         ResolveApproversResult,
@@ -221,29 +222,47 @@ class ProcessWorkflow:
                     start_to_close_timeout=timedelta(seconds=60),
                 )
                 out.extend(engine.linked_created(create, created.record_id, created.number, workflow.now()))
-        # Notifications start first: they do not depend on the read model, and escalations go out sooner.
-        for i, note in enumerate(out.notifications):
-            self._notifications.append(
-                workflow.start_activity(
-                    "notify",
-                    self._notify_input(note, engine.r.record_id, engine.r.seq, i),
-                    # Short enough that a delivery lost with a crashed worker is retried soon.
-                    start_to_close_timeout=timedelta(seconds=30),
-                    retry_policy=NOTIFY_RETRY,
-                )
-            )
-            # Failures are recorded by the activity; retrieve them so none is reported as unhandled.
-            self._notifications[-1].add_done_callback(lambda h: h.cancelled() or h.exception())
-        if not out.events:
-            return None
+        notes = [
+            self._notify_input(note, engine.r.record_id, engine.r.seq, i)
+            for i, note in enumerate(out.notifications)
+        ]
+        # The outbox: notifications are written with the change that caused them, and only those with
+        # an e-mail or webhook to send become a `notify` activity (an inbox-only one used to cost an
+        # activity and a second workflow task per action). Runs that began before keep their order.
+        outbox = bool(out.events) and workflow.patched("notifications-in-persist")
+        if not outbox:
+            # Notifications start first: they do not depend on the read model.
+            for note in notes:
+                self._start_notify(note)
+            if not out.events:
+                return None
         persisted = engine.snapshot(None, workflow.now())
-        await workflow.execute_local_activity(
+        result = await workflow.execute_local_activity(
             "persist_record",
-            PersistRecordInput(snapshot=persisted, events=out.events),
+            PersistRecordInput(snapshot=persisted, events=out.events, notifications=notes if outbox else []),
+            # Older runs recorded no result (null): decoding it as a PersistRecordResult would fail.
+            result_type=PersistRecordResult if outbox else None,
             start_to_close_timeout=DB_TIMEOUT,
             retry_policy=DB_RETRY,
         )
+        if isinstance(result, PersistRecordResult):
+            deliver = set(result.deliver)
+            for note in notes:
+                if note.key in deliver:
+                    self._start_notify(note)
         return persisted
+
+    def _start_notify(self, note: NotifyInput) -> None:
+        handle = workflow.start_activity(
+            "notify",
+            note,
+            # Short enough that a delivery lost with a crashed worker is retried soon.
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=NOTIFY_RETRY,
+        )
+        # Failures are recorded by the activity; retrieve them so none is reported as unhandled.
+        handle.add_done_callback(lambda h: h.cancelled() or h.exception())
+        self._notifications.append(handle)
 
     async def _drain_notifications(self) -> None:
         pending, self._notifications = self._notifications, []
