@@ -22,7 +22,7 @@ from sqlmodel import Session
 from temporalio import activity
 
 from activities.notifications import NotificationActivities
-from core.db import upsert_insert, write_lock
+from core.db import cacheable, upsert_insert, write_lock
 from core.tables import ApprovalApproverRow, ApprovalRow, AuditRow, RecordRow
 from workflows.contracts import ApprovalTask, PersistRecordInput, PersistRecordResult, RecordSnapshot
 
@@ -54,6 +54,18 @@ _RECORD_COLUMNS = (
 _APPROVAL_COLUMNS = ("state", "needed", "deadline", "closed_at", "data")
 
 
+_RECORD_KEYS = (
+    "id",
+    *_RECORD_COLUMNS,
+    "created_at",
+    "resolved_at",
+    "closed_at",
+)
+_AUDIT_KEYS = ("record_id", "seq", "at", "actor", "action", "from_state", "to_state", "comment", "details")
+_APPROVAL_KEYS = ("id", "record_id", "step", "level", "level_name", "policy", "opened_at", *_APPROVAL_COLUMNS)
+
+
+# Built and compiled once per dialect (core.db.cacheable: SQLAlchemy would compile these every time).
 @cache
 def _record_upsert(dialect: str) -> Any:
     """Insert the record, or move it forward if this snapshot is newer (the WHERE on seq makes a
@@ -62,22 +74,25 @@ def _record_upsert(dialect: str) -> Any:
     changes: dict[str, Any] = {k: stmt.excluded[k] for k in _RECORD_COLUMNS}
     changes["resolved_at"] = func.coalesce(RECORDS.c.resolved_at, stmt.excluded.resolved_at)
     changes["closed_at"] = func.coalesce(RECORDS.c.closed_at, stmt.excluded.closed_at)
-    return stmt.on_conflict_do_update(
+    upsert = stmt.on_conflict_do_update(
         index_elements=["id"], set_=changes, where=RECORDS.c.seq < stmt.excluded.seq
     )
+    return cacheable(upsert, dialect, _RECORD_KEYS)
 
 
 @cache
 def _audit_insert(dialect: str) -> Any:
-    return upsert_insert(dialect)(AUDIT).on_conflict_do_nothing(index_elements=["record_id", "seq"])
+    stmt = upsert_insert(dialect)(AUDIT).on_conflict_do_nothing(index_elements=["record_id", "seq"])
+    return cacheable(stmt, dialect, _AUDIT_KEYS)
 
 
 @cache
 def _approval_upsert(dialect: str) -> Any:
     stmt = upsert_insert(dialect)(APPROVALS)
-    return stmt.on_conflict_do_update(
+    upsert = stmt.on_conflict_do_update(
         index_elements=["id"], set_={k: stmt.excluded[k] for k in _APPROVAL_COLUMNS}
     )
+    return cacheable(upsert, dialect, _APPROVAL_KEYS)
 
 
 def _record_values(s: RecordSnapshot) -> dict[str, Any]:

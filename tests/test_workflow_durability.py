@@ -11,14 +11,16 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine
+import pytest
+from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, Table
 from sqlmodel import Session, select
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from activities.records import RecordActivities
-from core.tables import AuditRow
+from activities.records import RecordActivities, _approval_upsert, _audit_insert, _record_upsert
+from core.db import cacheable, upsert_insert
+from core.tables import AuditRow, NotificationRow
 from tests.conftest import pinned_fixture
 from tests.engine_helpers import ALICE, BOB, CAROL, DAVE, Record, audit, maybe_record_history, new_record
 from worker.registry import WORKFLOWS, sandbox_runner
@@ -131,6 +133,25 @@ def test_persist_is_idempotent(db_engine: Engine) -> None:
     with Session(db_engine) as session:
         rows = session.exec(select(AuditRow).where(AuditRow.record_id == engine.r.record_id)).all()
     assert [(r.seq, r.action) for r in rows] == [(e.seq, e.action) for e in out.events]
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_persist_statements_are_compiled_once(dialect: str) -> None:
+    """SQLAlchemy does not cache dialect INSERTs; core.db.cacheable turns them into statements it does."""
+    for build in (_record_upsert, _audit_insert, _approval_upsert):
+        assert build(dialect)._generate_cache_key() is not None, build.__name__
+    # A column left out gets its constant default; one whose default is computed cannot be left out.
+    stmt = upsert_insert(dialect)(NotificationRow.__table__).on_conflict_do_nothing(index_elements=["key"])
+    keys = ["key", "record_id", "template", "channel", "recipient", "created_at"]
+    assert cacheable(stmt, dialect, keys).compile().binds["attempts"].value == 0
+    stamped = Table(
+        "stamped",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("at", DateTime, default=datetime.now),
+    )
+    with pytest.raises(ValueError, match="stamped.at needs a value"):
+        cacheable(upsert_insert(dialect)(stamped), dialect, ["id"])
 
 
 def start_worker_process(address: str, queue: str, url: str, log: Path) -> subprocess.Popen[bytes]:
