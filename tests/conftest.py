@@ -18,8 +18,8 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 import pytest_asyncio
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
+from core.converter import data_converter
 from core.devserver import temporal_server
 
 
@@ -50,7 +50,7 @@ def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def temporal_client(temporal_address: str) -> AsyncIterator[Client]:
-    client = await Client.connect(temporal_address, data_converter=pydantic_data_converter)
+    client = await Client.connect(temporal_address, data_converter=data_converter)
     yield client
 
 

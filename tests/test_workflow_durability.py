@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, Table
 from sqlmodel import Session, select
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from activities.records import RecordActivities, _approval_upsert, _audit_insert, _record_upsert
+from core.converter import data_converter
 from core.db import cacheable, upsert_insert
 from core.tables import AuditRow, NotificationRow
 from tests.conftest import pinned_fixture
@@ -94,7 +94,7 @@ async def test_replay_of_recorded_histories_is_deterministic(
     final = await record.handle.result()
     assert final.state == "rejected"
     replayer = Replayer(
-        workflows=list(WORKFLOWS), workflow_runner=sandbox_runner(), data_converter=pydantic_data_converter
+        workflows=list(WORKFLOWS), workflow_runner=sandbox_runner(), data_converter=data_converter
     )
     history = await record.handle.fetch_history()
     await replayer.replay_workflow(history)  # raises on any non-determinism

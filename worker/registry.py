@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import Engine
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -18,6 +17,7 @@ from activities.directory import DirectoryActivities
 from activities.launch import LinkActivities
 from activities.notifications import NotificationActivities
 from activities.records import RecordActivities
+from core.converter import data_converter
 from workflows.process import ProcessWorkflow
 
 WORKFLOWS: Sequence[type] = (ProcessWorkflow,)
@@ -63,7 +63,7 @@ def activities(
 
 
 async def connect(address: str, namespace: str = "default") -> Client:
-    return await Client.connect(address, namespace=namespace, data_converter=pydantic_data_converter)
+    return await Client.connect(address, namespace=namespace, data_converter=data_converter)
 
 
 def build_worker(
