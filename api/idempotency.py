@@ -6,7 +6,13 @@ Two layers, because a response can be lost at two places:
 - the key also becomes the Temporal update id (and the record id of a create), so a retry after the
   server died between acting and storing still acts once: Temporal and the workflow remember update
   ids, and a workflow id starts one record only.
-The same key with a different request is refused (422): a key names one request, not a slot.
+The same key with a different request is refused (422): a key names one request, not a slot, and
+that holds for a request still running too, so a key is claimed while its request runs:
+- on PostgreSQL by a row inserted before acting (row locks: concurrent API processes see it);
+- on SQLite in this process. There every write queues for the one database lock, which the worker
+  (another process) takes for each change it records; a claim row before and the answer after cost
+  two waits per action, and the tail of the API benchmark doubled. SQLite serves one API process
+  (`itilflow dev`, `itilflow api`), and a single process sees all of its own requests.
 Answers of 5xx are not stored, so a retry after a transient failure really retries.
 """
 
@@ -15,21 +21,26 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Awaitable, Callable
+from functools import cache
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import Engine, update
-from sqlmodel import col
+from sqlalchemy import Engine, Row, Table, TextClause, bindparam, select
 
 from api.problems import PROBLEM_MEDIA_TYPE, ProblemError
-from core.db import insert_ignore, session_scope
+from core.db import cacheable, insert_ignore, session_scope, upsert_insert
 from core.store import utcnow
 from core.tables import IdempotencyRow
 
 Outcome = tuple[int, Any]
 REPLAYED_HEADER = "Idempotency-Replayed"
+KEYS: Table = IdempotencyRow.__table__  # type: ignore[attr-defined]
+_LOOKUP = select(KEYS.c.request_hash, KEYS.c.status_code, KEYS.c.response).where(
+    KEYS.c.key == bindparam("key"), KEYS.c.username == bindparam("username")
+)
 
 
 def update_id(username: str, key: str | None) -> str | None:
@@ -49,26 +60,54 @@ def _response(status: int, body: Any, media_type: str, replayed: bool = False) -
     return JSONResponse(body, status_code=status, media_type=media_type, headers=headers)
 
 
-def _stored(engine: Engine, *, username: str, key: str, digest: str) -> IdempotencyRow | None:
-    """The row for this key, claiming it when it is new; refuses a key reused for another request."""
+def _reused(key: str) -> ProblemError:
+    return ProblemError(
+        422,
+        f"Idempotency-Key '{key}' was already used with a different request; use a new key",
+        errors=[{"path": "header.Idempotency-Key", "message": "reused with another request"}],
+        kind="IdempotencyKeyReused",
+    )
+
+
+def _lookup(engine: Engine, *, username: str, key: str, claim: str | None) -> Row[Any] | None:
+    """The stored (request_hash, status_code, response) of this key; with `claim` (a request
+    fingerprint), the key is first claimed for that request if it is new."""
     with session_scope(engine) as session:
-        insert_ignore(
-            session,
-            IdempotencyRow,
-            [{"key": key, "username": username, "request_hash": digest, "created_at": utcnow()}],
-            ["key", "username"],
-        )
-        row = session.get(IdempotencyRow, (key, username))
-    if row is None:  # pragma: no cover - just inserted
-        return None
-    if row.request_hash != digest:
-        raise ProblemError(
-            422,
-            f"Idempotency-Key '{key}' was already used with a different request; use a new key",
-            errors=[{"path": "header.Idempotency-Key", "message": "reused with another request"}],
-            kind="IdempotencyKeyReused",
-        )
-    return row
+        if claim is not None:
+            row = {"key": key, "username": username, "request_hash": claim, "created_at": utcnow()}
+            insert_ignore(session, IdempotencyRow, [row], ["key", "username"])
+        return session.execute(_LOOKUP, {"key": key, "username": username}).first()
+
+
+@cache
+def _store_answer(dialect: str) -> TextClause:
+    """Insert the key with its answer, or add the answer to the key's claim (same request only)."""
+    stmt = upsert_insert(dialect)(KEYS)
+    upsert = stmt.on_conflict_do_update(
+        index_elements=["key", "username"],
+        set_={"status_code": stmt.excluded.status_code, "response": stmt.excluded.response},
+        where=KEYS.c.request_hash == stmt.excluded.request_hash,
+    )
+    keys = ("key", "username", "request_hash", "status_code", "response", "created_at")
+    return cacheable(upsert, dialect, keys)
+
+
+def _save(engine: Engine, username: str, key: str, digest: str, status: int, answer: dict[str, Any]) -> None:
+    values = {
+        "key": key,
+        "username": username,
+        "request_hash": digest,
+        "status_code": status,
+        "response": answer,
+        "created_at": utcnow(),
+    }
+    with session_scope(engine) as session:
+        session.execute(_store_answer(engine.dialect.name), values)
+
+
+# SQLite: the keys whose requests are running in this process, with their fingerprints and counts.
+_RUNNING: dict[tuple[str, str], str] = {}
+_RUNNING_COUNT: Counter[tuple[str, str]] = Counter()
 
 
 async def idempotent(
@@ -80,33 +119,45 @@ async def idempotent(
     run: Callable[[], Awaitable[Outcome]],
 ) -> Response:
     """Run `run` once per (caller, key): returns its answer, or the stored one on a retry."""
-    # The database calls run in threads: a SQLite writer waits for the worker's writes (another
-    # process) in a busy loop, and on the event loop that wait stalled every other request.
-    if key:
-        row = await asyncio.to_thread(_stored, engine, username=username, key=key, digest=digest)
-        if row is not None and row.status_code is not None and row.response is not None:
-            saved = row.response
-            return _response(row.status_code, saved.get("body"), saved.get("media_type", ""), replayed=True)
-    try:
+    if not key:
         status, body = await run()
-        media_type = "application/json"
-    except ProblemError as problem:
-        status, body, media_type = problem.status, problem.body(), PROBLEM_MEDIA_TYPE
-        if status >= 500 or not key:
-            raise
-    if key:
-        response = {"body": body, "media_type": media_type}
-        await asyncio.to_thread(_save, engine, username, key, status, response)
-    return _response(status, body, media_type)
-
-
-def _save(engine: Engine, username: str, key: str, status: int, response: dict[str, Any]) -> None:
-    with session_scope(engine) as session:
-        session.execute(
-            update(IdempotencyRow)
-            .where(col(IdempotencyRow.key) == key, col(IdempotencyRow.username) == username)
-            .values(status_code=status, response=response)
+        return _response(status, body, "application/json")
+    in_process = engine.dialect.name == "sqlite"
+    slot = (username, key)
+    if in_process:
+        # Claimed before looking: a request that finished with this key saved its answer before
+        # letting go of the key, so one of the two checks sees it.
+        if _RUNNING.setdefault(slot, digest) != digest:
+            raise _reused(key)
+        _RUNNING_COUNT[slot] += 1
+    try:
+        # The database calls run in threads: a SQLite statement may wait for the worker's write
+        # (another process), and on the event loop that wait would stall every other request.
+        found = await asyncio.to_thread(
+            _lookup, engine, username=username, key=key, claim=None if in_process else digest
         )
+        if found is not None:
+            if found.request_hash != digest:
+                raise _reused(key)
+            if found.status_code is not None and found.response is not None:
+                saved = found.response
+                media_type = saved.get("media_type", "")
+                return _response(found.status_code, saved.get("body"), media_type, replayed=True)
+        try:
+            status, body = await run()
+            media_type = "application/json"
+        except ProblemError as problem:
+            if problem.status >= 500:
+                raise
+            status, body, media_type = problem.status, problem.body(), PROBLEM_MEDIA_TYPE
+        response = {"body": body, "media_type": media_type}
+        await asyncio.to_thread(_save, engine, username, key, digest, status, response)
+    finally:
+        if in_process:
+            _RUNNING_COUNT[slot] -= 1
+            if not _RUNNING_COUNT[slot]:
+                del _RUNNING_COUNT[slot], _RUNNING[slot]
+    return _response(status, body, media_type)
 
 
 async def idempotent_request(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from sqlalchemy import Engine, delete
@@ -71,3 +72,37 @@ async def test_keys_are_per_user(api: Api, mini: str) -> None:
     a = await api.create("alice", mini, title="same key", key=key)
     b = await api.create("bob", mini, title="same key", key=key)
     assert a.status_code == b.status_code == 201 and a.json()["id"] != b.json()["id"]
+
+
+async def test_a_key_in_use_is_refused_for_another_request(api: Api, mini: str, db_engine: Engine) -> None:
+    """Two requests with one key at the same moment: the same request acts once and both get its
+    answer; a different one is refused and changes nothing (SQLite: claimed in the API process,
+    PostgreSQL: by a row)."""
+    rec = (await api.create("alice", mini)).json()
+    url = f"/api/v1/processes/{rec['id']}/transitions"
+    body = {"trigger": "accept", "fields": {"assignee": "bob"}}
+    key = uuid.uuid4().hex
+    same = await asyncio.gather(*(api.post("bob", url, body, key=key) for _ in range(3)))
+    assert {r.status_code for r in same} == {200}
+    assert {r.json()["seq"] for r in same} == {same[0].json()["seq"]}
+
+    rec = (await api.create("alice", mini)).json()
+    url = f"/api/v1/processes/{rec['id']}/transitions"
+    key = uuid.uuid4().hex
+    bodies = [body, {**body, "comment": "another request"}]
+    answers = await asyncio.gather(*(api.post("bob", url, b, key=key) for b in bodies))
+    assert sorted(r.status_code for r in answers) == [200, 422]
+    won = 0 if answers[0].status_code == 200 else 1
+    refused = answers[1 - won].json()
+    assert refused["status"] == 422 and "already used with a different request" in refused["detail"]
+    with Session(db_engine) as session:
+        moves = session.exec(
+            select(AuditRow).where(AuditRow.record_id == rec["id"], AuditRow.action == "transition")
+        ).all()
+    # One move, with the winner's comment: nothing of the refused request landed.
+    assert [m.comment for m in moves] == [bodies[won].get("comment")]
+    # Afterwards the key still names the winner's request only.
+    late = await api.post("bob", url, bodies[1 - won], key=key)
+    assert late.status_code == 422
+    again = await api.post("bob", url, bodies[won], key=key)
+    assert again.status_code == 200 and again.headers.get("Idempotency-Replayed") == "true"
