@@ -42,7 +42,15 @@ from typing import NoReturn
 TEMPORAL_CLI_MODULE = "github.com/temporalio/cli/cmd/temporal"
 # Eager activity dispatch hands an activity to the worker in the reply to the workflow task that
 # scheduled it, saving a poll round trip (notifications after an SLA threshold go out sooner).
-DEFAULT_DYNAMIC_CONFIG = {"system.enableActivityEagerExecution": "true"}
+DEFAULT_DYNAMIC_CONFIG = {
+    "system.enableActivityEagerExecution": "true",
+    # Every new task into one partition of its task queue. With the default four, a workflow's first
+    # task (a start, an update-with-start) sometimes sat in a partition no poller was on until it was
+    # forwarded: 1.5-2.5 s stalls at the p99 of starts (bench/api.py; tools/floor in bench/README.md).
+    # One worker process needs no partitions. Reads stay at four, so tasks that an older version
+    # wrote into the other partitions are still picked up.
+    "matching.numTaskqueueWritePartitions": "1",
+}
 # The dev server opens its SQLite file with no pragmas, so with SQLite's defaults: a rollback journal
 # created, synced twice and deleted on every commit. Each Update commits several times; with these
 # pragmas (write-ahead log, synced at checkpoints) the server spends about half the CPU per Update and
