@@ -46,7 +46,7 @@ DEFAULT_DYNAMIC_CONFIG = {
     "system.enableActivityEagerExecution": "true",
     # Every new task into one partition of its task queue. With the default four, a workflow's first
     # task (a start, an update-with-start) sometimes sat in a partition no poller was on until it was
-    # forwarded: 1.5-2.5 s stalls at the p99 of starts (bench/api.py; tools/floor in bench/README.md).
+    # forwarded: 1.5-2.5 s stalls at the p99 of starts (bench/api.py, bench/floor.py).
     # One worker process needs no partitions. Reads stay at four, so tasks that an older version
     # wrote into the other partitions are still picked up.
     "matching.numTaskqueueWritePartitions": "1",
