@@ -15,10 +15,12 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import Table, bindparam, update
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from core.store import user_groups, utcnow
-from core.tables import TokenRow, UserRow
+from core.tables import MembershipRow, TokenRow, UserRow
 from workflows.contracts import Actor
 
 TOKEN_PREFIX = "itf_"
@@ -102,25 +104,55 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+TOKENS: Table = TokenRow.__table__  # type: ignore[attr-defined]
+USERS: Table = UserRow.__table__  # type: ignore[attr-defined]
+MEMBERS: Table = MembershipRow.__table__  # type: ignore[attr-defined]
+# Every request runs these: Core statements, built once, cheaper than ORM look-ups (about a third of
+# the API's CPU per action went to building and loading ORM objects here).
+_CALLER = (
+    core_select(
+        TOKENS.c.secret_hash,
+        TOKENS.c.revoked_at,
+        TOKENS.c.last_used_at,
+        USERS.c.username,
+        USERS.c.active,
+        USERS.c.roles,
+        USERS.c.language,
+        USERS.c.display_name,
+    )
+    .join_from(TOKENS, USERS, TOKENS.c.username == USERS.c.username)
+    .where(TOKENS.c.id == bindparam("token_id"))
+)
+_GROUPS = (
+    core_select(MEMBERS.c.group).where(MEMBERS.c.username == bindparam("username")).order_by(MEMBERS.c.group)
+)
+_TOUCH = update(TOKENS).where(TOKENS.c.id == bindparam("token_id")).values(last_used_at=bindparam("now"))
+
+
 def authenticate(session: Session, token: str) -> Principal | None:
     """The principal a bearer token stands for, or None (bad, revoked, or its user inactive)."""
     parts = _split(token)
     if parts is None:
         return None
     token_id, secret = parts
-    row = session.get(TokenRow, token_id)
+    row = session.execute(_CALLER, {"token_id": token_id}).first()
     if row is None or row.revoked_at is not None:
         return None
     if not hmac.compare_digest(row.secret_hash, _digest(secret)):
         return None
-    user = session.get(UserRow, row.username)
-    if user is None or not user.active:
+    if not row.active:
         return None
     now = utcnow()
     if row.last_used_at is None or now - _aware(row.last_used_at) > LAST_USED_PRECISION:
-        row.last_used_at = now
-        session.add(row)
-    return principal_for(session, user, token_id=token_id)
+        session.execute(_TOUCH, {"token_id": token_id, "now": now})
+    return Principal(
+        username=row.username,
+        roles=list(row.roles or []),
+        groups=[g for (g,) in session.execute(_GROUPS, {"username": row.username})],
+        language=row.language,
+        display_name=row.display_name,
+        token_id=token_id,
+    )
 
 
 def principal_for(session: Session, user: UserRow, *, token_id: str | None = None) -> Principal:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Engine, or_
+from sqlalchemy import Engine, Table, bindparam, or_
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowQueryFailedError, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -62,7 +64,17 @@ def _from_update_error(exc: WorkflowUpdateFailedError) -> ProblemError:
     return ProblemError(500, f"the workflow failed the request: {cause}")
 
 
-def _closed(row: RecordRow) -> ProblemError:
+@dataclass(frozen=True)
+class RecordKey:
+    """What acting on a record needs from the read model (not its snapshot, which is kilobytes of JSON)."""
+
+    id: str
+    number: str
+    state: str
+    final: bool
+
+
+def _closed(row: RecordKey | RecordRow) -> ProblemError:
     return conflict(f"record {row.number} is closed ({row.state}); it takes no more actions", "RecordClosed")
 
 
@@ -81,6 +93,29 @@ def find_record(session: Session, *, ref: str, user: Principal) -> RecordRow:
     if row is None or not (can_see_all(user) or user.username in (row.requester, row.assignee)):
         raise not_found(f"no record '{ref}'")
     return row
+
+
+_RECORDS: Table = RecordRow.__table__  # type: ignore[attr-defined]
+_KEY_COLUMNS = (
+    _RECORDS.c.id,
+    _RECORDS.c.number,
+    _RECORDS.c.state,
+    _RECORDS.c.final,
+    _RECORDS.c.requester,
+    _RECORDS.c.assignee,
+)
+_KEY_BY_ID = core_select(*_KEY_COLUMNS).where(_RECORDS.c.id == bindparam("ref"))
+_KEY_BY_NUMBER = core_select(*_KEY_COLUMNS).where(_RECORDS.c.number == bindparam("ref"))
+
+
+def find_record_key(session: Session, *, ref: str, user: Principal) -> RecordKey:
+    """`find_record` for an action: the same look-up and visibility rule, without loading the record."""
+    row = session.execute(_KEY_BY_ID, {"ref": ref}).first() if len(ref) <= 64 else None
+    if row is None:
+        row = session.execute(_KEY_BY_NUMBER, {"ref": ref}).first()
+    if row is None or not (can_see_all(user) or user.username in (row.requester, row.assignee)):
+        raise not_found(f"no record '{ref}'")
+    return RecordKey(id=row.id, number=row.number, state=row.state, final=row.final)
 
 
 def stored_snapshot(row: RecordRow) -> RecordSnapshot:
@@ -111,7 +146,7 @@ def release(session: Session) -> None:
 
 
 async def _update(
-    session: Session, client: Client, row: RecordRow, update: Any, arg: Any, *, update_id: str | None
+    session: Session, client: Client, row: RecordKey, update: Any, arg: Any, *, update_id: str | None
 ) -> RecordSnapshot:
     if row.final:
         raise _closed(row)
@@ -175,7 +210,7 @@ async def fire_transition(
     comment: str | None,
     update_id: str | None,
 ) -> RecordSnapshot:
-    row = find_record(session, ref=ref, user=user)
+    row = find_record_key(session, ref=ref, user=user)
     inp = FireTransitionInput(actor=user.actor(), trigger=trigger, fields=fields, comment=comment)
     return await _update(session, client, row, ProcessWorkflow.fire_transition, inp, update_id=update_id)
 
@@ -190,7 +225,7 @@ async def update_fields(
     comment: str | None,
     update_id: str | None,
 ) -> RecordSnapshot:
-    row = find_record(session, ref=ref, user=user)
+    row = find_record_key(session, ref=ref, user=user)
     inp = UpdateFieldsInput(actor=user.actor(), fields=fields, comment=comment)
     return await _update(session, client, row, ProcessWorkflow.update_fields, inp, update_id=update_id)
 
@@ -198,7 +233,7 @@ async def update_fields(
 async def add_comment(
     *, session: Session, client: Client, user: Principal, ref: str, body: str, update_id: str | None
 ) -> CommentOut:
-    row = find_record(session, ref=ref, user=user)
+    row = find_record_key(session, ref=ref, user=user)
     inp = AddCommentInput(actor=user.actor(), body=body)
     snap = await _update(session, client, row, ProcessWorkflow.add_comment, inp, update_id=update_id)
     return CommentOut(
@@ -212,7 +247,7 @@ async def add_comment(
 
 
 def history(*, session: Session, user: Principal, ref: str) -> list[HistoryEntry]:
-    row = find_record(session, ref=ref, user=user)
+    row = find_record_key(session, ref=ref, user=user)
     rows = session.exec(
         select(AuditRow).where(AuditRow.record_id == row.id).order_by(col(AuditRow.seq))
     ).all()
@@ -381,9 +416,10 @@ async def decide(
     approval = session.get(ApprovalRow, approval_id) if len(approval_id) <= 80 else None
     if approval is None:
         raise not_found(f"no approval '{approval_id}'")
-    row = session.get(RecordRow, approval.record_id)
-    if row is None:  # pragma: no cover - written in one transaction with the approval
+    found = session.execute(_KEY_BY_ID, {"ref": approval.record_id}).first()
+    if found is None:  # pragma: no cover - written in one transaction with the approval
         raise not_found(f"no approval '{approval_id}'")
+    row = RecordKey(id=found.id, number=found.number, state=found.state, final=found.final)
     # No pre-check of the task's state here: a retried decision (same update id) must reach the
     # workflow, which answers it with the current task instead of "already decided".
     inp = DecideApprovalInput(actor=user.actor(), approval_id=approval_id, decision=decision, comment=comment)
