@@ -6,11 +6,11 @@ first record (the workflow id is unique), and its number is allocated once per r
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from functools import lru_cache
 from typing import Any
 
+from anyio.to_thread import run_sync
 from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.client import Client, WithStartWorkflowOperation
@@ -96,7 +96,8 @@ async def launch_record(
     )
     ProcessEngine.create(inp, utcnow())  # raises Refusal
     # In a thread: a SQLite write may wait for another process's, and must not stall the event loop.
-    number = await asyncio.to_thread(_allocate, engine, record_id, pinned.definition.number_prefix)
+    # anyio's pool (40 threads, as FastAPI's): asyncio's default has cores + 4, 6 here.
+    number = await run_sync(_allocate, engine, record_id, pinned.definition.number_prefix)
     inp = inp.model_copy(update={"number": number})
     # Update-with-start: the start and the `ready` update travel together and the update is handled
     # in the first workflow task, one round trip instead of two.

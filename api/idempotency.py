@@ -18,14 +18,14 @@ Answers of 5xx are not stored, so a retry after a transient failure really retri
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
+from anyio.to_thread import run_sync
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Engine, Row, Table, TextClause, bindparam, select
@@ -132,10 +132,11 @@ async def idempotent(
         _RUNNING_COUNT[slot] += 1
     try:
         # The database calls run in threads: a SQLite statement may wait for the worker's write
-        # (another process), and on the event loop that wait would stall every other request.
-        found = await asyncio.to_thread(
-            _lookup, engine, username=username, key=key, claim=None if in_process else digest
-        )
+        # (another process), and on the event loop that wait would stall every other request. They
+        # use anyio's pool (40 threads, FastAPI's own): asyncio.to_thread's default pool has
+        # cores + 4 threads, 6 here, and 20 clients queued for them behind SQLite's lock waits.
+        claim = None if in_process else digest
+        found = await run_sync(partial(_lookup, engine, username=username, key=key, claim=claim))
         if found is not None:
             if found.request_hash != digest:
                 raise _reused(key)
@@ -151,7 +152,7 @@ async def idempotent(
                 raise
             status, body, media_type = problem.status, problem.body(), PROBLEM_MEDIA_TYPE
         response = {"body": body, "media_type": media_type}
-        await asyncio.to_thread(_save, engine, username, key, digest, status, response)
+        await run_sync(partial(_save, engine, username, key, digest, status, response))
     finally:
         if in_process:
             _RUNNING_COUNT[slot] -= 1
