@@ -6,10 +6,10 @@ last call. Audit rows are unique on (record id, seq) and inserted with ON CONFLI
 record row only moves forward (a stale or repeated write with a lower seq changes nothing), so a
 retried activity never writes twice and never goes back in time.
 
-This runs after every step of every record, so it is written for speed: SQLAlchemy Core statements
-built once per dialect (SQLAlchemy then compiles each once and reuses it; building an upsert per call
-cost more CPU than the database work), executed on a plain connection, and the audit rows in one
-executemany.
+This runs after every step of every record, so it is written for speed: the statements are built and
+compiled once per dialect (core.db.cacheable: SQLAlchemy itself never caches the SQLite and PostgreSQL
+INSERT … ON CONFLICT constructs, and compiling them on every call cost more CPU than the database
+work), executed on a plain connection, and the audit rows in one executemany.
 """
 
 from __future__ import annotations
