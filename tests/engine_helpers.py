@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,9 @@ from workflows.contracts import (
     FireTransitionInput,
     RecordSnapshot,
     SnapshotQuery,
+    StartProcessInput,
 )
+from workflows.engine import Outcome, ProcessEngine
 from workflows.process import ProcessWorkflow
 
 ALICE = Actor(username="alice", roles=["requester"])
@@ -80,6 +83,23 @@ async def new_record(
         actor=actor,
     )
     return Record(client, snap)
+
+
+def created_in_memory(
+    fixture: str, now: datetime, *, title: str = "t", fields: dict[str, Any] | None = None
+) -> tuple[ProcessEngine, Outcome]:
+    """A record of a fixture definition created by the pure engine (no Temporal), as alice."""
+    return ProcessEngine.create(
+        StartProcessInput(
+            record_id=uuid.uuid4().hex[:20],
+            number=f"MEM-{uuid.uuid4().hex[:8]}",
+            definition=pinned_fixture(fixture),
+            actor=ALICE,
+            title=title,
+            fields=fields or {},
+        ),
+        now,
+    )
 
 
 def audit(engine: Engine, record_id: str) -> list[AuditRow]:

@@ -48,6 +48,7 @@ from activities.records import RecordActivities
 from core.settings import Settings
 from core.tables import NotificationRow
 from tests.conftest import pinned_fixture
+from tests.engine_helpers import created_in_memory
 from worker.registry import build_worker
 from worker.run import channels
 from workflows.contracts import (
@@ -57,9 +58,7 @@ from workflows.contracts import (
     NotifyInput,
     PersistRecordInput,
     RecordSnapshot,
-    StartProcessInput,
 )
-from workflows.engine import ProcessEngine
 from workflows.process import ProcessWorkflow
 
 ALICE = Actor(username="alice", roles=["requester"])
@@ -378,17 +377,7 @@ def test_persist_records_notifications_once_and_names_what_is_left_to_send(db_en
     """persist_record writes the notification rows with the change; it returns the keys that still
     have an e-mail to send, the same on a retried call, and none once they are sent."""
     now = datetime.now(UTC)
-    engine, out = ProcessEngine.create(
-        StartProcessInput(
-            record_id=uuid.uuid4().hex[:20],
-            number=f"NTF-OUT-{uuid.uuid4().hex[:6]}",
-            definition=pinned_fixture("notify.yaml"),
-            actor=ALICE,
-            title=TITLE,
-            fields={},
-        ),
-        now,
-    )
+    engine, out = created_in_memory("notify.yaml", now, title=TITLE)
     rid = engine.r.record_id
     notes = [
         NotifyInput(

@@ -22,7 +22,17 @@ from core.converter import data_converter
 from core.db import cacheable, upsert_insert
 from core.tables import AuditRow, NotificationRow
 from tests.conftest import pinned_fixture
-from tests.engine_helpers import ALICE, BOB, CAROL, DAVE, Record, audit, maybe_record_history, new_record
+from tests.engine_helpers import (
+    ALICE,
+    BOB,
+    CAROL,
+    DAVE,
+    Record,
+    audit,
+    created_in_memory,
+    maybe_record_history,
+    new_record,
+)
 from worker.registry import WORKFLOWS, sandbox_runner
 from workflows.contracts import (
     Actor,
@@ -109,20 +119,8 @@ async def test_replay_of_recorded_histories_is_deterministic(
 
 def test_persist_is_idempotent(db_engine: Engine) -> None:
     """A retried persist activity (same events, same snapshot) writes nothing twice."""
-    from workflows.engine import ProcessEngine
-
     now = datetime.now(UTC)
-    engine, out = ProcessEngine.create(
-        StartProcessInput(
-            record_id=uuid.uuid4().hex[:20],
-            number=f"MIN-IDEM-{uuid.uuid4().hex[:6]}",
-            definition=pinned_fixture("mini.yaml"),
-            actor=ALICE,
-            title="t",
-            fields={"impact": "1", "urgency": "1"},
-        ),
-        now,
-    )
+    engine, out = created_in_memory("mini.yaml", now, fields={"impact": "1", "urgency": "1"})
     inp = PersistRecordInput(snapshot=engine.snapshot(None, now), events=out.events)
     activities = RecordActivities(db_engine)
     activities.persist_record(inp)
