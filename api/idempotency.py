@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import Counter
 from collections.abc import Awaitable, Callable
 from functools import cache, partial
 from typing import Any
@@ -105,9 +104,29 @@ def _save(engine: Engine, username: str, key: str, digest: str, status: int, ans
         session.execute(_store_answer(engine.dialect.name), values)
 
 
-# SQLite: the keys whose requests are running in this process, with their fingerprints and counts.
-_RUNNING: dict[tuple[str, str], str] = {}
-_RUNNING_COUNT: Counter[tuple[str, str]] = Counter()
+class _Claims:
+    """SQLite: the keys whose requests run in this process, each with its request's fingerprint and
+    how many copies of that request run (a client may retry before the first answer)."""
+
+    def __init__(self) -> None:
+        self._running: dict[tuple[str, str], tuple[str, int]] = {}
+
+    def take(self, slot: tuple[str, str], digest: str) -> bool:
+        held = self._running.get(slot)
+        if held is not None and held[0] != digest:
+            return False
+        self._running[slot] = (digest, (held[1] if held else 0) + 1)
+        return True
+
+    def release(self, slot: tuple[str, str]) -> None:
+        digest, count = self._running[slot]
+        if count == 1:
+            del self._running[slot]
+        else:
+            self._running[slot] = (digest, count - 1)
+
+
+_CLAIMS = _Claims()
 
 
 async def idempotent(
@@ -127,9 +146,8 @@ async def idempotent(
     if in_process:
         # Claimed before looking: a request that finished with this key saved its answer before
         # letting go of the key, so one of the two checks sees it.
-        if _RUNNING.setdefault(slot, digest) != digest:
+        if not _CLAIMS.take(slot, digest):
             raise _reused(key)
-        _RUNNING_COUNT[slot] += 1
     try:
         # The database calls run in threads: a SQLite statement may wait for the worker's write
         # (another process), and on the event loop that wait would stall every other request. They
@@ -155,9 +173,7 @@ async def idempotent(
         await run_sync(partial(_save, engine, username, key, digest, status, response))
     finally:
         if in_process:
-            _RUNNING_COUNT[slot] -= 1
-            if not _RUNNING_COUNT[slot]:
-                del _RUNNING_COUNT[slot], _RUNNING[slot]
+            _CLAIMS.release(slot)
     return _response(status, body, media_type)
 
 
