@@ -7,11 +7,13 @@ import argparse
 import uvicorn
 
 from api.app import create_app
+from core import gctune
 from core.settings import get_settings
 
 
 def _api(args: argparse.Namespace) -> int:
     app = create_app(get_settings())
+    gctune.settle()
     # access_log stays on: it logs method, path and status only, never headers (so never tokens).
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, proxy_headers=True)
     return 0

@@ -50,6 +50,7 @@ from api import service
 from api.app import create_app
 from api.auth import Principal, authenticate, issue_token, principal_for
 from api.definitions_service import create_draft, publish
+from core import gctune
 from core.db import make_engine, migrate, session_scope
 from core.devserver import DevServer, TemporalServerError
 from core.settings import Settings
@@ -578,6 +579,7 @@ async def run_dev(opts: DevOptions) -> int:
                 timeout_graceful_shutdown=int(STOP_GRACE / 2),
             )
             server = _Uvicorn(config)
+            gctune.settle()
             serving = asyncio.create_task(server.serve(sockets=[api_socket]))
             stack.push_async_callback(_stop_api, server, serving)
             while not server.started and not serving.done() and not stop.is_set():

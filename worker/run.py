@@ -15,6 +15,7 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
 from activities.channels import SmtpSender, WebhookSender
+from core import gctune
 from core.db import make_engine, migrate
 from core.settings import Settings
 from worker.registry import build_worker, connect
@@ -103,6 +104,7 @@ async def run_worker(
         extra["graceful_shutdown_timeout"] = graceful_shutdown_timeout
     worker = build_worker(client, engine, settings.task_queue, email=email, webhook=webhook, **extra)
     async with worker:
+        gctune.settle()
         if ready is not None:
             await wait_polling(
                 client, settings.task_queue, worker.config().get("identity") or client.identity
