@@ -160,8 +160,17 @@ class ProcessEngine:
         self.r = record
         self._staged: dict[str, Any] | None = None
         self._model = compiler.MachineModel()
-        self._machine: Machine = compiler.build_machine(self.d, self._model, self._guard_fields, record.state)
+        self._built: Machine | None = None
         self._field_types = {name: self.d.field_type(name) or "string" for name in self._all_field_names()}
+
+    @property
+    def _machine(self) -> Machine:
+        """The record's state machine, built when a transition first fires. Building one costs more than
+        the rest of a create, and the API's pre-check of a new record (ProcessEngine.create) never
+        fires one."""
+        if self._built is None:
+            self._built = compiler.build_machine(self.d, self._model, self._guard_fields, self.r.state)
+        return self._built
 
     # ------------------------------------------------------------------------------------------------
     # creation
