@@ -9,18 +9,23 @@ Two layers, because a response can be lost at two places:
 The same key with a different request is refused (422): a key names one request, not a slot, and
 that holds for a request still running too, so a key is claimed while its request runs:
 - on PostgreSQL by a row inserted before acting (row locks: concurrent API processes see it);
-- on SQLite in this process. There every write queues for the one database lock, which the worker
-  (another process) takes for each change it records; a claim row before and the answer after cost
-  two waits per action, and the tail of the API benchmark doubled. SQLite serves one API process
-  (`itilflow dev`, `itilflow api`), and a single process sees all of its own requests.
+- on SQLite in this process (`_Claims`). There every write queues for the one database lock, which
+  the worker (another process) takes for each change it records; a claim row before and the answer
+  after cost two waits per action, and the tail of the API benchmark doubled. So the claim lives in
+  memory, a retry that arrives while the key's request runs gets that request's answer, and the
+  answer is written once, after it has been sent. SQLite serves one API process (`itilflow dev`,
+  `itilflow api`), and a single process sees all of its own requests.
 Answers of 5xx are not stored, so a retry after a transient failure really retries.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from functools import cache, partial
 from typing import Any
 
@@ -35,6 +40,7 @@ from core.store import utcnow
 from core.tables import IdempotencyRow
 
 Outcome = tuple[int, Any]
+log = logging.getLogger(__name__)
 REPLAYED_HEADER = "Idempotency-Replayed"
 KEYS: Table = IdempotencyRow.__table__  # type: ignore[attr-defined]
 _LOOKUP = select(KEYS.c.request_hash, KEYS.c.status_code, KEYS.c.response).where(
@@ -91,39 +97,104 @@ def _store_answer(dialect: str) -> TextClause:
     return cacheable(upsert, dialect, keys)
 
 
-def _save(engine: Engine, username: str, key: str, digest: str, status: int, answer: dict[str, Any]) -> None:
+def _save(engine: Engine, username: str, key: str, digest: str, answer: Answer) -> None:
+    status, body, media_type = answer
     values = {
         "key": key,
         "username": username,
         "request_hash": digest,
         "status_code": status,
-        "response": answer,
+        "response": {"body": body, "media_type": media_type},
         "created_at": utcnow(),
     }
     with session_scope(engine) as session:
         session.execute(_store_answer(engine.dialect.name), values)
 
 
+# An answer: status, body, media type.
+Answer = tuple[int, Any, str]
+
+
+async def _act(run: Callable[[], Awaitable[Outcome]]) -> Answer:
+    """Run the request; a refusal (4xx) is an answer too, a 5xx is raised and never stored."""
+    try:
+        status, body = await run()
+    except ProblemError as problem:
+        if problem.status >= 500:
+            raise
+        return problem.status, problem.body(), PROBLEM_MEDIA_TYPE
+    return status, body, "application/json"
+
+
+def _stored_answer(found: Row[Any] | None, key: str, digest: str) -> Answer | None:
+    if found is None:
+        return None
+    if found.request_hash != digest:
+        raise _reused(key)
+    if found.status_code is None or found.response is None:
+        return None  # claimed, not answered: the request is running elsewhere, or died
+    saved = found.response
+    return found.status_code, saved.get("body"), saved.get("media_type", "")
+
+
+@dataclass
+class _Claim:
+    digest: str
+    # The answer, or None when the request failed without one (a retry then acts itself).
+    answer: asyncio.Future[Answer | None]
+
+
 class _Claims:
-    """SQLite: the keys whose requests run in this process, each with its request's fingerprint and
-    how many copies of that request run (a client may retry before the first answer)."""
+    """SQLite: the keys whose requests run in this process.
+
+    A retry with the same request while the first runs waits for the first's answer; another request
+    with the key is refused. The answer is stored after it has been sent (one write off the
+    response's path) and the claim answers from memory until then. If the process dies before the
+    write, a retry acts again, which Temporal's update ids and the record id make harmless.
+    """
 
     def __init__(self) -> None:
-        self._running: dict[tuple[str, str], tuple[str, int]] = {}
+        self._held: dict[tuple[str, str], _Claim] = {}
+        self._saving: set[asyncio.Task[None]] = set()
 
-    def take(self, slot: tuple[str, str], digest: str) -> bool:
-        held = self._running.get(slot)
-        if held is not None and held[0] != digest:
-            return False
-        self._running[slot] = (digest, (held[1] if held else 0) + 1)
-        return True
+    async def run(
+        self, engine: Engine, username: str, key: str, digest: str, run: Callable[[], Awaitable[Outcome]]
+    ) -> Response:
+        slot = (username, key)
+        while (held := self._held.get(slot)) is not None:
+            if held.digest != digest:
+                raise _reused(key)
+            answer = await asyncio.shield(held.answer)
+            if answer is not None:
+                return _response(*answer, replayed=True)
+        claim = self._held[slot] = _Claim(digest, asyncio.get_running_loop().create_future())
+        try:
+            # In a thread: a SQLite statement may wait for the worker's write (another process),
+            # and on the event loop that wait would stall every other request. anyio's pool has 40
+            # threads (FastAPI's own); asyncio.to_thread's default has cores + 4, 6 here.
+            found = await run_sync(partial(_lookup, engine, username=username, key=key, claim=None))
+            stored = _stored_answer(found, key, digest)
+            answer = stored if stored is not None else await _act(run)
+        except BaseException:
+            del self._held[slot]
+            claim.answer.set_result(None)
+            raise
+        claim.answer.set_result(answer)
+        if stored is not None:
+            del self._held[slot]
+            return _response(*answer, replayed=True)
+        task = asyncio.create_task(self._store(engine, slot, digest, answer))
+        self._saving.add(task)
+        task.add_done_callback(self._saving.discard)
+        return _response(*answer)
 
-    def release(self, slot: tuple[str, str]) -> None:
-        digest, count = self._running[slot]
-        if count == 1:
-            del self._running[slot]
-        else:
-            self._running[slot] = (digest, count - 1)
+    async def _store(self, engine: Engine, slot: tuple[str, str], digest: str, answer: Answer) -> None:
+        try:
+            await run_sync(partial(_save, engine, slot[0], slot[1], digest, answer))
+        except Exception as exc:  # noqa: BLE001 - a lost answer only makes a retry act again
+            log.warning("the answer to Idempotency-Key %r was not stored: %s", slot[1], type(exc).__name__)
+        finally:
+            del self._held[slot]
 
 
 _CLAIMS = _Claims()
@@ -141,40 +212,16 @@ async def idempotent(
     if not key:
         status, body = await run()
         return _response(status, body, "application/json")
-    in_process = engine.dialect.name == "sqlite"
-    slot = (username, key)
-    if in_process:
-        # Claimed before looking: a request that finished with this key saved its answer before
-        # letting go of the key, so one of the two checks sees it.
-        if not _CLAIMS.take(slot, digest):
-            raise _reused(key)
-    try:
-        # The database calls run in threads: a SQLite statement may wait for the worker's write
-        # (another process), and on the event loop that wait would stall every other request. They
-        # use anyio's pool (40 threads, FastAPI's own): asyncio.to_thread's default pool has
-        # cores + 4 threads, 6 here, and 20 clients queued for them behind SQLite's lock waits.
-        claim = None if in_process else digest
-        found = await run_sync(partial(_lookup, engine, username=username, key=key, claim=claim))
-        if found is not None:
-            if found.request_hash != digest:
-                raise _reused(key)
-            if found.status_code is not None and found.response is not None:
-                saved = found.response
-                media_type = saved.get("media_type", "")
-                return _response(found.status_code, saved.get("body"), media_type, replayed=True)
-        try:
-            status, body = await run()
-            media_type = "application/json"
-        except ProblemError as problem:
-            if problem.status >= 500:
-                raise
-            status, body, media_type = problem.status, problem.body(), PROBLEM_MEDIA_TYPE
-        response = {"body": body, "media_type": media_type}
-        await run_sync(partial(_save, engine, username, key, digest, status, response))
-    finally:
-        if in_process:
-            _CLAIMS.release(slot)
-    return _response(status, body, media_type)
+    if engine.dialect.name == "sqlite":
+        return await _CLAIMS.run(engine, username, key, digest, run)
+    # PostgreSQL: the claim is a row, seen by every API process.
+    found = await run_sync(partial(_lookup, engine, username=username, key=key, claim=digest))
+    stored = _stored_answer(found, key, digest)
+    if stored is not None:
+        return _response(*stored, replayed=True)
+    answer = await _act(run)
+    await run_sync(partial(_save, engine, username, key, digest, answer))
+    return _response(*answer)
 
 
 async def idempotent_request(

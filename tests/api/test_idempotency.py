@@ -85,6 +85,8 @@ async def test_a_key_in_use_is_refused_for_another_request(api: Api, mini: str, 
     same = await asyncio.gather(*(api.post("bob", url, body, key=key) for _ in range(3)))
     assert {r.status_code for r in same} == {200}
     assert {r.json()["seq"] for r in same} == {same[0].json()["seq"]}
+    if db_engine.dialect.name == "sqlite":  # the copies waited for the first's answer
+        assert sorted(r.headers.get("Idempotency-Replayed", "") for r in same) == ["", "true", "true"]
 
     rec = (await api.create("alice", mini)).json()
     url = f"/api/v1/processes/{rec['id']}/transitions"
@@ -106,3 +108,21 @@ async def test_a_key_in_use_is_refused_for_another_request(api: Api, mini: str, 
     assert late.status_code == 422
     again = await api.post("bob", url, bodies[won], key=key)
     assert again.status_code == 200 and again.headers.get("Idempotency-Replayed") == "true"
+
+
+async def test_the_answer_is_stored(api: Api, mini: str, db_engine: Engine) -> None:
+    """The stored answer outlives the process: a retry after a restart replays it (on SQLite it is
+    written just after the response is sent)."""
+    key = uuid.uuid4().hex
+    first = await api.create("alice", mini, title=f"stored {key}", key=key)
+    assert first.status_code == 201
+    deadline = asyncio.get_running_loop().time() + 10
+    while True:
+        with Session(db_engine) as session:
+            row = session.get(IdempotencyRow, (key, "alice"))
+        if row is not None and row.status_code is not None:
+            break
+        assert asyncio.get_running_loop().time() < deadline, "the answer was never stored"
+        await asyncio.sleep(0.05)
+    assert row.status_code == 201 and row.response is not None
+    assert row.response["body"] == first.json()
