@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import Table, bindparam, func, update
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from core.db import insert_ignore
@@ -31,21 +32,30 @@ def utcnow() -> datetime:
 # -- numbering ----------------------------------------------------------------------------------------
 
 
+_SEQUENCES: Table = NumberSequenceRow.__table__  # type: ignore[attr-defined]
+_ASSIGNMENTS: Table = NumberAssignmentRow.__table__  # type: ignore[attr-defined]
+# Every record start runs these (Core statements built once: the ORM version cost more than the I/O).
+_ASSIGNED = core_select(_ASSIGNMENTS.c.number).where(_ASSIGNMENTS.c.record_id == bindparam("record_id"))
+_NEXT = (
+    update(_SEQUENCES)
+    .where(_SEQUENCES.c.prefix == bindparam("p"))
+    .values(last=_SEQUENCES.c.last + 1)
+    .returning(_SEQUENCES.c.last)
+)
+_ASSIGN = _ASSIGNMENTS.insert()
+
+
 def allocate_number(session: Session, *, record_id: str, prefix: str) -> str:
     """The record's number (INC0000042). Idempotent per record id: a retry gets the same number."""
-    existing = session.get(NumberAssignmentRow, record_id)
+    existing = session.execute(_ASSIGNED, {"record_id": record_id}).scalar()
     if existing is not None:
-        return existing.number
-    insert_ignore(session, NumberSequenceRow, [{"prefix": prefix, "last": 0}], ["prefix"])
-    result = session.execute(
-        update(NumberSequenceRow)
-        .where(col(NumberSequenceRow.prefix) == prefix)
-        .values(last=col(NumberSequenceRow.last) + 1)
-        .returning(col(NumberSequenceRow.last))
-    )
-    number = f"{prefix}{int(result.scalar_one()):07d}"
-    session.add(NumberAssignmentRow(record_id=record_id, number=number))
-    session.flush()
+        return str(existing)
+    last = session.execute(_NEXT, {"p": prefix}).scalar()
+    if last is None:  # the first record with this prefix
+        insert_ignore(session, NumberSequenceRow, [{"prefix": prefix, "last": 0}], ["prefix"])
+        last = session.execute(_NEXT, {"p": prefix}).scalar_one()
+    number = f"{prefix}{int(last):07d}"
+    session.execute(_ASSIGN, {"record_id": record_id, "number": number})
     return number
 
 
