@@ -20,7 +20,7 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from core.store import user_groups, utcnow
-from core.tables import MembershipRow, TokenRow, UserRow
+from core.tables import TokenRow, UserRow
 from workflows.contracts import Actor
 
 TOKEN_PREFIX = "itf_"
@@ -106,7 +106,6 @@ def _aware(value: datetime) -> datetime:
 
 TOKENS: Table = TokenRow.__table__  # type: ignore[attr-defined]
 USERS: Table = UserRow.__table__  # type: ignore[attr-defined]
-MEMBERS: Table = MembershipRow.__table__  # type: ignore[attr-defined]
 # Every request runs these: Core statements, built once, cheaper than ORM look-ups (about a third of
 # the API's CPU per action went to building and loading ORM objects here).
 _CALLER = (
@@ -122,9 +121,6 @@ _CALLER = (
     )
     .join_from(TOKENS, USERS, TOKENS.c.username == USERS.c.username)
     .where(TOKENS.c.id == bindparam("token_id"))
-)
-_GROUPS = (
-    core_select(MEMBERS.c.group).where(MEMBERS.c.username == bindparam("username")).order_by(MEMBERS.c.group)
 )
 _TOUCH = update(TOKENS).where(TOKENS.c.id == bindparam("token_id")).values(last_used_at=bindparam("now"))
 
@@ -148,7 +144,7 @@ def authenticate(session: Session, token: str) -> Principal | None:
     return Principal(
         username=row.username,
         roles=list(row.roles or []),
-        groups=[g for (g,) in session.execute(_GROUPS, {"username": row.username})],
+        groups=user_groups(session, row.username),
         language=row.language,
         display_name=row.display_name,
         token_id=token_id,

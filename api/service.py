@@ -108,6 +108,10 @@ _KEY_BY_ID = core_select(*_KEY_COLUMNS).where(_RECORDS.c.id == bindparam("ref"))
 _KEY_BY_NUMBER = core_select(*_KEY_COLUMNS).where(_RECORDS.c.number == bindparam("ref"))
 
 
+def _record_key(row: Any) -> RecordKey:
+    return RecordKey(id=row.id, number=row.number, state=row.state, final=row.final)
+
+
 def find_record_key(session: Session, *, ref: str, user: Principal) -> RecordKey:
     """`find_record` for an action: the same look-up and visibility rule, without loading the record."""
     row = session.execute(_KEY_BY_ID, {"ref": ref}).first() if len(ref) <= 64 else None
@@ -115,7 +119,7 @@ def find_record_key(session: Session, *, ref: str, user: Principal) -> RecordKey
         row = session.execute(_KEY_BY_NUMBER, {"ref": ref}).first()
     if row is None or not (can_see_all(user) or user.username in (row.requester, row.assignee)):
         raise not_found(f"no record '{ref}'")
-    return RecordKey(id=row.id, number=row.number, state=row.state, final=row.final)
+    return _record_key(row)
 
 
 def stored_snapshot(row: RecordRow) -> RecordSnapshot:
@@ -419,7 +423,7 @@ async def decide(
     found = session.execute(_KEY_BY_ID, {"ref": approval.record_id}).first()
     if found is None:  # pragma: no cover - written in one transaction with the approval
         raise not_found(f"no approval '{approval_id}'")
-    row = RecordKey(id=found.id, number=found.number, state=found.state, final=found.final)
+    row = _record_key(found)
     # No pre-check of the task's state here: a retried decision (same update id) must reach the
     # workflow, which answers it with the current task instead of "already decided".
     inp = DecideApprovalInput(actor=user.actor(), approval_id=approval_id, decision=decision, comment=comment)

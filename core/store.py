@@ -62,9 +62,17 @@ def allocate_number(session: Session, *, record_id: str, prefix: str) -> str:
 # -- directory ----------------------------------------------------------------------------------------
 
 
+_MEMBERS: Table = MembershipRow.__table__  # type: ignore[attr-defined]
+# Every API request reads the caller's groups: built once.
+_GROUPS_OF = (
+    core_select(_MEMBERS.c.group)
+    .where(_MEMBERS.c.username == bindparam("username"))
+    .order_by(_MEMBERS.c.group)
+)
+
+
 def user_groups(session: Session, username: str) -> list[str]:
-    rows = session.exec(select(MembershipRow.group).where(MembershipRow.username == username))
-    return sorted(rows.all())
+    return [str(g) for (g,) in session.execute(_GROUPS_OF, {"username": username})]
 
 
 def group_members(session: Session, groups: Iterable[str]) -> list[str]:
