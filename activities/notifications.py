@@ -21,8 +21,8 @@ from temporalio.exceptions import ApplicationError
 
 from activities.channels import DeliveryError, EmailSender, WebhookSender
 from core.db import insert_ignore, session_scope, write_scope
-from core.store import group_members, users_with_roles
-from core.tables import GroupRow, NotificationRow, UserRow
+from core.store import Contact, active_contacts, group_leads, group_members, users_with_roles
+from core.tables import NotificationRow
 from definitions.templates import render
 from workflows.contracts import NotificationRecipient, NotifyInput, NotifyResult
 
@@ -33,25 +33,22 @@ LANGUAGES = ("zh", "en")
 DEADLINE_MARGIN = timedelta(seconds=5)
 
 
-def recipients_to_users(session: Session, recipients: list[NotificationRecipient]) -> list[UserRow]:
-    names: set[str] = set()
-    for r in recipients:
-        if r.kind == "user":
-            names.add(r.name)
-        elif r.kind == "group":
-            names.update(group_members(session, [r.name]))
-        elif r.kind == "group_lead":
-            group = session.get(GroupRow, r.name)
-            names.update([group.lead] if group and group.lead else group_members(session, [r.name]))
-        elif r.kind == "role":
-            names.update(users_with_roles(session, [r.name]))
-    if not names:
-        return []
-    users = session.exec(select(UserRow).where(col(UserRow.username).in_(sorted(names)))).all()
-    return sorted((u for u in users if u.active), key=lambda u: u.username)
+def recipients_to_contacts(session: Session, recipients: list[NotificationRecipient]) -> list[Contact]:
+    """The active users these recipients name, each once: a group lead is the group's lead, or its
+    members when it has none (an inactive lead is nobody: the notification says who it was meant for)."""
+    names = {r.name for r in recipients if r.kind == "user"}
+    groups = {r.name for r in recipients if r.kind == "group"}
+    leads = group_leads(session, {r.name for r in recipients if r.kind == "group_lead"})
+    names.update(lead for lead in leads.values() if lead)
+    groups.update(group for group, lead in leads.items() if not lead)
+    # A group_lead recipient naming a group with no row still reaches its members, as it always has.
+    groups.update(r.name for r in recipients if r.kind == "group_lead" and r.name not in leads)
+    names.update(group_members(session, groups))
+    names.update(users_with_roles(session, {r.name for r in recipients if r.kind == "role"}))
+    return active_contacts(session, names)
 
 
-def language_of(user: UserRow) -> str:
+def language_of(user: Contact) -> str:
     """zh unless the user chose English: the directory default, and the standards' language."""
     return "en" if (user.language or "zh").lower().startswith("en") else "zh"
 
@@ -90,7 +87,7 @@ class NotificationActivities:
     def deliver(self, inp: NotifyInput) -> NotifyResult:
         """Record and send; also called by the worker's SLA alarm clock, outside any activity."""
         with write_scope(self.engine) as session:
-            users = recipients_to_users(session, inp.recipients)
+            users = recipients_to_contacts(session, inp.recipients)
             insert_ignore(session, NotificationRow, self._rows(inp, users), ["key"])
         return self._deliver_pending(inp, [u.username for u in users])
 
@@ -100,7 +97,9 @@ class NotificationActivities:
         Inbox rows are complete once written. Returns the keys of the notifications that still have
         e-mails or webhooks to send, for the workflow to hand to the `notify` activity and its retries;
         a key already delivered (by the SLA alarm clock, or an earlier attempt) is not returned."""
-        rows = [row for inp in notes for row in self._rows(inp, recipients_to_users(session, inp.recipients))]
+        rows = [
+            row for inp in notes for row in self._rows(inp, recipients_to_contacts(session, inp.recipients))
+        ]
         insert_ignore(session, NotificationRow, rows, ["key"])
         outgoing = [row["key"] for row in rows if row["channel"] != "inbox"]
         if not outgoing:
@@ -110,7 +109,7 @@ class NotificationActivities:
         return [inp.key for inp in notes if any(k.startswith(f"{inp.key}:") for k in undelivered)]
 
     # ------------------------------------------------------------------------------------------------
-    def _rows(self, inp: NotifyInput, users: list[UserRow]) -> list[dict[str, Any]]:
+    def _rows(self, inp: NotifyInput, users: list[Contact]) -> list[dict[str, Any]]:
         now = datetime.now(UTC)
         rows = []
         for user in users:

@@ -6,10 +6,12 @@ call the same functions, so a rule lives in one place.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import NamedTuple
 
-from sqlalchemy import Table, bindparam, func, update
+from sqlalchemy import String, Table, bindparam, cast, func, or_, update
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -69,6 +71,23 @@ _GROUPS_OF = (
     .where(_MEMBERS.c.username == bindparam("username"))
     .order_by(_MEMBERS.c.group)
 )
+_USERS: Table = UserRow.__table__  # type: ignore[attr-defined]
+_GROUP_TABLE: Table = GroupRow.__table__  # type: ignore[attr-defined]
+# Every notification and approver look-up runs these: Core statements built once, rows not ORM objects
+# (a notification's recipients cost about 1 ms of the worker's CPU per action as ORM queries).
+_ACTIVE_MEMBERS = (
+    core_select(_MEMBERS.c.username)
+    .join(_USERS, _USERS.c.username == _MEMBERS.c.username)
+    .where(_MEMBERS.c.group.in_(bindparam("groups", expanding=True)), _USERS.c.active)
+)
+_LEADS = core_select(_GROUP_TABLE.c.name, _GROUP_TABLE.c.lead).where(
+    _GROUP_TABLE.c.name.in_(bindparam("groups", expanding=True))
+)
+_CONTACTS = (
+    core_select(_USERS.c.username, _USERS.c.display_name, _USERS.c.email, _USERS.c.language)
+    .where(_USERS.c.username.in_(bindparam("names", expanding=True)), _USERS.c.active)
+    .order_by(_USERS.c.username)
+)
 
 
 def user_groups(session: Session, username: str) -> list[str]:
@@ -76,23 +95,54 @@ def user_groups(session: Session, username: str) -> list[str]:
 
 
 def group_members(session: Session, groups: Iterable[str]) -> list[str]:
-    names = list(groups)
+    """The active members of these groups."""
+    names = sorted(set(groups))
     if not names:
         return []
-    rows = session.exec(
-        select(MembershipRow.username)
-        .join(UserRow, col(UserRow.username) == col(MembershipRow.username))
-        .where(col(MembershipRow.group).in_(names), col(UserRow.active))
-    )
-    return sorted(set(rows.all()))
+    return sorted({str(u) for (u,) in session.execute(_ACTIVE_MEMBERS, {"groups": names})})
 
 
 def users_with_roles(session: Session, roles: Iterable[str]) -> list[str]:
-    wanted = set(roles)
+    """The active users holding any of these roles."""
+    wanted = sorted(set(roles))
     if not wanted:
         return []
-    users = session.exec(select(UserRow).where(col(UserRow.active))).all()
-    return sorted(u.username for u in users if wanted & set(u.roles or []))
+    # Roles are a JSON list, which SQLite and PostgreSQL query differently. A LIKE for the role as the
+    # column's JSON text spells it (json.dumps, SQLAlchemy's serializer) finds the candidates inside
+    # the database rather than one ORM object per user in Python; the exact test on the list follows.
+    text = cast(_USERS.c.roles, String)
+    spelt = [text.like(f"%{_like_escape(json.dumps(role))}%", escape="\\") for role in wanted]
+    stmt = core_select(_USERS.c.username, _USERS.c.roles).where(_USERS.c.active, or_(*spelt))
+    return sorted(str(name) for name, held in session.execute(stmt) if set(wanted) & set(held or []))
+
+
+def group_leads(session: Session, groups: Iterable[str]) -> dict[str, str | None]:
+    """Each existing group's lead (None when it has none)."""
+    names = sorted(set(groups))
+    if not names:
+        return {}
+    return {str(name): lead for name, lead in session.execute(_LEADS, {"groups": names})}
+
+
+class Contact(NamedTuple):
+    """What a notification needs of a user: who, how to address them, in which language."""
+
+    username: str
+    display_name: str
+    email: str | None
+    language: str
+
+
+def active_contacts(session: Session, usernames: Iterable[str]) -> list[Contact]:
+    """These users' contacts, the inactive and unknown left out, ordered by username."""
+    names = sorted(set(usernames))
+    if not names:
+        return []
+    return [Contact(*row) for row in session.execute(_CONTACTS, {"names": names})]
+
+
+def _like_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def resolve_approvers(
