@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
+from anyio.to_thread import run_sync
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
@@ -39,19 +40,35 @@ class TemporalConnection:
         return self.client
 
 
-def get_settings_dep(request: Request) -> Settings:
+# Plain look-ups are coroutines: FastAPI would run a `def` dependency in its thread pool.
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
 
 
-def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
-    with session_scope(engine) as session:
+async def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> AsyncIterator[Session]:
+    """The request's session: committed at the end if the route left a transaction open, else rolled
+    back on an error; never half-written.
+
+    A coroutine, not a sync generator: FastAPI runs those in its thread pool, one hop to open the
+    session and one to close it, which cost more than an action's reads. Opening takes no
+    connection; the closing commit, which may wait for another writer, still runs in a thread. Action
+    routes commit before they await Temporal (`service.release`), so theirs have nothing left."""
+    session = Session(engine, expire_on_commit=False)
+    try:
         yield session
+        if session.in_transaction():
+            await run_sync(session.commit)
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
 
 
 async def get_temporal(request: Request) -> Client:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from functools import cache, partial
 from typing import Any
 
+# anyio's thread pool (FastAPI's own) has 40 threads; asyncio.to_thread's default has cores + 4.
 from anyio.to_thread import run_sync
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
@@ -169,10 +170,10 @@ class _Claims:
                 return _response(*answer, replayed=True)
         claim = self._held[slot] = _Claim(digest, asyncio.get_running_loop().create_future())
         try:
-            # In a thread: a SQLite statement may wait for the worker's write (another process),
-            # and on the event loop that wait would stall every other request. anyio's pool has 40
-            # threads (FastAPI's own); asyncio.to_thread's default has cores + 4, 6 here.
-            found = await run_sync(partial(_lookup, engine, username=username, key=key, claim=None))
+            # On the event loop: a read, and SQLite's write-ahead log never makes a reader wait for
+            # a writer (the worker's, in another process). A hop to a thread cost more than the
+            # read. Writes (`_store`) go to a thread: a writer does wait for another.
+            found = _lookup(engine, username=username, key=key, claim=None)
             stored = _stored_answer(found, key, digest)
             answer = stored if stored is not None else await _act(run)
         except BaseException:
