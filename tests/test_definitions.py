@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from definitions.compiler import MachineModel, build_machine, fire
+from definitions.compiler import SHARED_MACHINES, MachineModel, build_machine, fire, machine_for
 from definitions.diagram import to_mermaid
 from definitions.loader import from_data, library_files, load_file, load_text
 from definitions.schema import json_schema
@@ -221,17 +223,53 @@ def test_every_definition_compiles_and_draws(path: Path) -> None:
     assert result.ok, [str(i) for i in result.issues]
     d = result.definition
     assert d is not None
-    model = MachineModel()
-    machine = build_machine(d, model, lambda: {}, d.initial)
-    assert model.state == d.initial
+    machine = build_machine(d)
+    model = MachineModel(d.initial)
     unguarded = next((t for t in d.transitions if d.initial in d.sources(t) and t.guard is None), None)
     if unguarded is not None:
-        assert fire(machine, model, unguarded.trigger) and model.state == unguarded.to
+        assert fire(machine, model, unguarded.trigger, lambda: {}) and model.state == unguarded.to
     diagram = to_mermaid(d)
     assert diagram.startswith("stateDiagram-v2\n")
     for state in d.states:
         assert f" as {state.name}\n" in diagram
     assert to_mermaid(d, lang="zh", current=d.initial).count("class " + d.initial) == 2
+
+
+def test_one_machine_serves_every_record_of_a_definition() -> None:
+    """Records share their definition's machine: each model moves alone, guards read its own fields,
+    and firing from several threads at once is safe."""
+    d = load_file(MINI).definition
+    assert d is not None
+    machine = machine_for(d)
+    assert machine_for(d) is machine
+    assert machine_for(d.model_copy(deep=True)) is not machine  # another definition object
+
+    low, high = {"risk": 2}, {"risk": 5}
+    a, b = MachineModel("in_progress"), MachineModel("in_progress")
+    assert not fire(machine, b, "submit", lambda: high) and b.state == "in_progress"
+    assert fire(machine, a, "submit", lambda: low) and a.state == "approval"
+    assert b.state == "in_progress"
+    assert not fire(machine, a, "no_such_trigger", lambda: low) and a.state == "approval"
+
+    def round_trip(i: int) -> str:
+        model = MachineModel("in_progress")
+        for _ in range(200):
+            assert fire(machine, model, "submit", lambda: low if i % 2 else {"risk": 1})
+            assert fire(machine, model, "approve", lambda: low)
+        return model.state
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(round_trip, range(8))) == ["in_progress"] * 8
+
+
+def test_a_shared_machine_goes_with_its_definition() -> None:
+    d = load_file(MINI).definition
+    assert d is not None
+    machine_for(d)
+    before = len(SHARED_MACHINES)
+    del d
+    gc.collect()
+    assert len(SHARED_MACHINES) == before - 1
 
 
 def test_json_schema_describes_the_language() -> None:

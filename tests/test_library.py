@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import pytest
 
-from definitions.compiler import MachineModel, build_machine
+from definitions.compiler import build_machine
 from definitions.diagram import to_mermaid
 from definitions.loader import from_data, load_file, pin
 from definitions.model import Definition
@@ -200,9 +200,7 @@ def test_validates_with_zero_issues(path: Path) -> None:
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
 def test_compiles_to_a_state_machine(path: Path) -> None:
     d = load(path.stem)
-    model = MachineModel()
-    machine = build_machine(d, model, lambda: {}, d.initial)
-    assert model.state == d.initial
+    machine = build_machine(d)
     assert set(machine.states) == {s.name for s in d.states}
     assert {t.trigger for t in d.transitions} <= set(machine.events)
 

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from transitions import Machine
-
 from definitions import compiler
 from definitions.calendar import add_business_time
 from definitions.fieldvalues import FieldValueError, check_value
@@ -160,17 +158,7 @@ class ProcessEngine:
         self.r = record
         self._staged: dict[str, Any] | None = None
         self._model = compiler.MachineModel()
-        self._built: Machine | None = None
         self._field_types = {name: self.d.field_type(name) or "string" for name in self._all_field_names()}
-
-    @property
-    def _machine(self) -> Machine:
-        """The record's state machine, built when a transition first fires. Building one costs more than
-        the rest of a create, and the API's pre-check of a new record (ProcessEngine.create) never
-        fires one."""
-        if self._built is None:
-            self._built = compiler.build_machine(self.d, self._model, self._guard_fields, self.r.state)
-        return self._built
 
     # ------------------------------------------------------------------------------------------------
     # creation
@@ -603,7 +591,9 @@ class ProcessEngine:
         self.r.fields.update(clean)
         self.r.fields = {k: v for k, v in self.r.fields.items() if v is not None}
         priority_changed = self._derive_priority()
-        if not compiler.fire(self._machine, self._model, t.trigger) or self._model.state != t.to:
+        self._model.state = before
+        moved = compiler.fire(compiler.machine_for(self.d), self._model, t.trigger, self._guard_fields)
+        if not moved or self._model.state != t.to:
             # The machine is the authority on moves; disagreeing with our selection is a bug.
             raise RuntimeError(f"state machine refused {t.trigger} from {before} to {t.to}")
         self._event(
