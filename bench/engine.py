@@ -16,9 +16,9 @@ In one run, against a Temporal dev server and a SQLite read model in a temporary
 Run from the project root: `.venv/bin/python -m bench.engine [--quick]`. The last line printed is one
 JSON object with the headline figures. Uses $TEMPORAL_ADDRESS when set, else starts a dev server.
 
-Every import sits in `imports_passed_through`: the baseline workflow below is re-imported into the
-workflow sandbox for each run (as ProcessWorkflow's module is), and this keeps that re-import as cheap
-as workflows/process.py's rather than re-importing SQLAlchemy and the project inside the sandbox.
+Every import sits in `imports_passed_through`, which matters only when this module runs in Temporal's
+workflow sandbox (the workers here run workflows as worker/registry.py's `workflow_runner` does, outside
+it): the sandbox would re-import the module for each run.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ with workflow.unsafe.imports_passed_through():
     from core.store import upsert_user
     from core.tables import AuditRow, NotificationRow
     from definitions.loader import PinnedDefinition, from_data, load_file, pin
-    from worker.registry import build_worker, connect, sandbox_runner
+    from worker.registry import build_worker, connect, workflow_runner
     from workflows.contracts import (
         Actor,
         DecideApprovalInput,
@@ -90,7 +90,7 @@ APPROVER = Actor(username="bench_approver", roles=["approver"], groups=["bench_c
 
 @functools.cache
 def baseline_table() -> Table:
-    """The baseline's one table; built on first use so the sandbox's re-import of this module stays cheap."""
+    """The baseline's one table; built on first use, so that importing this module stays cheap."""
     return Table(
         "baseline_steps",
         MetaData(),
@@ -186,7 +186,7 @@ async def _serve(kind: str, address: str, database_url: str, task_queue: str) ->
         worker = build_worker(client, engine, task_queue)
     else:
         baseline_table().metadata.create_all(engine)
-        # The same knobs as worker/registry.py's build_worker: sandbox, thread pool, concurrency.
+        # The same knobs as worker/registry.py's build_worker: workflow runner, thread pool, concurrency.
         worker = Worker(
             client,
             task_queue=task_queue,
@@ -194,7 +194,7 @@ async def _serve(kind: str, address: str, database_url: str, task_queue: str) ->
             activities=[BaselineActivities(engine).write],
             activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=64),
             max_concurrent_activities=64,
-            workflow_runner=sandbox_runner(),
+            workflow_runner=workflow_runner(),
         )
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
@@ -555,10 +555,6 @@ async def run_against(address: str, tmp: Path, args: argparse.Namespace) -> dict
     queue = f"bench-engine-{uuid.uuid4().hex[:8]}"
     n, in_flight, warmup = args.records, args.in_flight, min(10, args.records)
     print(f"Temporal at {address}; read model {database_url}")
-    if sys.flags.dont_write_bytecode:
-        # Without .pyc files the workflow sandbox compiles the workflow module from source for every
-        # record: a cost no installed deployment pays. Unset PYTHONDONTWRITEBYTECODE for real figures.
-        print("WARNING: PYTHONDONTWRITEBYTECODE is set: per-record sandbox imports compile from source")
     # The cores are shared: other processes' load shows in every figure, so say how busy the machine was.
     print("load average (1, 5, 15 min) at start: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     async with worker_process("engine", address, database_url, queue, tmp) as engine_worker:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.alarms import AlarmClock
@@ -35,7 +35,24 @@ PASS_THROUGH = (
 )
 
 
+def workflow_runner() -> WorkflowRunner:
+    """How the worker runs workflows: outside Temporal's sandbox.
+
+    The sandbox re-imports a workflow's module for every run and, while any activation runs, swaps
+    the process-wide `sys.modules`, `__import__`, `isinstance`, `issubclass` and other builtins for
+    thread-local proxies, which every thread (the activities' too) then goes through. That was about
+    a fifth of the worker's CPU per action (bench/api.py). What it guarded was little: the engine,
+    which holds the logic, was passed through it (as it has to be, to share decoded definitions and
+    machines), so only workflows/process.py ran restricted. Determinism is kept instead by
+    - tests/test_architecture.py: no I/O imports, and no clock, randomness, environment or thread
+      calls anywhere in `workflows/` and `definitions/` (wider than the sandbox checked);
+    - replaying recorded histories of earlier versions, under the sandbox (`sandbox_runner`), in
+      tests/test_workflow_durability.py."""
+    return UnsandboxedWorkflowRunner()
+
+
 def sandbox_runner() -> SandboxedWorkflowRunner:
+    """The sandbox, with the pure modules passed through: the replay tests run workflows in it."""
     restrictions = SandboxRestrictions.default.with_passthrough_modules(*PASS_THROUGH)
     return SandboxedWorkflowRunner(restrictions=restrictions)
 
@@ -84,9 +101,9 @@ def build_worker(
         activities=activities(client, engine, task_queue, email=email, webhook=webhook),
         activity_executor=executor,
         max_concurrent_activities=max_concurrent_activities,
-        workflow_runner=sandbox_runner(),
+        workflow_runner=workflow_runner(),
         **kwargs,
     )
 
 
-__all__ = ["WORKFLOWS", "activities", "build_worker", "connect", "sandbox_runner"]
+__all__ = ["WORKFLOWS", "activities", "build_worker", "connect", "sandbox_runner", "workflow_runner"]
