@@ -6,12 +6,14 @@ first record (the workflow id is unique), and its number is allocated once per r
 
 from __future__ import annotations
 
+import threading
 import uuid
-from functools import lru_cache
+from collections import OrderedDict
 from typing import Any
 
 from anyio.to_thread import run_sync
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Table, bindparam
+from sqlalchemy import select as core_select
 from temporalio import activity
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -19,8 +21,8 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from core.db import session_scope
-from core.store import allocate_number, get_definition, latest_published, utcnow
-from core.tables import RecordRow
+from core.store import allocate_number, utcnow
+from core.tables import DefinitionRow, RecordRow
 from definitions.loader import PinnedDefinition, load_text, pin
 from workflows.contracts import (
     Actor,
@@ -40,7 +42,6 @@ class DefinitionNotFound(LookupError):
     pass
 
 
-@lru_cache(maxsize=256)
 def _parse(source: str, version: int) -> PinnedDefinition:
     result = load_text(source)
     if result.definition is None:  # stored sources were validated before they were stored
@@ -48,13 +49,47 @@ def _parse(source: str, version: int) -> PinnedDefinition:
     return pin(result.definition, version)
 
 
+# Parsed versions by (key, version, hash). A stored version never changes (a change is a new version),
+# so an entry never goes stale; the bound only caps memory.
+_PARSED: OrderedDict[tuple[str, int, str], PinnedDefinition] = OrderedDict()
+_PARSED_SIZE = 256
+_PARSED_LOCK = threading.Lock()
+
+
+_DEFINITIONS: Table = DefinitionRow.__table__  # type: ignore[attr-defined]
+# Every start runs one of these: the version's identity, not its source (tens of kB for a process).
+_HEAD = core_select(_DEFINITIONS.c.id, _DEFINITIONS.c.version, _DEFINITIONS.c.hash)
+_NEWEST = (
+    _HEAD.where(_DEFINITIONS.c.key == bindparam("key"), _DEFINITIONS.c.status == "published")
+    .order_by(_DEFINITIONS.c.version.desc())
+    .limit(1)
+)
+_VERSION = _HEAD.where(_DEFINITIONS.c.key == bindparam("key"), _DEFINITIONS.c.version == bindparam("version"))
+_SOURCE = core_select(_DEFINITIONS.c.source).where(_DEFINITIONS.c.id == bindparam("id"))
+
+
 def pinned_definition(engine: Engine, key: str, version: int | None = None) -> PinnedDefinition:
     """The newest published version (or a given one), parsed once per process."""
     with session_scope(engine) as session:
-        row = latest_published(session, key) if version is None else get_definition(session, key, version)
-        if row is None or (version is None and row.status != "published"):
+        if version is None:
+            row = session.execute(_NEWEST, {"key": key}).first()
+        else:
+            row = session.execute(_VERSION, {"key": key, "version": version}).first()
+        if row is None:
             raise DefinitionNotFound(f"no published definition '{key}'")
-        return _parse(row.source, row.version)
+        ident = (key, int(row.version), str(row.hash))
+        with _PARSED_LOCK:
+            hit = _PARSED.get(ident)
+            if hit is not None:
+                _PARSED.move_to_end(ident)
+                return hit
+        source = session.execute(_SOURCE, {"id": row.id}).scalar_one()
+    pinned = _parse(source, ident[1])
+    with _PARSED_LOCK:
+        _PARSED[ident] = pinned
+        while len(_PARSED) > _PARSED_SIZE:
+            _PARSED.popitem(last=False)
+    return pinned
 
 
 def record_id_for(key: str | None) -> str:
