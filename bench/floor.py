@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -27,6 +28,7 @@ from temporalio import workflow
 from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
+from bench.engine import cpu_seconds
 from core.devserver import DevServer
 
 TASK_QUEUE = "floor"
@@ -67,7 +69,7 @@ def pct(values: list[float], p: float) -> float:
 
 
 async def one_round(
-    client: Client, records: int, steps: int, clients: int
+    client: Client, records: int, steps: int, clients: int, cpu: dict[str, float], pids: dict[str, int]
 ) -> tuple[list[list[float]], float]:
     handles = [
         await client.start_workflow(Floor.run, id=f"floor-{uuid.uuid4().hex}", task_queue=TASK_QUEUE)
@@ -86,26 +88,32 @@ async def one_round(
                 await handle.execute_update(Floor.add, 1)
                 by_step[step].append((time.perf_counter() - t0) * 1000)
 
+    before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     t0 = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(clients)))
     elapsed = time.perf_counter() - t0
+    for name, pid in pids.items():  # the updates alone: not the starts or the finishing signals
+        cpu[name] = cpu.get(name, 0.0) + cpu_seconds(pid) - before[name]
     for handle in handles:
         await handle.signal(Floor.finish)
     return by_step, elapsed
 
 
-async def drive(address: str, args: argparse.Namespace) -> dict[str, float]:
+async def drive(address: str, args: argparse.Namespace, pids: dict[str, int]) -> dict[str, float]:
     client = await Client.connect(address)
     every: list[float] = []
     elapsed = 0.0
+    cpu: dict[str, float] = {}
     for n in range(args.rounds):
-        by_step, seconds = await one_round(client, args.records, args.steps, args.clients)
+        by_step, seconds = await one_round(client, args.records, args.steps, args.clients, cpu, pids)
         elapsed += seconds
         steps = ", ".join(f"step {i}: {pct(v, 50):.0f}/{pct(v, 99):.0f}" for i, v in enumerate(by_step))
         print(
             f"round {n + 1}: {sum(map(len, by_step)) / seconds:.0f} updates/s; p50/p99 ms {steps}", flush=True
         )
         every += [v for values in by_step for v in values]
+    per_update = ", ".join(f"{name} {seconds * 1000 / len(every):.1f}" for name, seconds in cpu.items())
+    print(f"CPU ms per update: {per_update}", flush=True)
     return {
         "updates_per_s": round(len(every) / elapsed, 1),
         "update_p50_ms": round(pct(every, 50), 1),
@@ -129,7 +137,9 @@ def main(argv: list[str] | None = None) -> int:
             worker = subprocess.Popen([sys.executable, "-m", "bench.floor", "--serve", server.address])
             try:
                 time.sleep(2)  # the worker's pollers
-                result = asyncio.run(drive(server.address, args))
+                assert server.pid is not None
+                pids = {"client": os.getpid(), "server": server.pid, "worker": worker.pid}
+                result = asyncio.run(drive(server.address, args, pids))
             finally:
                 worker.terminate()
                 worker.wait(timeout=30)
