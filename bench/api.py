@@ -37,7 +37,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
+import aiohttp
 
 from activities.launch import launch_record, pinned_definition, record_id_for
 from bench.engine import cpu_seconds
@@ -175,10 +175,12 @@ class Bench:
     def __init__(self, target: Target, clients: int) -> None:
         self.t = target
         self.clients = clients
-        self.http = httpx.AsyncClient(
+        # aiohttp, not httpx: the load generator shares the two cores with what it measures, and
+        # httpx spent about twice the CPU per request (bench/README.md).
+        self.http = aiohttp.ClientSession(
             base_url=target.base,
-            timeout=60,
-            limits=httpx.Limits(max_connections=clients * 2, max_keepalive_connections=clients * 2),
+            timeout=aiohttp.ClientTimeout(total=60),
+            connector=aiohttp.TCPConnector(limit=clients * 2),
         )
         self.stats = Stats()
         self.incidents: list[str] = []
@@ -187,12 +189,13 @@ class Bench:
     async def post(self, user: str, path: str, body: dict[str, Any], kind: str) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {self.t.tokens[user]}", "Idempotency-Key": uuid.uuid4().hex}
         t0 = time.perf_counter()
-        r = await self.http.post(path, json=body, headers=headers)
+        async with self.http.post(path, json=body, headers=headers) as r:
+            content = await r.read()  # the whole response, as a client needs it to see the new state
         self.stats.add(kind, time.perf_counter() - t0)
-        if r.status_code not in (200, 201):
-            self.stats.errors.append(f"{kind} as {user}: {r.status_code} {r.text[:200]}")
+        if r.status not in (200, 201):
+            self.stats.errors.append(f"{kind} as {user}: {r.status} {content[:200]!r}")
             return {}
-        data: dict[str, Any] = r.json()
+        data: dict[str, Any] = json.loads(content)
         return data
 
     async def fire(self, user: str, record: str, trigger: str, expect: str, **fields: Any) -> dict[str, Any]:
@@ -362,10 +365,20 @@ async def run(args: argparse.Namespace, target: Target) -> dict[str, Any]:
 
         half = args.records // 2
         api_time = direct_time = 0.0
-        api_time += await b.api_starts(half)
-        direct_time += await b.direct_starts(half)
-        direct_time += await b.direct_starts(args.records - half)
-        api_time += await b.api_starts(args.records - half)
+        start_cpu: dict[str, dict[str, float]] = {"api": {}, "direct": {}}
+
+        async def timed(way: str, starts: Awaitable[float]) -> float:
+            before = {name: cpu_seconds(pid) for name, pid in target.pids.items()}
+            seconds = await starts
+            for name, pid in target.pids.items():
+                spent = start_cpu[way].get(name, 0.0) + cpu_seconds(pid) - before[name]
+                start_cpu[way][name] = spent
+            return seconds
+
+        api_time += await timed("api", b.api_starts(half))
+        direct_time += await timed("direct", b.direct_starts(half))
+        direct_time += await timed("direct", b.direct_starts(args.records - half))
+        api_time += await timed("api", b.api_starts(args.records - half))
         api_rate, direct_rate = args.records / api_time, args.records / direct_time
         api_l, direct_l = b.stats.all(("api_start",)), b.stats.all(("direct_start",))
         print(
@@ -374,6 +387,10 @@ async def run(args: argparse.Namespace, target: Target) -> dict[str, Any]:
             f"(p50 {pct(direct_l, 50):.0f} ms, p99 {pct(direct_l, 99):.0f} ms)",
             flush=True,
         )
+        if target.pids:
+            for way, spent in start_cpu.items():
+                each = ", ".join(f"{name} {sec * 1000 / args.records:.1f}" for name, sec in spent.items())
+                print(f"CPU ms per {way} start: {each}", flush=True)
 
         cpu0 = {name: cpu_seconds(pid) for name, pid in target.pids.items()}
         t_inc = await b.incident_actions()
@@ -406,7 +423,7 @@ async def run(args: argparse.Namespace, target: Target) -> dict[str, Any]:
             "action_p99_ms": round(pct(actions, 99), 1),
         }
     finally:
-        await b.http.aclose()
+        await b.http.close()
 
 
 def main(argv: list[str] | None = None) -> int:
