@@ -6,9 +6,7 @@ first record (the workflow id is unique), and its number is allocated once per r
 
 from __future__ import annotations
 
-import threading
 import uuid
-from collections import OrderedDict
 from typing import Any
 
 from anyio.to_thread import run_sync
@@ -23,7 +21,7 @@ from temporalio.service import RPCError
 from core.db import session_scope
 from core.store import allocate_number, utcnow
 from core.tables import DefinitionRow, RecordRow
-from definitions.loader import PinnedDefinition, load_text, pin
+from definitions.loader import PinnedDefinition, load_text, pin, share_pinned, shared_pinned
 from workflows.contracts import (
     Actor,
     CreateLinkedRecordInput,
@@ -49,13 +47,6 @@ def _parse(source: str, version: int) -> PinnedDefinition:
     return pin(result.definition, version)
 
 
-# Parsed versions by (key, version, hash). A stored version never changes (a change is a new version),
-# so an entry never goes stale; the bound only caps memory.
-_PARSED: OrderedDict[tuple[str, int, str], PinnedDefinition] = OrderedDict()
-_PARSED_SIZE = 256
-_PARSED_LOCK = threading.Lock()
-
-
 _DEFINITIONS: Table = DefinitionRow.__table__  # type: ignore[attr-defined]
 # Every start runs one of these: the version's identity, not its source (tens of kB for a process).
 _HEAD = core_select(_DEFINITIONS.c.id, _DEFINITIONS.c.version, _DEFINITIONS.c.hash)
@@ -77,19 +68,15 @@ def pinned_definition(engine: Engine, key: str, version: int | None = None) -> P
             row = session.execute(_VERSION, {"key": key, "version": version}).first()
         if row is None:
             raise DefinitionNotFound(f"no published definition '{key}'")
-        ident = (key, int(row.version), str(row.hash))
-        with _PARSED_LOCK:
-            hit = _PARSED.get(ident)
-            if hit is not None:
-                _PARSED.move_to_end(ident)
-                return hit
+        # A stored version never changes (a change is a new version): its parse is shared by hash,
+        # with the decoded definitions that workflows receive (definitions.loader).
+        hit = shared_pinned(key, row.version, row.hash)
+        if hit is not None:
+            return hit
         source = session.execute(_SOURCE, {"id": row.id}).scalar_one()
-    pinned = _parse(source, ident[1])
-    with _PARSED_LOCK:
-        _PARSED[ident] = pinned
-        while len(_PARSED) > _PARSED_SIZE:
-            _PARSED.popitem(last=False)
-    return pinned
+    pinned = _parse(source, row.version)
+    share_pinned(pinned)
+    return shared_pinned(key, row.version, row.hash) or pinned
 
 
 def record_id_for(key: str | None) -> str:

@@ -144,6 +144,17 @@ class _PinnedCache:
 _PINNED = _PinnedCache(size=256)
 
 
+def shared_pinned(key: str, version: int, digest: str) -> PinnedDefinition | None:
+    """The decoded pinned definition with this identity, if this process holds one."""
+    cached = _PINNED.get(digest)
+    return cached if cached is not None and (cached.key, cached.version) == (key, version) else None
+
+
+def share_pinned(pinned: PinnedDefinition) -> None:
+    """Offer a pinned definition for sharing (kept only if its content matches its hash)."""
+    _PINNED.remember(pinned)
+
+
 def _reuse_decoded(data: Any, handler: ValidatorFunctionWrapHandler) -> PinnedDefinition:
     """Every workflow start, continue-as-new and update carries the whole pinned definition, and
     building its models again each time was the largest single cost of starting a record. A pinned
