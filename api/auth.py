@@ -14,6 +14,7 @@ import hmac
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import Table, bindparam, update
 from sqlalchemy import select as core_select
@@ -141,17 +142,19 @@ def authenticate(session: Session, token: str) -> Principal | None:
     now = utcnow()
     if row.last_used_at is None or now - _aware(row.last_used_at) > LAST_USED_PRECISION:
         session.execute(_TOUCH, {"token_id": token_id, "now": now})
-    return Principal(
-        username=row.username,
-        roles=list(row.roles or []),
-        groups=user_groups(session, row.username),
-        language=row.language,
-        display_name=row.display_name,
-        token_id=token_id,
-    )
+    return principal_for(session, row, token_id=token_id)
 
 
-def principal_for(session: Session, user: UserRow, *, token_id: str | None = None) -> Principal:
+class _User(Protocol):
+    """What a principal is made of: a `UserRow`, or the row of the token look-up (same names)."""
+
+    username: str
+    roles: list[str] | None
+    language: str
+    display_name: str
+
+
+def principal_for(session: Session, user: _User | UserRow, *, token_id: str | None = None) -> Principal:
     return Principal(
         username=user.username,
         roles=list(user.roles or []),
