@@ -128,6 +128,18 @@ _TOUCH = update(TOKENS).where(TOKENS.c.id == bindparam("token_id")).values(last_
 
 def authenticate(session: Session, token: str) -> Principal | None:
     """The principal a bearer token stands for, or None (bad, revoked, or its user inactive)."""
+    found = identify(session, token)
+    if found is None:
+        return None
+    principal, stale = found
+    if stale:
+        touch(session, principal)
+    return principal
+
+
+def identify(session: Session, token: str) -> tuple[Principal, bool] | None:
+    """`authenticate` without writing: the principal, and whether its token's last_used_at is due to
+    be written (`touch`). Only reads, so SQLite callers may run it without waiting for a writer."""
     parts = _split(token)
     if parts is None:
         return None
@@ -139,10 +151,13 @@ def authenticate(session: Session, token: str) -> Principal | None:
         return None
     if not row.active:
         return None
-    now = utcnow()
-    if row.last_used_at is None or now - _aware(row.last_used_at) > LAST_USED_PRECISION:
-        session.execute(_TOUCH, {"token_id": token_id, "now": now})
-    return principal_for(session, row, token_id=token_id)
+    stale = row.last_used_at is None or utcnow() - _aware(row.last_used_at) > LAST_USED_PRECISION
+    return principal_for(session, row, token_id=token_id), stale
+
+
+def touch(session: Session, principal: Principal) -> None:
+    """Record that the principal's token was used now."""
+    session.execute(_TOUCH, {"token_id": principal.token_id, "now": utcnow()})
 
 
 class _User(Protocol):

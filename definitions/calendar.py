@@ -30,7 +30,7 @@ the number of calendar days covered, never to the number of seconds.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Literal, get_args
@@ -112,7 +112,8 @@ def _parse_periods(texts: tuple[str, ...]) -> tuple[Period, ...]:
 class BusinessCalendar(BaseModel):
     """Which instants count as business time (see the module docstring)."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Frozen: its compiled schedule (and the deadlines computed in it) is kept with it.
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     timezone: str = "Asia/Shanghai"
     always: bool = False
@@ -200,25 +201,48 @@ def _local_to_utc(local: datetime, tz: ZoneInfo) -> datetime:
     return datetime.fromtimestamp(hi_s, UTC)
 
 
+# Answers a schedule keeps (see _Schedule): a bound, so that a worker running for years stays small.
+_MEMO_LIMIT = 4096
+# id(calendar) -> (calendar, schedule)
+_SCHEDULES: dict[int, tuple[BusinessCalendar, _Schedule]] = {}
+
+
 @dataclass(frozen=True, slots=True)
 class _Schedule:
-    """A calendar pre-processed for fast day-by-day lookups."""
+    """A calendar pre-processed for fast day-by-day lookups.
+
+    It remembers each local day's intervals and each deadline it computed. A workflow asks for the
+    same few SLA deadlines several times per action (the thresholds, the next wake-up, the record's
+    view), each a day-by-day walk through time zones, which was about 7 % of the worker's CPU per
+    action (bench/api.py). Both are pure functions of the calendar, so remembering them changes no
+    answer: replays and continued runs compute the same instants."""
 
     tz: ZoneInfo
     weekly: tuple[tuple[Period, ...], ...]  # indexed by date.weekday()
     holidays: frozenset[date]
     workdays: frozenset[date]
     makeup: tuple[Period, ...]
+    days: dict[date, tuple[Interval, ...]] = field(default_factory=dict, compare=False)
+    deadlines: dict[tuple[datetime, timedelta], datetime] = field(default_factory=dict, compare=False)
 
     @classmethod
     def of(cls, cal: BusinessCalendar) -> _Schedule:
-        return cls(
+        """The calendar's schedule, built once per (frozen) calendar."""
+        cached = _SCHEDULES.get(id(cal))
+        if cached is not None and cached[0] is cal:
+            return cached[1]
+        schedule = cls(
             tz=ZoneInfo(cal.timezone),
             weekly=tuple(_parse_periods(tuple(cal.weekly.get(day, []))) for day in WEEKDAYS),
             holidays=frozenset(cal.holidays),
             workdays=frozenset(cal.workdays),
             makeup=_parse_periods(tuple(cal._makeup_hours())),
         )
+        if len(_SCHEDULES) >= _MEMO_LIMIT:
+            _SCHEDULES.clear()
+        # The calendar itself is held, so its id cannot be reused by another while this entry lives.
+        _SCHEDULES[id(cal)] = (cal, schedule)
+        return schedule
 
     def periods_on(self, day: date) -> tuple[Period, ...]:
         if day in self.holidays:
@@ -227,8 +251,11 @@ class _Schedule:
             return self.makeup
         return self.weekly[day.weekday()]
 
-    def intervals_on(self, day: date) -> list[Interval]:
+    def intervals_on(self, day: date) -> tuple[Interval, ...]:
         """The working periods of a local day as UTC instants, in order (empty ones dropped)."""
+        known = self.days.get(day)
+        if known is not None:
+            return known
         midnight = datetime.combine(day, time())
         intervals: list[Interval] = []
         for start, end in self.periods_on(day):
@@ -236,7 +263,44 @@ class _Schedule:
             hi = _local_to_utc(midnight + timedelta(minutes=end), self.tz)
             if hi > lo:
                 intervals.append((lo, hi))
-        return intervals
+        if len(self.days) >= _MEMO_LIMIT:
+            self.days.clear()
+        found = self.days[day] = tuple(intervals)
+        return found
+
+    def add(self, cursor: datetime, duration: timedelta) -> datetime:
+        """`add_business_time` for a positive duration from a UTC `cursor`, remembered."""
+        key = (cursor, duration)
+        known = self.deadlines.get(key)
+        if known is None:
+            known = self._walk(cursor, duration)
+            if len(self.deadlines) >= _MEMO_LIMIT:
+                self.deadlines.clear()
+            self.deadlines[key] = known
+        return known
+
+    def _walk(self, cursor: datetime, duration: timedelta) -> datetime:
+        remaining = duration
+        day = self.local_date(cursor)
+        idle_days = 0
+        while True:
+            worked = False
+            for lo, hi in self.intervals_on(day):
+                if hi <= cursor:
+                    continue
+                lo = max(lo, cursor)
+                worked = True
+                if remaining <= hi - lo:
+                    return lo + remaining
+                remaining -= hi - lo
+            idle_days = 0 if worked else idle_days + 1
+            if idle_days > MAX_SEARCH_DAYS:
+                since = day - timedelta(days=idle_days)
+                raise ValueError(
+                    f"no working time in the calendar within {MAX_SEARCH_DAYS} days from {since.isoformat()}"
+                    " (are all days holidays?)"
+                )
+            day += timedelta(days=1)
 
     def local_date(self, instant: datetime) -> date:
         return instant.astimezone(self.tz).date()
@@ -270,29 +334,7 @@ def add_business_time(cal: BusinessCalendar, start: datetime, duration: timedelt
         return cursor
     if cal.always:
         return cursor + duration
-
-    schedule = _Schedule.of(cal)
-    remaining = duration
-    day = schedule.local_date(cursor)
-    idle_days = 0
-    while True:
-        worked = False
-        for lo, hi in schedule.intervals_on(day):
-            if hi <= cursor:
-                continue
-            lo = max(lo, cursor)
-            worked = True
-            if remaining <= hi - lo:
-                return lo + remaining
-            remaining -= hi - lo
-        idle_days = 0 if worked else idle_days + 1
-        if idle_days > MAX_SEARCH_DAYS:
-            since = day - timedelta(days=idle_days)
-            raise ValueError(
-                f"no working time in the calendar within {MAX_SEARCH_DAYS} days from {since.isoformat()}"
-                " (are all days holidays?)"
-            )
-        day += timedelta(days=1)
+    return _Schedule.of(cal).add(cursor, duration)
 
 
 def business_time_between(cal: BusinessCalendar, start: datetime, end: datetime) -> timedelta:
