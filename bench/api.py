@@ -63,9 +63,12 @@ class Target:
 class Stats:
     latencies: dict[str, list[float]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    # (kind, wall-clock end, milliseconds) of every request, for --timeline.
+    timeline: list[tuple[str, float, float]] = field(default_factory=list)
 
     def add(self, kind: str, seconds: float) -> None:
         self.latencies.setdefault(kind, []).append(seconds * 1000)
+        self.timeline.append((kind, time.time(), seconds * 1000))
 
     def all(self, kinds: tuple[str, ...]) -> list[float]:
         return [v for k in kinds for v in self.latencies.get(k, [])]
@@ -406,6 +409,10 @@ async def run(args: argparse.Namespace, target: Target) -> dict[str, Any]:
                 f"p99 {pct(values, 99):.0f} ms max {max(values, default=float('nan')):.0f} ms",
                 flush=True,
             )
+        if args.timeline:
+            with open(args.timeline, "w", encoding="utf-8") as out:
+                out.write("kind,end_unix_s,ms\n")
+                out.writelines(f"{k},{end:.4f},{ms:.1f}\n" for k, end, ms in b.stats.timeline)
         actions = b.stats.all(("transition", "approval"))
         print(f"actions: {len(actions)} in {t_inc + t_chg:.1f} s ({len(actions) / (t_inc + t_chg):.1f}/s)")
         direct = b.stats.all(("direct_transition",))
@@ -439,6 +446,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--temporal-address", default="127.0.0.1:7233", help="its Temporal server (with --url)")
     p.add_argument("--log-level", default="warning", help="log level of the started `itilflow dev`")
+    p.add_argument(
+        "--timeline", metavar="CSV", help="write every measured request (kind, end time, ms) to this file"
+    )
     args = p.parse_args(argv)
     if args.quick:
         args.records, args.changes = 60, 10

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import logging
 
+from core import aio
 from core.settings import get_settings
 from worker.run import run_worker
 
@@ -14,7 +14,7 @@ from worker.run import run_worker
 def _worker(_args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_worker(get_settings()))
+        aio.run(run_worker(get_settings()))
     return 0
 
 

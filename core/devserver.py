@@ -50,6 +50,13 @@ DEFAULT_DYNAMIC_CONFIG = {
     # One worker process needs no partitions. Reads stay at four, so tasks that an older version
     # wrote into the other partitions are still picked up.
     "matching.numTaskqueueWritePartitions": "1",
+    # The CLI turns this on so that search attributes created while the server runs are usable at
+    # once. Then every workflow task reads the search attributes from the database (to map those in
+    # the history it hands out) through the server's one SQLite connection. itilflow creates none
+    # at run time (only `--search-attribute`s given at start, which exist before anything runs), so
+    # the cached copy is always right: about 9 % less server CPU per update (median of nine rounds of
+    # bare updates with a local activity and a timer, alternating the two settings).
+    "system.forceSearchAttributesCacheRefreshOnRead": "false",
 }
 # The dev server opens its SQLite file with no pragmas, so with SQLite's defaults: a rollback journal
 # created, synced twice and deleted on every commit. Each Update commits several times; with these

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from temporalio import workflow
 from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from core.devserver import (
@@ -142,3 +143,29 @@ async def _wait_first_task_done(client: Client, workflow_id: str) -> None:
                 return
         await asyncio.sleep(0.1)
     pytest.fail("workflow task was not completed")
+
+
+async def test_search_attributes_given_at_start_work_at_once_with_the_cache(
+    cli: Path, tmp_path: Path
+) -> None:
+    """The server's search-attribute cache is not refreshed on every read (DEFAULT_DYNAMIC_CONFIG):
+    attributes given with `--search-attribute` exist before the first request, so a workflow can be
+    started with one, and found by it, right after the server starts (and after a restart)."""
+    probe = SearchAttributeKey.for_keyword("ItilflowProbe")
+    db_file = tmp_path / "temporal.db"
+    for attempt in ("first start", "restart"):
+        server = DevServer(
+            tmp_path, headless=True, db_file=db_file, search_attributes={probe.name: "Keyword"}
+        )
+        assert "system.forceSearchAttributesCacheRefreshOnRead=false" in server.command(cli)
+        with server:
+            client = await Client.connect(server.address)
+            handle = await client.start_workflow(
+                WaitForSignal.run,
+                id=f"sa-{uuid.uuid4().hex}",
+                task_queue="no-worker",
+                search_attributes=TypedSearchAttributes([SearchAttributePair(probe, attempt)]),
+            )
+            described = await handle.describe()
+            assert described.typed_search_attributes.get(probe) == attempt
+            await handle.terminate()

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import AliasChoices, SecretStr
 
+from core import aio
 from core.devserver import _die_with_parent
 
 if TYPE_CHECKING:
@@ -236,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--graceful-shutdown", type=float, default=5.0, help="seconds for activities")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    asyncio.run(_serve(args.ready_fd, args.graceful_shutdown))
+    aio.run(_serve(args.ready_fd, args.graceful_shutdown))
     return 0
 
 

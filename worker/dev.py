@@ -50,7 +50,7 @@ from api import service
 from api.app import create_app
 from api.auth import Principal, authenticate, issue_token, principal_for
 from api.definitions_service import create_draft, publish
-from core import gctune
+from core import aio, gctune
 from core.db import make_engine, migrate, session_scope
 from core.devserver import DevServer, TemporalServerError
 from core.settings import Settings
@@ -629,7 +629,7 @@ def _safe_url(url: str) -> str:
 def main(opts: DevOptions) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
-        return asyncio.run(run_dev(opts))
+        return aio.run(run_dev(opts))
     except DevError as exc:
         print(f"itilflow dev: {exc}", file=sys.stderr, flush=True)
         return 1
