@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, Table
 from sqlmodel import Session, select
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 
 from activities.records import RecordActivities, _approval_upsert, _audit_insert, _record_upsert
@@ -111,10 +112,63 @@ async def test_replay_of_recorded_histories_is_deterministic(
     # Histories recorded from earlier versions of the code must replay too.
     recorded = sorted((Path(__file__).parent / "fixtures" / "histories").glob("*.json"))
     for path in recorded:
-        from temporalio.client import WorkflowHistory
-
         await replayer.replay_workflow(WorkflowHistory.from_json(path.stem, path.read_text()))
     await maybe_record_history(record.handle, "mini_rejected")
+
+
+def _patches(history: WorkflowHistory) -> list[str]:
+    """The ids of the patch markers in a history."""
+    ids = []
+    for event in history.events:
+        marker = event.marker_recorded_event_attributes
+        if event.HasField("marker_recorded_event_attributes") and marker.marker_name == "core_patch":
+            ids.append(json.loads(marker.details["patch-data"].payloads[0].data)["id"])
+    return ids
+
+
+def _upserts(history: WorkflowHistory) -> int:
+    return sum(
+        event.HasField("upsert_workflow_search_attributes_event_attributes") for event in history.events
+    )
+
+
+async def test_runs_carry_their_code_generation_instead_of_patch_markers(
+    temporal_client: Client, db_engine: Engine, task_queue: str, worker: object
+) -> None:
+    """A record started now (code_version = CODE_VERSION) has the patched changes without their markers
+    and TemporalChangeVersion upserts; one whose input has no code_version, as an older API process or
+    a run from before sends it, still records them and behaves the same. Both histories replay."""
+    new = await new_record(temporal_client, db_engine, task_queue)
+    await new.fire(BOB, "accept", assignee="bob")
+    older_input = StartProcessInput(
+        record_id=uuid.uuid4().hex[:20],
+        number=f"MIN-OLD-{uuid.uuid4().hex[:6]}",
+        definition=pinned_fixture("mini.yaml"),
+        actor=ALICE,
+        title="started by an older API",
+        fields={"impact": "2", "urgency": "2"},
+    )
+    assert older_input.code_version == 0 and new.id != older_input.record_id
+    handle = await temporal_client.start_workflow(
+        ProcessWorkflow.run, older_input, id=older_input.record_id, task_queue=task_queue
+    )
+    older = Record(temporal_client, await handle.execute_update(ProcessWorkflow.ready, SnapshotQuery()))
+    await older.fire(BOB, "accept", assignee="bob")
+
+    new_history = await new.handle.fetch_history()
+    older_history = await older.handle.fetch_history()
+    assert _patches(new_history) == [] and _upserts(new_history) == 0
+    assert _patches(older_history) == ["sla-alarms", "notifications-in-persist"]
+    assert _upserts(older_history) == 2
+    # The same behaviour: both wrote their state and audit rows before answering (the outbox order).
+    for record in (new, older):
+        assert (await record.snapshot()).state == "in_progress"
+        assert [a.action for a in audit(db_engine, record.id)][-1] == "transition"
+    replayer = Replayer(
+        workflows=list(WORKFLOWS), workflow_runner=sandbox_runner(), data_converter=data_converter
+    )
+    for history in (new_history, older_history):
+        await replayer.replay_workflow(history)
 
 
 def test_persist_is_idempotent(db_engine: Engine) -> None:

@@ -110,6 +110,15 @@ class RecordState(Contract):
     armed_alarm: str | None = None
 
 
+# The generation of ProcessWorkflow's code that new runs start on (StartProcessInput.code_version).
+# A run started on generation 1 or later has the changes of workflows/process.py's GENERATION_1
+# without asking `workflow.patched()`, which records a marker and makes Temporal's Core upsert the
+# TemporalChangeVersion search attribute (two more events and a visibility write per change, per
+# record). Runs whose input has no code_version (0: started before it existed) still ask, so their
+# histories replay. The next change is a plain `workflow.patched()`, or generation 2 with its own set.
+CODE_VERSION = 1
+
+
 class StartProcessInput(Contract):
     record_id: str
     number: str
@@ -123,6 +132,9 @@ class StartProcessInput(Contract):
     )
     # Set only by continue-as-new: the record as it was.
     carried: RecordState | None = None
+    code_version: int = Field(
+        default=0, ge=0, description="The workflow code generation the run started on (CODE_VERSION)."
+    )
 
 
 class FireTransitionInput(Contract):

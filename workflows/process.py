@@ -21,6 +21,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from workflows.contracts import (
+        CODE_VERSION,
         AddCommentInput,
         ArmAlarmInput,
         CreateLinkedRecordInput,
@@ -38,6 +39,10 @@ with workflow.unsafe.imports_passed_through():
         UpdateFieldsInput,
     )
     from workflows.engine import NotifyRequest, Outcome, ProcessEngine, Refusal
+
+# The changes made with `workflow.patched()` before runs carried their code generation: a run started
+# on generation 1 or later has them all (see CODE_VERSION), an older run asks for each as it did.
+GENERATION_1 = frozenset({"sla-alarms", "named-approvers-without-directory", "notifications-in-persist"})
 
 # The read-model write and the directory look-up are short database calls: local activities run them
 # in this worker without a task round trip through the server, which is most of an Update's latency.
@@ -82,6 +87,7 @@ class ProcessWorkflow:
         self._refusal: Refusal | None = None
         # Continue-as-new well before Temporal's own limits (50k events); tests lower it.
         self._history_limit = inp.history_limit
+        self._code_version = inp.code_version
         now = workflow.now()
         if inp.carried is not None:
             self._engine = ProcessEngine(inp.definition, inp.carried)
@@ -98,7 +104,7 @@ class ProcessWorkflow:
         if self._refusal is not None:
             raise _refused(self._refusal)
         # Runs that began before SLA alarms existed keep sleeping exactly as they did (replay).
-        alarms = workflow.patched("sla-alarms")
+        alarms = self._has("sla-alarms")
         async with self._lock:
             if self._startup is not None:
                 await self._execute(self._startup)
@@ -122,7 +128,9 @@ class ProcessWorkflow:
             if self._should_continue() and not self._engine.is_final:
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 await self._drain_notifications()
-                workflow.continue_as_new(inp.model_copy(update={"carried": self._engine.r}))
+                # The next run starts a history of its own: it is on this code's generation.
+                update = {"carried": self._engine.r, "code_version": CODE_VERSION}
+                workflow.continue_as_new(inp.model_copy(update=update))
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._drain_notifications()
         return self._engine.snapshot(None, workflow.now())
@@ -194,7 +202,7 @@ class ProcessWorkflow:
                 users = sorted(set(req.users))
                 # Only groups and roles need the directory; named users are taken as named. Runs that
                 # began before this rule still look them up, so their histories replay unchanged.
-                if req.groups or req.roles or not workflow.patched("named-approvers-without-directory"):
+                if req.groups or req.roles or not self._has("named-approvers-without-directory"):
                     result = await workflow.execute_local_activity(
                         "resolve_approvers",
                         ResolveApproversInput(users=req.users, groups=req.groups, roles=req.roles),
@@ -229,7 +237,7 @@ class ProcessWorkflow:
         # The outbox: notifications are written with the change that caused them, and only those with
         # an e-mail or webhook to send become a `notify` activity (an inbox-only one used to cost an
         # activity and a second workflow task per action). Runs that began before keep their order.
-        outbox = bool(out.events) and workflow.patched("notifications-in-persist")
+        outbox = bool(out.events) and self._has("notifications-in-persist")
         if not outbox:
             # Notifications start first: they do not depend on the read model.
             for note in notes:
@@ -272,6 +280,14 @@ class ProcessWorkflow:
             except ActivityError:
                 # Each failure is recorded in the notifications table; a lost e-mail never fails a record.
                 workflow.logger.warning("notification failed after retries")
+
+    def _has(self, change: str) -> bool:
+        """Whether this run has `change`, one of GENERATION_1's: without a patch marker if the run started
+        on generation 1 or later, else as Temporal's patch (True in a run that recorded its marker or
+        starts now, False when replaying a run that began before the change)."""
+        if change not in GENERATION_1:
+            raise ValueError(f"{change!r} is not a change of generation 1; use workflow.patched()")
+        return self._code_version >= 1 or workflow.patched(change)
 
     def _remembered(self) -> bool:
         info = workflow.current_update_info()
