@@ -420,3 +420,32 @@ def test_long_durations_are_not_pathological() -> None:
     assert end.year == 2027
     for _ in range(100):
         add_business_time(cal, start, timedelta(days=90))
+
+
+def test_remembered_deadlines_and_days_are_the_computed_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A calendar's schedule remembers days and deadlines (bounded; cleared when full): answers given
+    from memory, and after the memory was cleared, equal those of a calendar that remembers nothing."""
+    from definitions import calendar as module
+
+    monkeypatch.setattr(module, "_MEMO_LIMIT", 8)
+    remembering = prc_calendar()
+    rng = random.Random(7)
+    asks = [
+        (
+            sh(2026, 9, 28) + timedelta(minutes=rng.randrange(0, 20 * 24 * 60)),
+            timedelta(hours=rng.randrange(1, 60)),
+        )
+        for _ in range(40)
+    ]
+    for start, duration in asks * 2:  # the second round answers partly from memory
+        fresh = prc_calendar()
+        assert add_business_time(remembering, start, duration) == add_business_time(fresh, start, duration)
+    schedule = module._Schedule.of(remembering)
+    assert schedule is module._Schedule.of(remembering)
+    assert 0 < len(schedule.deadlines) <= 8 and 0 < len(schedule.days) <= 8
+
+
+def test_a_calendar_cannot_change_under_its_remembered_schedule() -> None:
+    cal = prc_calendar()
+    with pytest.raises(ValidationError):
+        cal.timezone = "Europe/Berlin"

@@ -11,6 +11,7 @@ import sys
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, Table
@@ -48,23 +49,27 @@ from workflows.process import ProcessWorkflow
 ROOT = Path(__file__).resolve().parent.parent
 
 
+async def _start_directly(client: Client, task_queue: str, title: str, **extra: Any) -> Record:
+    """A mini.yaml record started with a StartProcessInput built here (no code_version unless given),
+    not through launch_record."""
+    inp = StartProcessInput(
+        record_id=uuid.uuid4().hex[:20],
+        number=f"MIN-{uuid.uuid4().hex[:8]}",
+        definition=pinned_fixture("mini.yaml"),
+        actor=ALICE,
+        title=title,
+        fields={"impact": "2", "urgency": "2"},
+        **extra,
+    )
+    handle = await client.start_workflow(ProcessWorkflow.run, inp, id=inp.record_id, task_queue=task_queue)
+    return Record(client, await handle.execute_update(ProcessWorkflow.ready, SnapshotQuery()))
+
+
 async def test_continue_as_new_preserves_everything(
     temporal_client: Client, db_engine: Engine, task_queue: str, worker: object
 ) -> None:
-    inp = StartProcessInput(
-        record_id=uuid.uuid4().hex[:20],
-        number=f"MIN-CAN-{uuid.uuid4().hex[:6]}",
-        definition=pinned_fixture("mini.yaml"),
-        actor=ALICE,
-        title="long-running",
-        fields={"impact": "2", "urgency": "2"},
-        history_limit=40,
-    )
-    handle = await temporal_client.start_workflow(
-        ProcessWorkflow.run, inp, id=inp.record_id, task_queue=task_queue
-    )
-    first_run = handle.result_run_id
-    record = Record(temporal_client, await handle.execute_update(ProcessWorkflow.ready, SnapshotQuery()))
+    record = await _start_directly(temporal_client, task_queue, "long-running", history_limit=40)
+    first_run = (await record.handle.describe()).run_id
     await record.fire(BOB, "accept", assignee="bob")
     # An update sent with an explicit id before continue-as-new ...
     wait_once = FireTransitionInput(actor=BOB, trigger="wait")
@@ -75,7 +80,7 @@ async def test_continue_as_new_preserves_everything(
         await record.fire(BOB, "resume")
     await record.fire(BOB, "submit", plan="p", backout_plan="b", risk=1)
     before = await record.snapshot()
-    desc = await temporal_client.get_workflow_handle(inp.record_id).describe()
+    desc = await temporal_client.get_workflow_handle(record.id).describe()
     assert desc.run_id != first_run, "the run should have continued as new"
     # ... is still recognised afterwards: the retry changes nothing.
     again = await record.handle.execute_update(ProcessWorkflow.fire_transition, wait_once, id="request-1")
@@ -88,7 +93,7 @@ async def test_continue_as_new_preserves_everything(
     await record.decide(CAROL, board)
     snap = await record.decide(DAVE, board)
     assert snap.approvals[1].state == "pending"
-    seqs = [a.seq for a in audit(db_engine, inp.record_id)]
+    seqs = [a.seq for a in audit(db_engine, record.id)]
     assert seqs == list(range(1, len(seqs) + 1))
 
 
@@ -140,19 +145,8 @@ async def test_runs_carry_their_code_generation_instead_of_patch_markers(
     a run from before sends it, still records them and behaves the same. Both histories replay."""
     new = await new_record(temporal_client, db_engine, task_queue)
     await new.fire(BOB, "accept", assignee="bob")
-    older_input = StartProcessInput(
-        record_id=uuid.uuid4().hex[:20],
-        number=f"MIN-OLD-{uuid.uuid4().hex[:6]}",
-        definition=pinned_fixture("mini.yaml"),
-        actor=ALICE,
-        title="started by an older API",
-        fields={"impact": "2", "urgency": "2"},
-    )
-    assert older_input.code_version == 0 and new.id != older_input.record_id
-    handle = await temporal_client.start_workflow(
-        ProcessWorkflow.run, older_input, id=older_input.record_id, task_queue=task_queue
-    )
-    older = Record(temporal_client, await handle.execute_update(ProcessWorkflow.ready, SnapshotQuery()))
+    # An input without code_version, as an older API process sends it.
+    older = await _start_directly(temporal_client, task_queue, "started by an older API")
     await older.fire(BOB, "accept", assignee="bob")
 
     new_history = await new.handle.fetch_history()
