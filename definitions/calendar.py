@@ -38,6 +38,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from definitions.derived import Derived
+
 __all__ = [
     "MAX_SEARCH_DAYS",
     "BusinessCalendar",
@@ -203,8 +205,6 @@ def _local_to_utc(local: datetime, tz: ZoneInfo) -> datetime:
 
 # Answers a schedule keeps (see _Schedule): a bound, so that a worker running for years stays small.
 _MEMO_LIMIT = 4096
-# id(calendar) -> (calendar, schedule)
-_SCHEDULES: dict[int, tuple[BusinessCalendar, _Schedule]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,21 +228,17 @@ class _Schedule:
     @classmethod
     def of(cls, cal: BusinessCalendar) -> _Schedule:
         """The calendar's schedule, built once per (frozen) calendar."""
-        cached = _SCHEDULES.get(id(cal))
-        if cached is not None and cached[0] is cal:
-            return cached[1]
-        schedule = cls(
+        return _SCHEDULES.get(cal)
+
+    @classmethod
+    def build(cls, cal: BusinessCalendar) -> _Schedule:
+        return cls(
             tz=ZoneInfo(cal.timezone),
             weekly=tuple(_parse_periods(tuple(cal.weekly.get(day, []))) for day in WEEKDAYS),
             holidays=frozenset(cal.holidays),
             workdays=frozenset(cal.workdays),
             makeup=_parse_periods(tuple(cal._makeup_hours())),
         )
-        if len(_SCHEDULES) >= _MEMO_LIMIT:
-            _SCHEDULES.clear()
-        # The calendar itself is held, so its id cannot be reused by another while this entry lives.
-        _SCHEDULES[id(cal)] = (cal, schedule)
-        return schedule
 
     def periods_on(self, day: date) -> tuple[Period, ...]:
         if day in self.holidays:
@@ -304,6 +300,9 @@ class _Schedule:
 
     def local_date(self, instant: datetime) -> date:
         return instant.astimezone(self.tz).date()
+
+
+_SCHEDULES: Derived[BusinessCalendar, _Schedule] = Derived(_Schedule.build)
 
 
 def _as_utc(value: datetime, name: str) -> datetime:

@@ -8,13 +8,12 @@ shortcuts cannot bypass the definition.
 
 from __future__ import annotations
 
-import threading
-import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from transitions import Machine, MachineError
 
+from definitions.derived import Derived
 from definitions.guards import evaluate
 from definitions.model import Definition, TransitionDef
 
@@ -62,39 +61,11 @@ def build_machine(definition: Definition) -> Machine:
     return machine
 
 
-class _SharedMachines:
-    """One machine per definition object. Records pinned to the same version share the decoded
-    definition (definitions.loader), so they share its machine too: building one took about 0.5 ms for
-    the incident process, on every record's first transition. A machine is read-only once built
-    (firing creates an EventData per call and sets the state on the caller's model), so the workflow
-    threads can fire on it at once. An entry goes with its definition."""
-
-    def __init__(self) -> None:
-        self._items: dict[int, tuple[weakref.ref[Definition], Machine]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, definition: Definition) -> Machine:
-        key = id(definition)
-        with self._lock:
-            entry = self._items.get(key)
-        if entry is not None and entry[0]() is definition:
-            return entry[1]
-        machine = build_machine(definition)
-
-        def forget(ref: weakref.ref[Definition]) -> None:
-            with self._lock:
-                if self._items.get(key, (None, None))[0] is ref:
-                    del self._items[key]
-
-        with self._lock:
-            self._items[key] = (weakref.ref(definition, forget), machine)
-        return machine
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-
-SHARED_MACHINES = _SharedMachines()
+# One machine per definition object. Records pinned to the same version share the decoded definition
+# (definitions.loader), so they share its machine too: building one took about 0.5 ms for the incident
+# process, on every record's first transition. A machine is read-only once built (firing creates an
+# EventData per call and sets the state on the caller's model), so workflow threads fire on it at once.
+SHARED_MACHINES: Derived[Definition, Machine] = Derived(build_machine)
 
 
 def machine_for(definition: Definition) -> Machine:
