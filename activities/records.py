@@ -1,35 +1,60 @@
 """Writing the read model, the audit trail and the notifications: one transaction per change,
-idempotent by sequence.
+correct when Temporal discards or retries a workflow task.
 
-The workflow calls this after every change with the new snapshot and the audit events since the
-last call. Audit rows are unique on (record id, seq) and inserted with ON CONFLICT DO NOTHING, and the
-record row only moves forward (a stale or repeated write with a lower seq changes nothing), so a
-retried activity never writes twice and never goes back in time.
+A local activity runs inside a workflow task, before Temporal has committed it. Temporal may discard
+that task ("Task not found when completing", a timeout, a lost shard) and run it again, and the retry
+may apply concurrent Updates in another order, so the same sequence number can then belong to another
+action. So a write never trusts what a possibly discarded task left; it relies on two facts:
 
-This runs after every step of every record, so it is written for speed: the statements are built and
-compiled once per dialect (core.db.cacheable: SQLAlchemy itself never caches the SQLite and PostgreSQL
-INSERT … ON CONFLICT constructs, and compiling them on every call cost more CPU than the database
-work), executed on a plain connection, and the audit rows in one executemany.
+1. Everything up to `committed_seq` (the record's sequence number when the current workflow task
+   began) is in Temporal's history for good. Those audit rows are *sealed*: a database trigger refuses
+   any change to a sealed row, so the trail is append-only for everything Temporal committed.
+2. The workflow sends every event it has not yet seen sealed. The stored rows from the first of them
+   on are made equal to them: a tentative row that differs (another action, another time) or that the
+   workflow no longer has (the discarded task went further) is deleted, and the missing ones are
+   inserted. Rows above `committed_seq` stay tentative until a later task re-asserts them.
+
+The record row and the approvals are written with a fence: the committed sequence number of the
+writer, stored on the record row. A write whose fence is lower than the stored one comes from an older
+workflow task than the last writer (a task Temporal gave up on) and changes nothing; within one task,
+writes come in order and the last one wins. When tentative rows were replaced, every approval of the
+record and the notifications of the replaced steps are rewritten from the snapshot too.
+
+This runs after every step of every record, so it is written for speed: statements are compiled once
+per dialect (core.db.cacheable), executed on a plain connection, and the usual write is one SELECT of
+the unsealed tail, one INSERT of the new rows, one UPDATE that seals the committed ones, and the
+record upsert.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, Engine, Table, delete, func
+from sqlalchemy import Connection, Engine, Table, delete, func, select, update
 from sqlmodel import Session
 from temporalio import activity
 
 from activities.notifications import NotificationActivities
 from core.db import cacheable, upsert_insert, write_lock
-from core.tables import ApprovalApproverRow, ApprovalRow, AuditRow, RecordRow
-from workflows.contracts import ApprovalTask, PersistRecordInput, PersistRecordResult, RecordSnapshot
+from core.tables import ApprovalApproverRow, ApprovalRow, AuditRow, NotificationRow, RecordRow
+from workflows.contracts import (
+    ApprovalTask,
+    AuditEvent,
+    PersistRecordInput,
+    PersistRecordResult,
+    RecordSnapshot,
+)
 
+log = logging.getLogger(__name__)
 RECORDS: Table = RecordRow.__table__  # type: ignore[attr-defined]
 AUDIT: Table = AuditRow.__table__  # type: ignore[attr-defined]
 APPROVALS: Table = ApprovalRow.__table__  # type: ignore[attr-defined]
 APPROVERS: Table = ApprovalApproverRow.__table__  # type: ignore[attr-defined]
+NOTIFICATIONS: Table = NotificationRow.__table__  # type: ignore[attr-defined]
 
 # Record columns a newer snapshot overwrites; id and created_at never change, and the first
 # resolution and closure times are kept (COALESCE) even when a record is reopened and resolved again.
@@ -49,6 +74,7 @@ _RECORD_COLUMNS = (
     "fields",
     "snapshot",
     "seq",
+    "write_base",
     "updated_at",
 )
 _APPROVAL_COLUMNS = ("state", "needed", "deadline", "closed_at", "data")
@@ -61,29 +87,42 @@ _RECORD_KEYS = (
     "resolved_at",
     "closed_at",
 )
-_AUDIT_KEYS = ("record_id", "seq", "at", "actor", "action", "from_state", "to_state", "comment", "details")
+_AUDIT_KEYS = (
+    "record_id",
+    "seq",
+    "at",
+    "actor",
+    "action",
+    "from_state",
+    "to_state",
+    "comment",
+    "details",
+    "digest",
+    "tentative",
+)
 _APPROVAL_KEYS = ("id", "record_id", "step", "level", "level_name", "policy", "opened_at", *_APPROVAL_COLUMNS)
 
 
 # Built and compiled once per dialect (core.db.cacheable: SQLAlchemy would compile these every time).
 @cache
 def _record_upsert(dialect: str) -> Any:
-    """Insert the record, or move it forward if this snapshot is newer (the WHERE on seq makes a
-    retried or late write a no-op)."""
+    """Insert the record, or overwrite it unless the stored row was written by a later workflow task
+    (the fence: `write_base`, the writer's committed sequence number)."""
     stmt = upsert_insert(dialect)(RECORDS)
     changes: dict[str, Any] = {k: stmt.excluded[k] for k in _RECORD_COLUMNS}
     changes["resolved_at"] = func.coalesce(RECORDS.c.resolved_at, stmt.excluded.resolved_at)
     changes["closed_at"] = func.coalesce(RECORDS.c.closed_at, stmt.excluded.closed_at)
     upsert = stmt.on_conflict_do_update(
-        index_elements=["id"], set_=changes, where=RECORDS.c.seq < stmt.excluded.seq
+        index_elements=["id"], set_=changes, where=RECORDS.c.write_base <= stmt.excluded.write_base
     )
     return cacheable(upsert, dialect, _RECORD_KEYS)
 
 
 @cache
 def _audit_insert(dialect: str) -> Any:
-    stmt = upsert_insert(dialect)(AUDIT).on_conflict_do_nothing(index_elements=["record_id", "seq"])
-    return cacheable(stmt, dialect, _AUDIT_KEYS)
+    # No ON CONFLICT: the rows in the way were deleted first, and a conflict now means another writer
+    # of the same record got in between; the activity fails and its retry sees that writer's rows.
+    return cacheable(upsert_insert(dialect)(AUDIT), dialect, _AUDIT_KEYS)
 
 
 @cache
@@ -95,7 +134,7 @@ def _approval_upsert(dialect: str) -> Any:
     return cacheable(upsert, dialect, _APPROVAL_KEYS)
 
 
-def _record_values(s: RecordSnapshot) -> dict[str, Any]:
+def _record_values(s: RecordSnapshot, write_base: int) -> dict[str, Any]:
     return {
         "id": s.id,
         "number": s.number,
@@ -113,6 +152,7 @@ def _record_values(s: RecordSnapshot) -> dict[str, Any]:
         "fields": s.fields,
         "snapshot": s.model_dump(mode="json"),
         "seq": s.seq,
+        "write_base": write_base,
         "created_at": s.created_at,
         "updated_at": s.updated_at,
         "resolved_at": s.updated_at if s.state_category == "resolved" else None,
@@ -166,14 +206,81 @@ class RecordActivities:
         return PersistRecordResult(deliver=deliver)
 
 
+def event_digest(event: AuditEvent) -> str:
+    """What identifies an audit event's content: two tasks that gave a sequence number to different
+    actions (or the same action at another instant) give different digests."""
+    canonical = json.dumps(event.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+class SealedRowDiffers(RuntimeError):
+    """A sealed audit row differs from what the workflow says was committed: never overwritten.
+
+    Only a writer from a workflow task that Temporal already gave up on can see this (a zombie: its
+    own task is void); the activity fails and nothing of it is written."""
+
+
 def _write_change(conn: Connection, dialect: str, inp: PersistRecordInput) -> None:
     s = inp.snapshot
-    if inp.events:
+    fence = conn.execute(
+        select(RECORDS.c.write_base).where(RECORDS.c.id == s.id).with_for_update()
+    ).scalar_one_or_none()
+    if fence is not None and fence > inp.committed_seq:
+        return  # written since by a later workflow task: this writer's task was discarded
+    replaced, inserted = _write_audit(conn, dialect, s.id, inp.events, inp.committed_seq)
+    conn.execute(_record_upsert(dialect), _record_values(s, inp.committed_seq))
+    if replaced:
+        # A discarded task left rows here: its approvals and notifications may be wrong too.
+        log.info("record %s: replaced audit rows %s left by a discarded workflow task", s.id, replaced)
+        _discard_notifications(conn, s.id, replaced)
+        keep = [t.id for t in s.approvals]
+        conn.execute(delete(APPROVERS).where(APPROVERS.c.approval_id.in_(_record_approvals(s.id, keep))))
+        conn.execute(delete(APPROVALS).where(APPROVALS.c.record_id == s.id, APPROVALS.c.id.not_in(keep)))
+        for task in s.approvals:
+            _write_approval(conn, dialect, s.id, task)
+        return
+    touched = {str(e.details["approval"]) for e in inserted if "approval" in e.details}
+    for task in (t for t in s.approvals if t.id in touched):
+        _write_approval(conn, dialect, s.id, task)
+
+
+def _record_approvals(record_id: str, keep: list[str]) -> Any:
+    return select(APPROVALS.c.id).where(APPROVALS.c.record_id == record_id, APPROVALS.c.id.not_in(keep))
+
+
+def _write_audit(
+    conn: Connection, dialect: str, record_id: str, events: list[AuditEvent], committed_seq: int
+) -> tuple[list[int], list[AuditEvent]]:
+    """Make the stored rows from events[0].seq on equal to `events`, sealing those up to
+    `committed_seq`. Returns the sequence numbers of the tentative rows it replaced, and the events
+    it inserted."""
+    if not events:
+        return [], []
+    first = events[0].seq
+    stored = {
+        row.seq: (row.digest, row.tentative)
+        for row in conn.execute(
+            select(AUDIT.c.seq, AUDIT.c.digest, AUDIT.c.tentative).where(
+                AUDIT.c.record_id == record_id, AUDIT.c.seq >= first
+            )
+        )
+    }
+    wanted = {e.seq: (event_digest(e), e) for e in events}
+    stale = [seq for seq, (digest, _) in stored.items() if seq not in wanted or wanted[seq][0] != digest]
+    sealed_stale = [seq for seq in stale if not stored[seq][1]]
+    if sealed_stale:
+        raise SealedRowDiffers(
+            f"record {record_id}: sealed audit rows {sealed_stale} differ from the workflow"
+        )
+    if stale:
+        conn.execute(delete(AUDIT).where(AUDIT.c.record_id == record_id, AUDIT.c.seq.in_(stale)))
+    missing = [wanted[seq][1] for seq in sorted(wanted) if seq not in stored or seq in stale]
+    if missing:
         conn.execute(
             _audit_insert(dialect),
             [
                 {
-                    "record_id": s.id,
+                    "record_id": record_id,
                     "seq": e.seq,
                     "at": e.at,
                     "actor": e.actor,
@@ -182,13 +289,30 @@ def _write_change(conn: Connection, dialect: str, inp: PersistRecordInput) -> No
                     "to_state": e.to_state,
                     "comment": e.comment,
                     "details": e.details,
+                    "digest": wanted[e.seq][0],
+                    "tentative": e.seq > committed_seq,
                 }
-                for e in inp.events
+                for e in missing
             ],
         )
-    result: CursorResult[Any] = conn.execute(_record_upsert(dialect), _record_values(s))
-    if not result.rowcount:
-        return  # already written (a retry) or a newer state is there
-    touched = {str(e.details["approval"]) for e in inp.events if "approval" in e.details}
-    for task in (t for t in s.approvals if t.id in touched):
-        _write_approval(conn, dialect, s.id, task)
+    if any(seq <= committed_seq and stored[seq][1] for seq in stored if seq in wanted and seq not in stale):
+        conn.execute(
+            update(AUDIT)
+            .where(
+                AUDIT.c.record_id == record_id,
+                AUDIT.c.seq >= first,
+                AUDIT.c.seq <= committed_seq,
+                AUDIT.c.tentative.is_(True),
+            )
+            .values(tentative=False)
+        )
+    return stale, missing
+
+
+def _discard_notifications(conn: Connection, record_id: str, seqs: list[int]) -> None:
+    """The notification rows a discarded task wrote for the steps it gave these numbers: inbox copies
+    of actions that never happened (their e-mails were never sent: only a committed task starts the
+    `notify` activity)."""
+    for seq in seqs:
+        prefix = f"{record_id}:{seq}:"
+        conn.execute(delete(NOTIFICATIONS).where(NOTIFICATIONS.c.key.startswith(prefix, autoescape=True)))

@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "cli.api_cmd",
     "cli.dev_cmd",
     "cli.report_cmd",
+    "cli.audit_cmd",
 )
 
 

@@ -9,20 +9,19 @@ import signal
 import subprocess
 import sys
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, Table
-from sqlmodel import Session, select
 from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 
-from activities.records import RecordActivities, _approval_upsert, _audit_insert, _record_upsert
+from activities.records import _approval_upsert, _audit_insert, _record_upsert
 from core.converter import data_converter
 from core.db import cacheable, upsert_insert
-from core.tables import AuditRow, NotificationRow
+from core.tables import NotificationRow
 from tests.conftest import pinned_fixture
 from tests.engine_helpers import (
     ALICE,
@@ -31,16 +30,13 @@ from tests.engine_helpers import (
     DAVE,
     Record,
     audit,
-    created_in_memory,
     maybe_record_history,
     new_record,
 )
 from worker.registry import WORKFLOWS, sandbox_runner
 from workflows.contracts import (
     Actor,
-    AuditEvent,
     FireTransitionInput,
-    PersistRecordInput,
     SnapshotQuery,
     StartProcessInput,
 )
@@ -163,22 +159,6 @@ async def test_runs_carry_their_code_generation_instead_of_patch_markers(
     )
     for history in (new_history, older_history):
         await replayer.replay_workflow(history)
-
-
-def test_persist_is_idempotent(db_engine: Engine) -> None:
-    """A retried persist activity (same events, same snapshot) writes nothing twice."""
-    now = datetime.now(UTC)
-    engine, out = created_in_memory("mini.yaml", now, fields={"impact": "1", "urgency": "1"})
-    inp = PersistRecordInput(snapshot=engine.snapshot(None, now), events=out.events)
-    activities = RecordActivities(db_engine)
-    activities.persist_record(inp)
-    activities.persist_record(inp)
-    stale = inp.model_copy(deep=True)
-    stale.events = [AuditEvent(seq=1, at=now, actor="x", action="tampered")]
-    activities.persist_record(stale)
-    with Session(db_engine) as session:
-        rows = session.exec(select(AuditRow).where(AuditRow.record_id == engine.r.record_id)).all()
-    assert [(r.seq, r.action) for r in rows] == [(e.seq, e.action) for e in out.events]
 
 
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])

@@ -105,6 +105,10 @@ class RecordState(Contract):
     # Timed transitions already due in the current state (fired or skipped): each is due once per entry.
     timed_done: list[str] = Field(default_factory=list)
     applied_requests: list[str] = Field(default_factory=list)
+    # Audit events written to the read model but not yet sealed there: those of the latest workflow
+    # task (which Temporal may still discard) and any earlier one not yet re-asserted. The next write
+    # sends them again; the ones the workflow knows committed are sealed (see persist_record).
+    unsealed: list[AuditEvent] = Field(default_factory=list)
     comments: int = 0
     # The SLA alarm last handed to the worker's alarm clock (SlaAlarm.key), so it is armed once.
     armed_alarm: str | None = None
@@ -250,7 +254,14 @@ class NotifyInput(Contract):
 
 class PersistRecordInput(Contract):
     snapshot: RecordSnapshot
+    # Every audit event not yet sealed in the read model, in order: the events of earlier workflow
+    # tasks that were not re-asserted yet, then this change's. The stored rows from the first of them
+    # on are made equal to these (rows a discarded workflow task left there are replaced).
     events: list[AuditEvent]
+    # The record's sequence number when the current workflow task began: everything up to it is in
+    # Temporal's history for good, so those rows are sealed; above it, rows stay tentative (a retry of
+    # this task may replace them). Also the write's fence: a write from an older task never lands.
+    committed_seq: int = 0
     # Recorded in the same transaction as the change that caused them (an outbox): in-app inbox
     # notifications are complete once written; e-mail and webhooks are sent by the `notify` activity.
     notifications: list[NotifyInput] = Field(default_factory=list)

@@ -66,6 +66,9 @@ MAX_REMEMBERED_REQUESTS = 500
 ALARM_LEAD = timedelta(seconds=30)
 ALARM_GRACE = timedelta(seconds=3)
 ALARM_RETRY = RetryPolicy(maximum_attempts=2)
+# How long a closed record waits before sealing the audit rows of its last workflow task: a timer makes
+# the seal run in a later task, once Temporal has committed the closing one.
+SEAL_DELAY = timedelta(milliseconds=200)
 
 
 def _refused(refusal: Refusal) -> ApplicationError:
@@ -88,9 +91,15 @@ class ProcessWorkflow:
         # Continue-as-new well before Temporal's own limits (50k events); tests lower it.
         self._history_limit = inp.history_limit
         self._code_version = inp.code_version
+        # The workflow task the run is in (its history length when it began) and the record's sequence
+        # number then: every change up to it is in Temporal's history, anything after may be discarded
+        # with the task (see _mark_task and persist_record).
+        self._task_length = workflow.info().get_current_history_length()
+        self._committed_seq = 0
         now = workflow.now()
         if inp.carried is not None:
             self._engine = ProcessEngine(inp.definition, inp.carried)
+            self._committed_seq = inp.carried.seq  # continue-as-new's input is committed
             return
         try:
             self._engine, self._startup = ProcessEngine.create(inp, now)
@@ -107,7 +116,7 @@ class ProcessWorkflow:
         alarms = self._has("sla-alarms")
         async with self._lock:
             if self._startup is not None:
-                await self._execute(self._startup)
+                await self._execute(self._startup)  # the first task: nothing is committed yet
             self._ready = True
         while not self._engine.is_final:
             wake = self._engine.next_wakeup()
@@ -124,16 +133,40 @@ class ProcessWorkflow:
                     pass
             self._poked = False
             async with self._lock:
+                self._mark_task()
                 await self._execute(self._engine.on_timers(workflow.now()))
             if self._should_continue() and not self._engine.is_final:
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 await self._drain_notifications()
-                # The next run starts a history of its own: it is on this code's generation.
+                # The next run starts a history of its own: it is on this code's generation. Its
+                # first write seals what this run left unsealed.
                 update = {"carried": self._engine.r, "code_version": CODE_VERSION}
                 workflow.continue_as_new(inp.model_copy(update=update))
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._drain_notifications()
+        if self._engine.r.unsealed and workflow.patched("audit-seal-on-close"):
+            await self._seal()
         return self._engine.snapshot(None, workflow.now())
+
+    async def _seal(self) -> None:
+        """Seal the last rows of a closed record: no later task would re-assert them otherwise."""
+        self._mark_task()
+        if self._committed_seq < self._engine.r.seq:
+            await workflow.sleep(SEAL_DELAY)  # in a later task, the closing one is committed
+            self._mark_task()
+        await self._persist(self._engine.snapshot(None, workflow.now()), [], notifications=None)
+
+    def _mark_task(self) -> None:
+        """Note the record's sequence number when the current workflow task began.
+
+        Called before anything that changes the record. Temporal hands the worker a workflow task's
+        history up to its start, so the record's state at a task's first change is what Temporal has
+        committed: a task that is discarded or retried (its Updates possibly in another order) never
+        changes what came before it. A new task has a longer history than the one before."""
+        length = workflow.info().get_current_history_length()
+        if length != self._task_length:
+            self._task_length = length
+            self._committed_seq = self._engine.r.seq
 
     async def _alarm_wake(self, wake: datetime | None) -> datetime | None:
         """Arm the next SLA alarm once it is due within ALARM_LEAD; returns when to wake up next.
@@ -211,6 +244,7 @@ class ProcessWorkflow:
                         retry_policy=DB_RETRY,
                     )
                     users = result.users
+                self._mark_task()
                 out.extend(engine.approvers_resolved(req.task_id, users, workflow.now()))
             else:
                 create = out.creates.pop(0)
@@ -229,6 +263,7 @@ class ProcessWorkflow:
                     result_type=CreateLinkedRecordResult,
                     start_to_close_timeout=timedelta(seconds=60),
                 )
+                self._mark_task()  # an activity's result comes in a later workflow task
                 out.extend(engine.linked_created(create, created.record_id, created.number, workflow.now()))
         notes = [
             self._notify_input(note, engine.r.record_id, engine.r.seq, i)
@@ -245,20 +280,41 @@ class ProcessWorkflow:
             if not out.events:
                 return None
         persisted = engine.snapshot(None, workflow.now())
-        result = await workflow.execute_local_activity(
-            "persist_record",
-            PersistRecordInput(snapshot=persisted, events=out.events, notifications=notes if outbox else []),
-            # Older runs recorded no result (null): decoding it as a PersistRecordResult would fail.
-            result_type=PersistRecordResult if outbox else None,
-            start_to_close_timeout=DB_TIMEOUT,
-            retry_policy=DB_RETRY,
-        )
+        engine.r.unsealed.extend(out.events)
+        result = await self._persist(persisted, notes if outbox else [], notifications=outbox)
         if isinstance(result, PersistRecordResult):
             deliver = set(result.deliver)
             for note in notes:
                 if note.key in deliver:
                     self._start_notify(note)
         return persisted
+
+    async def _persist(
+        self, snapshot: RecordSnapshot, notes: list[NotifyInput], *, notifications: bool | None
+    ) -> PersistRecordResult | None:
+        """Write the record, its unsealed audit events and `notes` in one transaction (the read model).
+
+        Every write sends all the events not yet sealed and the sequence number Temporal has committed
+        (the start of this workflow task): the stored rows from the first unsealed event on are made
+        equal to the events sent, so whatever a discarded task wrote there is replaced, and the rows up
+        to the committed number are sealed (never changed again). A write from an older task than the
+        one that last wrote is ignored. See persist_record."""
+        engine = self._engine
+        result = await workflow.execute_local_activity(
+            "persist_record",
+            PersistRecordInput(
+                snapshot=snapshot,
+                events=list(engine.r.unsealed),
+                committed_seq=self._committed_seq,
+                notifications=notes,
+            ),
+            # Older runs recorded no result (null): decoding it as a PersistRecordResult would fail.
+            result_type=None if notifications is False else PersistRecordResult,
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+        )
+        engine.r.unsealed = [e for e in engine.r.unsealed if e.seq > self._committed_seq]
+        return result if isinstance(result, PersistRecordResult) else None
 
     def _start_notify(self, note: NotifyInput) -> None:
         handle = workflow.start_activity(
@@ -305,6 +361,7 @@ class ProcessWorkflow:
         async with self._lock:
             persisted = None
             if not self._remembered():
+                self._mark_task()
                 try:
                     out = apply(workflow.now())
                 except Refusal as refusal:
