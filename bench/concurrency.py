@@ -168,7 +168,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="5 rounds (under three minutes)")
     parser.add_argument("--clients", type=int, default=50, help="concurrent clients per record (50)")
     parser.add_argument("--rounds", type=int, default=None, help="rounds (20; 5 with --quick)")
-    parser.add_argument("--log-level", default="WARNING")
+    parser.add_argument("--log-level", default="warning")
     args = parser.parse_args()
     if args.rounds is None:
         args.rounds = 5 if args.quick else 20
