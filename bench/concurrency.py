@@ -95,9 +95,12 @@ class Burst:
         return rid
 
     async def change_round(self, clients: int) -> str:
-        start = datetime.now(UTC) + timedelta(days=7)
+        start = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
         plan = {
             "risk": "low",
+            "risk_assessment": "bench",
+            "business_impact": "none",
+            "affected_cis": ["bench"],
             "implementation_plan": "bench",
             "backout_plan": "bench",
             "test_plan": "bench",
