@@ -35,10 +35,10 @@ from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 
+from client.connection import connect
 from core.devserver import find_temporal_cli, free_port
 from core.settings import Settings
 from worker.child import settings_env
-from worker.registry import connect
 
 pytestmark = [
     pytest.mark.timeout(300),

@@ -50,6 +50,7 @@ from api import service
 from api.app import create_app
 from api.auth import Principal, authenticate, issue_token, principal_for
 from api.definitions_service import create_draft, publish
+from client.connection import connect
 from core import aio, gctune
 from core.db import make_engine, migrate, session_scope
 from core.devserver import DevServer, TemporalServerError
@@ -58,7 +59,6 @@ from core.store import definition_versions, upsert_user, utcnow
 from core.tables import GroupRow, RecordRow, UserRow
 from definitions.loader import definition_hash, library_files, load_file
 from worker.child import WorkerExited, WorkerProcess, describe_exit
-from worker.registry import connect
 
 log = logging.getLogger("itilflow.dev")
 
