@@ -6,7 +6,6 @@ migrate the database and connect to Temporal from the settings.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,7 +18,7 @@ from api import problems, web
 from api.deps import TemporalConnection
 from api.guard import NulGuard
 from api.problems import ProblemDetails
-from api.routes import admin, approvals, definitions, health, processes
+from api.routes import admin, approvals, definitions, health, processes, reports
 from core.db import make_engine, migrate
 from core.settings import Settings, get_settings
 
@@ -71,9 +70,8 @@ def create_app(
     app.state.temporal = TemporalConnection(settings, client)
     problems.install(app)
     app.add_middleware(NulGuard)
-    for module in (health, definitions, processes, approvals, admin):
+    for module in (health, definitions, processes, approvals, admin, reports):
         app.include_router(module.router)
-    _include_reports(app)
     # --- Web page include point (api/web, owned by the web page issue) -----------------------------
     # Pages under /ui, `/` redirect, /static assets, and /docs from local Swagger UI files.
     web.install(
@@ -83,19 +81,6 @@ def create_app(
     )
     _register_problem_schema(app)
     return app
-
-
-def _include_reports(app: FastAPI) -> None:
-    # --- Reports include point --------------------------------------------------------------------
-    # GET /api/v1/reports/kpis belongs to the `reports` package (another team). Its router is
-    # mounted here when the module exists; the API runs without it.
-    try:
-        reports_api = importlib.import_module("reports.api")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("reports", "reports.api"):
-            raise
-        return
-    app.include_router(reports_api.router)
 
 
 def _register_problem_schema(app: FastAPI) -> None:
