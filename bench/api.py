@@ -43,7 +43,7 @@ from bench.engine import cpu_seconds
 from client.connection import connect
 from client.launch import launch_record, pinned_definition, record_id_for
 from core.db import make_engine
-from core.devserver import free_port
+from devenv.ports import free_port
 from workflows.contracts import Actor, FireTransitionInput
 from workflows.process import ProcessWorkflow
 

@@ -36,9 +36,10 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 
 from client.connection import connect
-from core.devserver import find_temporal_cli, free_port
 from core.settings import Settings
-from worker.child import settings_env
+from devenv.ports import free_port
+from devenv.temporal_cli import find_temporal_cli
+from devenv.worker_process import settings_env
 
 pytestmark = [
     pytest.mark.timeout(300),
