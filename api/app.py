@@ -6,7 +6,6 @@ migrate the database and connect to Temporal from the settings.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,7 +22,7 @@ from api.guard import RequestGuard
 from api.headers import SecurityHeaders
 from api.problems import ProblemDetails
 from api.ratelimit import FailureLimiter
-from api.routes import admin, approvals, definitions, health, processes
+from api.routes import admin, approvals, definitions, health, processes, reports
 from core.db import make_engine, migrate
 from core.settings import Settings, get_settings
 
@@ -82,9 +81,8 @@ def create_app(
     if hosts != ["*"]:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
     app.add_middleware(SecurityHeaders, docs_path=app.docs_url)
-    for module in (health, definitions, processes, approvals, admin):
+    for module in (health, definitions, processes, approvals, admin, reports):
         app.include_router(module.router)
-    _include_reports(app)
     # --- Web page include point (api/web, owned by the web page issue) -----------------------------
     # Pages under /ui, `/` redirect, /static assets, and /docs from local Swagger UI files.
     web.install(
@@ -106,19 +104,6 @@ def allowed_hosts(settings: Settings) -> list[str]:
             {"127.0.0.1", "localhost", *([base] if base and base not in ("0.0.0.0", "::") else [])}
         )
     return hosts
-
-
-def _include_reports(app: FastAPI) -> None:
-    # --- Reports include point --------------------------------------------------------------------
-    # GET /api/v1/reports/kpis belongs to the `reports` package (another team). Its router is
-    # mounted here when the module exists; the API runs without it.
-    try:
-        reports_api = importlib.import_module("reports.api")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("reports", "reports.api"):
-            raise
-        return
-    app.include_router(reports_api.router)
 
 
 def _register_problem_schema(app: FastAPI) -> None:

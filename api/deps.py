@@ -17,9 +17,9 @@ from temporalio.client import Client
 from api.auth import Principal, authenticate, identify, token_id_of, touch
 from api.problems import ProblemError, forbidden
 from api.ratelimit import FailureLimiter
+from client.connection import connect
 from core.db import session_scope
 from core.settings import Settings
-from worker.registry import connect
 
 BEARER = HTTPBearer(auto_error=False, description="An API token: `Authorization: Bearer itf_…`")
 

@@ -22,10 +22,10 @@ from temporalio.client import Client, WorkflowQueryFailedError, WorkflowUpdateFa
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.launch import DefinitionNotFound, launch_record, pinned_definition, record_id_for
 from api.auth import Principal
 from api.problems import ProblemError, conflict, not_found, unprocessable
 from api.schemas import ApprovalOut, ApprovalRecord, CommentOut, HistoryEntry, RecordPage, RecordSummary
+from client.launch import DefinitionNotFound, launch_record, pinned_definition, record_id_for
 from core.tables import ApprovalApproverRow, ApprovalRow, AuditRow, RecordRow
 from workflows.contracts import (
     AddCommentInput,

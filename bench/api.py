@@ -39,11 +39,11 @@ from typing import Any
 
 import aiohttp
 
-from activities.launch import launch_record, pinned_definition, record_id_for
 from bench.engine import cpu_seconds
+from client.connection import connect
+from client.launch import launch_record, pinned_definition, record_id_for
 from core.db import make_engine
-from core.devserver import free_port
-from worker.registry import connect
+from devenv.ports import free_port
 from workflows.contracts import Actor, FireTransitionInput
 from workflows.process import ProcessWorkflow
 

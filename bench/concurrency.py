@@ -28,10 +28,10 @@ from typing import Any
 
 import aiohttp
 
-from activities.audit_check import compare
 from bench.api import Target, dev_subprocess
+from client.audit_check import compare
+from client.connection import connect
 from core.db import make_engine
-from worker.registry import connect
 
 
 class Burst:

@@ -53,13 +53,14 @@ with workflow.unsafe.imports_passed_through():
     from temporalio.common import RetryPolicy
     from temporalio.worker import Worker
 
-    from activities.launch import launch_record
+    from client.connection import connect
+    from client.launch import launch_record
     from core.db import make_engine, migrate, session_scope
-    from core.devserver import temporal_server
     from core.store import upsert_user
     from core.tables import AuditRow, NotificationRow
     from definitions.loader import PinnedDefinition, from_data, load_file, pin
-    from worker.registry import build_worker, connect, workflow_runner
+    from devenv.temporal_server import temporal_server
+    from worker.registry import build_worker, workflow_runner
     from workflows.contracts import (
         Actor,
         DecideApprovalInput,
