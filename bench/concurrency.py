@@ -6,7 +6,7 @@ Against `itilflow dev` (started here in a temporary data dir), each round
 2. starts a change, takes it to the CAB, and sends the two CAB members' decisions (one approves, one
    rejects) at the same moment as `--clients` / 5 comments.
 After each burst the audit trail and read model are compared with the workflow's own history
-(`activities/audit_check.py`, as `itilflow audit verify` does): every Update that Temporal completed
+(`client/audit_check.py`, as `itilflow audit verify` does): every Update that Temporal completed
 must be in the audit trail once, at its sequence number, with its actor and content.
 
 Run from the project root: `.venv/bin/python -m bench.concurrency [--quick] [--clients N] [--rounds R]`.
