@@ -7,23 +7,22 @@ may apply concurrent Updates in another order, so the same sequence number can t
 action. So a write never trusts what a possibly discarded task left; it relies on two facts:
 
 1. Everything up to `committed_seq` (the record's sequence number when the current workflow task
-   began) is in Temporal's history for good. Those audit rows are *sealed*: a database trigger refuses
-   any change to a sealed row, so the trail is append-only for everything Temporal committed.
-2. The workflow sends every event it has not yet seen sealed. The stored rows from the first of them
-   on are made equal to them: a tentative row that differs (another action, another time) or that the
-   workflow no longer has (the discarded task went further) is deleted, and the missing ones are
-   inserted. Rows above `committed_seq` stay tentative until a later task re-asserts them.
+   began) is in Temporal's history for good. The record row stores it, and audit rows up to it are
+   *sealed*: the database triggers refuse every UPDATE and every DELETE of a sealed row.
+2. The workflow sends every event it has not yet seen sealed: those of earlier tasks not yet
+   re-asserted, and this change's. The stored rows from the first of them on are made equal to them:
+   a row that differs (another action, another instant: its `digest`) or that the workflow no longer
+   has (the discarded task went further) is deleted, and the missing ones are inserted. So the rows a
+   write seals are the ones the workflow knows committed, checked, not whatever was there.
 
-The record row and the approvals are written with a fence: the committed sequence number of the
-writer, stored on the record row. A write whose fence is lower than the stored one comes from an older
-workflow task than the last writer (a task Temporal gave up on) and changes nothing; within one task,
-writes come in order and the last one wins. When tentative rows were replaced, every approval of the
-record and the notifications of the replaced steps are rewritten from the snapshot too.
+The record row is the fence: a write whose `committed_seq` is lower than the stored one comes from an
+older workflow task than the last writer (one Temporal gave up on) and is rolled back whole; within
+one task, writes come in order and the last one wins. When rows were replaced, every approval of the
+record is rewritten from the snapshot and the notification rows of the replaced steps are deleted.
 
 This runs after every step of every record, so it is written for speed: statements are compiled once
-per dialect (core.db.cacheable), executed on a plain connection, and the usual write is one SELECT of
-the unsealed tail, one INSERT of the new rows, one UPDATE that seals the committed ones, and the
-record upsert.
+per dialect (core.db.cacheable), executed on a plain connection; the usual write is one SELECT of the
+unsealed tail, one INSERT of the new rows and the record upsert, which also seals.
 """
 
 from __future__ import annotations
@@ -34,7 +33,8 @@ import logging
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, delete, func, select, update
+from sqlalchemy import Connection, Engine, Table, delete, func, select
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 from temporalio import activity
 
@@ -74,7 +74,7 @@ _RECORD_COLUMNS = (
     "fields",
     "snapshot",
     "seq",
-    "write_base",
+    "committed_seq",
     "updated_at",
 )
 _APPROVAL_COLUMNS = ("state", "needed", "deadline", "closed_at", "data")
@@ -98,7 +98,6 @@ _AUDIT_KEYS = (
     "comment",
     "details",
     "digest",
-    "tentative",
 )
 _APPROVAL_KEYS = ("id", "record_id", "step", "level", "level_name", "policy", "opened_at", *_APPROVAL_COLUMNS)
 
@@ -107,13 +106,13 @@ _APPROVAL_KEYS = ("id", "record_id", "step", "level", "level_name", "policy", "o
 @cache
 def _record_upsert(dialect: str) -> Any:
     """Insert the record, or overwrite it unless the stored row was written by a later workflow task
-    (the fence: `write_base`, the writer's committed sequence number; rowcount 0 then)."""
+    (the fence: `committed_seq`, the writer's committed sequence number; rowcount 0 then)."""
     stmt = upsert_insert(dialect)(RECORDS)
     changes: dict[str, Any] = {k: stmt.excluded[k] for k in _RECORD_COLUMNS}
     changes["resolved_at"] = func.coalesce(RECORDS.c.resolved_at, stmt.excluded.resolved_at)
     changes["closed_at"] = func.coalesce(RECORDS.c.closed_at, stmt.excluded.closed_at)
     upsert = stmt.on_conflict_do_update(
-        index_elements=["id"], set_=changes, where=RECORDS.c.write_base <= stmt.excluded.write_base
+        index_elements=["id"], set_=changes, where=RECORDS.c.committed_seq <= stmt.excluded.committed_seq
     )
     return cacheable(upsert, dialect, _RECORD_KEYS)
 
@@ -134,7 +133,7 @@ def _approval_upsert(dialect: str) -> Any:
     return cacheable(upsert, dialect, _APPROVAL_KEYS)
 
 
-def _record_values(s: RecordSnapshot, write_base: int) -> dict[str, Any]:
+def _record_values(s: RecordSnapshot, committed_seq: int) -> dict[str, Any]:
     return {
         "id": s.id,
         "number": s.number,
@@ -152,7 +151,7 @@ def _record_values(s: RecordSnapshot, write_base: int) -> dict[str, Any]:
         "fields": s.fields,
         "snapshot": s.model_dump(mode="json"),
         "seq": s.seq,
-        "write_base": write_base,
+        "committed_seq": committed_seq,
         "created_at": s.created_at,
         "updated_at": s.updated_at,
         "resolved_at": s.updated_at if s.state_category == "resolved" else None,
@@ -195,6 +194,12 @@ class RecordActivities:
     @activity.defn(name="persist_record")
     def persist_record(self, inp: PersistRecordInput) -> PersistRecordResult:
         """Write the change, its audit events and its notifications in one transaction."""
+        try:
+            return self._persist(inp)
+        except _Fenced:
+            return PersistRecordResult()
+
+    def _persist(self, inp: PersistRecordInput) -> PersistRecordResult:
         with write_lock(self.engine), self.engine.begin() as conn:
             _write_change(conn, self.engine.dialect.name, inp)
             if not inp.notifications:
@@ -216,17 +221,21 @@ def event_digest(event: AuditEvent) -> str:
 class SealedRowDiffers(RuntimeError):
     """A sealed audit row differs from what the workflow says was committed: never overwritten.
 
-    Only a writer from a workflow task that Temporal already gave up on can see this (a zombie: its
-    own task is void); the activity fails and nothing of it is written."""
+    Only a writer from a workflow task that Temporal already gave up on can see this (its own task is
+    void); the activity fails and nothing of it is written."""
+
+
+class _Fenced(Exception):
+    """The record was written since by a later workflow task: this write is rolled back whole."""
 
 
 def _write_change(conn: Connection, dialect: str, inp: PersistRecordInput) -> None:
     s = inp.snapshot
-    # The record row first: its WHERE on write_base is the fence, so a write from an older workflow
-    # task than the last writer's changes nothing at all (and takes the row's lock on PostgreSQL).
+    # The audit rows first: the triggers decide what is sealed by the record row's committed_seq as
+    # it was before this write. Then the record row, whose WHERE is the fence.
+    replaced, inserted = _write_audit(conn, dialect, s.id, inp.events)
     if not conn.execute(_record_upsert(dialect), _record_values(s, inp.committed_seq)).rowcount:
-        return
-    replaced, inserted = _write_audit(conn, dialect, s.id, inp.events, inp.committed_seq)
+        raise _Fenced
     if replaced:
         # A discarded task left rows here: its approvals and notifications may be wrong too.
         log.info("record %s: replaced audit rows %s left by a discarded workflow task", s.id, replaced)
@@ -247,31 +256,24 @@ def _record_approvals(record_id: str, keep: list[str]) -> Any:
 
 
 def _write_audit(
-    conn: Connection, dialect: str, record_id: str, events: list[AuditEvent], committed_seq: int
+    conn: Connection, dialect: str, record_id: str, events: list[AuditEvent]
 ) -> tuple[list[int], list[AuditEvent]]:
-    """Make the stored rows from events[0].seq on equal to `events`, sealing those up to
-    `committed_seq`. Returns the sequence numbers of the tentative rows it replaced, and the events
-    it inserted."""
+    """Make the stored rows from events[0].seq on equal to `events`. Returns the sequence numbers of
+    the rows it replaced, and the events it inserted."""
     if not events:
         return [], []
     first = events[0].seq
-    stored = {
-        row.seq: (row.digest, row.tentative)
-        for row in conn.execute(
-            select(AUDIT.c.seq, AUDIT.c.digest, AUDIT.c.tentative).where(
-                AUDIT.c.record_id == record_id, AUDIT.c.seq >= first
-            )
-        )
-    }
+    tail = select(AUDIT.c.seq, AUDIT.c.digest).where(AUDIT.c.record_id == record_id, AUDIT.c.seq >= first)
+    stored: dict[int, str | None] = {row.seq: row.digest for row in conn.execute(tail)}
     wanted = {e.seq: (event_digest(e), e) for e in events}
-    stale = [seq for seq, (digest, _) in stored.items() if seq not in wanted or wanted[seq][0] != digest]
-    sealed_stale = [seq for seq in stale if not stored[seq][1]]
-    if sealed_stale:
-        raise SealedRowDiffers(
-            f"record {record_id}: sealed audit rows {sealed_stale} differ from the workflow"
-        )
+    stale = sorted(seq for seq, digest in stored.items() if seq not in wanted or wanted[seq][0] != digest)
     if stale:
-        conn.execute(delete(AUDIT).where(AUDIT.c.record_id == record_id, AUDIT.c.seq.in_(stale)))
+        try:
+            conn.execute(delete(AUDIT).where(AUDIT.c.record_id == record_id, AUDIT.c.seq.in_(stale)))
+        except DBAPIError as exc:  # the trigger: one of them is sealed (the transaction is lost)
+            raise SealedRowDiffers(
+                f"record {record_id}: sealed audit rows among {stale} differ from the workflow"
+            ) from exc
     missing = [wanted[seq][1] for seq in sorted(wanted) if seq not in stored or seq in stale]
     if missing:
         conn.execute(
@@ -288,21 +290,9 @@ def _write_audit(
                     "comment": e.comment,
                     "details": e.details,
                     "digest": wanted[e.seq][0],
-                    "tentative": e.seq > committed_seq,
                 }
                 for e in missing
             ],
-        )
-    if any(seq <= committed_seq and stored[seq][1] for seq in stored if seq in wanted and seq not in stale):
-        conn.execute(
-            update(AUDIT)
-            .where(
-                AUDIT.c.record_id == record_id,
-                AUDIT.c.seq >= first,
-                AUDIT.c.seq <= committed_seq,
-                AUDIT.c.tentative.is_(True),
-            )
-            .values(tentative=False)
         )
     return stale, missing
 

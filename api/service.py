@@ -13,8 +13,10 @@ import binascii
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, Literal
 
+from anyio.to_thread import run_sync
 from sqlalchemy import Engine, Table, bindparam, or_
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
@@ -26,6 +28,8 @@ from api.auth import Principal
 from api.problems import ProblemError, conflict, not_found, unprocessable
 from api.schemas import ApprovalOut, ApprovalRecord, CommentOut, HistoryEntry, RecordPage, RecordSummary
 from client.launch import DefinitionNotFound, launch_record, pinned_definition, record_id_for
+from core.db import write_scope
+from core.store import seal_committed
 from core.tables import ApprovalApproverRow, ApprovalRow, AuditRow, RecordRow
 from workflows.contracts import (
     AddCommentInput,
@@ -164,7 +168,16 @@ async def _update(
         if exc.status == RPCStatusCode.NOT_FOUND:  # completed between our read and the update
             raise _closed(row) from None
         raise
+    if snapshot.final:
+        # Temporal acknowledged the closing action, so it is committed: seal the record's last rows
+        # (no later workflow task of the record will). A short write of its own, in a thread.
+        await run_sync(partial(_seal, session.get_bind(), snapshot.id, snapshot.seq))
     return snapshot
+
+
+def _seal(engine: Any, record_id: str, seq: int) -> None:
+    with write_scope(engine) as session:
+        seal_committed(session, record_id, seq)
 
 
 # --- records -----------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from core.tables import (
     MembershipRow,
     NumberAssignmentRow,
     NumberSequenceRow,
+    RecordRow,
     UserRow,
 )
 
@@ -241,3 +242,14 @@ def set_definition_status(session: Session, row: DefinitionRow, *, status: str, 
     session.add(DefinitionEventRow(key=row.key, version=row.version, action=status, actor=actor, at=now))
     session.flush()
     return row
+
+
+def seal_committed(session: Session, record_id: str, seq: int) -> None:
+    """Temporal has committed the record up to `seq` (an Update's result says so): its audit rows up to
+    there are sealed. Used for a record's closing action, which no later workflow task re-asserts."""
+    records = RecordRow.__table__  # type: ignore[attr-defined]
+    session.execute(
+        update(records)
+        .where(records.c.id == record_id, records.c.committed_seq < seq)
+        .values(committed_seq=seq)
+    )

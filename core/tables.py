@@ -92,9 +92,10 @@ class RecordRow(SQLModel, table=True):
     fields: dict[str, Any] = _json()
     snapshot: dict[str, Any] = _json()
     seq: int = 0
-    # The committed sequence number of the workflow task that last wrote this row: a write from an
-    # older task (one Temporal discarded) never overwrites a newer one (activities/records.py).
-    write_base: int = 0
+    # What Temporal has committed of this record, as of its last write: audit rows up to it are sealed
+    # (the triggers refuse to change them), and a write from an older workflow task than the last
+    # writer's (one Temporal gave up on) changes nothing (activities/records.py).
+    committed_seq: int = 0
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -102,11 +103,11 @@ class RecordRow(SQLModel, table=True):
 
 
 class AuditRow(SQLModel, table=True):
-    """Append-only once sealed: database triggers refuse any UPDATE or DELETE of a sealed row.
+    """Append-only: database triggers refuse every UPDATE, and every DELETE of a sealed row.
 
-    A row is tentative while the workflow task that wrote it may still be discarded by Temporal; the
-    record's next write replaces it if that happened, and seals it once Temporal has committed it
-    (activities/records.py). The only change a tentative row accepts is being sealed or deleted."""
+    A row is sealed once Temporal has committed the workflow task that wrote it: its seq is at most
+    its record's `committed_seq`. Until then the record's next write may delete it, if Temporal
+    discarded that task (activities/records.py)."""
 
     __tablename__ = "audit_events"
     __table_args__ = (UniqueConstraint("record_id", "seq"),)
@@ -123,7 +124,6 @@ class AuditRow(SQLModel, table=True):
     details: dict[str, Any] = _json()
     # sha256 of the event's canonical JSON (first 32 hex digits): how a later write recognises it.
     digest: str | None = Field(default=None, max_length=32)
-    tentative: bool = False
 
 
 class ApprovalRow(SQLModel, table=True):

@@ -259,7 +259,7 @@ class PersistRecordInput(Contract):
     # on are made equal to these (rows a discarded workflow task left there are replaced).
     events: list[AuditEvent]
     # The record's sequence number when the current workflow task began: everything up to it is in
-    # Temporal's history for good, so those rows are sealed; above it, rows stay tentative (a retry of
+    # Temporal's history for good, so those rows are sealed; above it, rows are still open (a retry of
     # this task may replace them). Also the write's fence: a write from an older task never lands.
     committed_seq: int = 0
     # Recorded in the same transaction as the change that caused them (an outbox): in-app inbox

@@ -66,9 +66,6 @@ MAX_REMEMBERED_REQUESTS = 500
 ALARM_LEAD = timedelta(seconds=30)
 ALARM_GRACE = timedelta(seconds=3)
 ALARM_RETRY = RetryPolicy(maximum_attempts=2)
-# How long a closed record waits before sealing the audit rows of its last workflow task: a timer makes
-# the seal run in a later task, once Temporal has committed the closing one.
-SEAL_DELAY = timedelta(milliseconds=200)
 
 
 def _refused(refusal: Refusal) -> ApplicationError:
@@ -144,17 +141,10 @@ class ProcessWorkflow:
                 workflow.continue_as_new(inp.model_copy(update=update))
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._drain_notifications()
-        if self._engine.r.unsealed and workflow.patched("audit-seal-on-close"):
-            await self._seal()
+        # The closing task's rows are sealed by the API once Temporal acknowledged the closing action
+        # (api: seal_committed), or by `itilflow audit verify --seal`: a task of the run's own just for
+        # that cost a seventh more work per record.
         return self._engine.snapshot(None, workflow.now())
-
-    async def _seal(self) -> None:
-        """Seal the last rows of a closed record: no later task would re-assert them otherwise."""
-        self._mark_task()
-        if self._committed_seq < self._engine.r.seq:
-            await workflow.sleep(SEAL_DELAY)  # in a later task, the closing one is committed
-            self._mark_task()
-        await self._persist(self._engine.snapshot(None, workflow.now()), [], notifications=None)
 
     def _mark_task(self) -> None:
         """Note the record's sequence number when the current workflow task began.
@@ -290,7 +280,7 @@ class ProcessWorkflow:
         return persisted
 
     async def _persist(
-        self, snapshot: RecordSnapshot, notes: list[NotifyInput], *, notifications: bool | None
+        self, snapshot: RecordSnapshot, notes: list[NotifyInput], *, notifications: bool
     ) -> PersistRecordResult | None:
         """Write the record, its unsealed audit events and `notes` in one transaction (the read model).
 
@@ -309,7 +299,7 @@ class ProcessWorkflow:
                 notifications=notes,
             ),
             # Older runs recorded no result (null): decoding it as a PersistRecordResult would fail.
-            result_type=None if notifications is False else PersistRecordResult,
+            result_type=PersistRecordResult if notifications else None,
             start_to_close_timeout=DB_TIMEOUT,
             retry_policy=DB_RETRY,
         )

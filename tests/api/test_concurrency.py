@@ -24,7 +24,7 @@ from temporalio.client import Client
 from cli import main
 from client.audit_check import compare
 from core.settings import get_settings
-from core.tables import AuditRow
+from core.tables import AuditRow, RecordRow
 from tests.api.conftest import MINI, Api
 from workflows.contracts import RecordSnapshot, SnapshotQuery
 
@@ -149,8 +149,8 @@ async def test_concurrent_decisions_record_the_outcome_temporal_has(
 async def test_a_closed_record_has_every_audit_row_sealed(
     api: Api, mini: str, temporal_client: Client, db_engine: Engine
 ) -> None:
-    """Rows stay tentative only while the task that wrote them may be discarded: the closing task's
-    rows are sealed by the run itself, so a closed record's trail is wholly append-only."""
+    """Rows stay open only while the task that wrote them may be discarded: the closing action's rows
+    are sealed once Temporal acknowledged it, so a closed record's trail is wholly append-only."""
     rec = await _accepted(api, mini)
     rid = rec["id"]
     await _burst_comments(api, rid, 8)
@@ -162,7 +162,8 @@ async def test_a_closed_record_has_every_audit_row_sealed(
     await temporal_client.get_workflow_handle(rid).result()
     with Session(db_engine) as session:
         rows = session.exec(select(AuditRow).where(AuditRow.record_id == rid)).all()
-        assert rows and not [r.seq for r in rows if r.tentative]
+        record = session.get(RecordRow, rid)
+        assert rows and record is not None and record.committed_seq == max(r.seq for r in rows)
         with pytest.raises(DBAPIError):
             session.execute(text("DELETE FROM audit_events WHERE record_id = :r"), {"r": rid})
         session.rollback()
@@ -197,8 +198,8 @@ async def test_audit_verify_finds_what_temporal_never_acknowledged(
         ).scalar()
         conn.execute(
             text(
-                "INSERT INTO audit_events (record_id, seq, at, actor, action, comment, details, tentative)"
-                " VALUES (:r, :s, :at, 'mallory', 'comment', 'forged', '{}', false)"
+                "INSERT INTO audit_events (record_id, seq, at, actor, action, comment, details)"
+                " VALUES (:r, :s, :at, 'mallory', 'comment', 'forged', '{}')"
             ),
             {"r": rec["id"], "s": seq + 1, "at": datetime.now(UTC)},
         )
