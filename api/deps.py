@@ -15,6 +15,7 @@ from sqlmodel import Session
 from temporalio.client import Client
 
 from api.auth import Principal, authenticate, identify, touch
+from api.idempotency import IdempotentRequest
 from api.problems import ProblemError, forbidden
 from core.db import session_scope
 from core.settings import Settings
@@ -136,6 +137,26 @@ IdempotencyKey = Annotated[
         description="Retry-safe key: the same key with the same body returns the original result.",
     ),
 ]
+
+
+async def get_idempotency(
+    request: Request,
+    engine: EngineDep,
+    user: CurrentUser,
+    idempotency_key: IdempotencyKey = None,  # not `key`: FastAPI would take a path's {key} for it
+) -> IdempotentRequest:
+    """The acting request under its `Idempotency-Key` (api/idempotency.py), for `Idempotent`.
+
+    A coroutine that only gathers what the routes passed by hand before (no I/O: the key is claimed
+    when the route responds). The caller is the one the route's own role check admits: FastAPI
+    resolves `get_principal` once per request. The header is declared here, so every acting route
+    documents it the same way; `problems.validation_problem` keeps its errors in the order of the
+    request's parts, as if the route had declared it itself.
+    """
+    return IdempotentRequest(engine, user.username, idempotency_key, request.method, request.url.path)
+
+
+Idempotent = Annotated[IdempotentRequest, Depends(get_idempotency)]
 
 
 def require_roles(*roles: str) -> Callable[..., Any]:
