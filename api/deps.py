@@ -60,7 +60,7 @@ async def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> AsyncIt
     A coroutine, not a sync generator: FastAPI runs those in its thread pool, one hop to open the
     session and one to close it, which cost more than an action's reads. Opening takes no
     connection; the closing commit, which may wait for another writer, still runs in a thread. Action
-    routes commit before they await Temporal (`service.release`), so theirs have nothing left."""
+    routes commit before they await Temporal (`services.updates.release`), so theirs have nothing left."""
     session = Session(engine, expire_on_commit=False)
     try:
         yield session

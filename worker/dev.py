@@ -46,10 +46,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from temporalio.client import Client
 
-from api import service
 from api.app import create_app
 from api.auth import Principal, authenticate, issue_token, principal_for
-from api.definitions_service import create_draft, publish
+from api.services import actions as service
+from api.services.definitions import create_draft, publish
 from core import aio, gctune
 from core.db import make_engine, migrate, session_scope
 from core.devserver import DevServer, TemporalServerError

@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from api import admin_service as admin
 from api.deps import AdminUser, CurrentUser, EngineDep, Idempotent, SessionDep
 from api.problems import responses
 from api.schemas import (
@@ -20,6 +19,7 @@ from api.schemas import (
     TokenOut,
     UserOut,
 )
+from api.services import admin
 from core.db import session_scope
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])

@@ -8,10 +8,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from api import service
 from api.deps import CurrentUser, Idempotent, SessionDep, TemporalClientDep
 from api.problems import responses
 from api.schemas import ApprovalOut, Decide
+from api.services import approvals
 
 router = APIRouter(prefix="/api/v1/approvals", tags=["approvals"])
 
@@ -23,7 +23,7 @@ def list_approvals(
     status: Annotated[Literal["pending"], Query(description="Only `pending` for now.")] = "pending",
 ) -> list[ApprovalOut]:
     """Approval tasks waiting for the caller's decision, oldest first, with their record."""
-    return service.pending_approvals(session=session, user=user)
+    return approvals.pending_approvals(session=session, user=user)
 
 
 @router.post(
@@ -41,7 +41,7 @@ async def decide(
 ) -> Response:
     """Approve or reject; answers with the task and its outcome so far."""
     act = partial(
-        service.decide,
+        approvals.decide,
         session=session,
         client=client,
         user=user,

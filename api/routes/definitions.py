@@ -10,7 +10,6 @@ from fastapi.responses import PlainTextResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
-from api import definitions_service as defs
 from api.auth import Principal
 from api.deps import CurrentUser, EngineDep, Idempotent, ProcessOwner, SessionDep
 from api.idempotency import IdempotentRequest
@@ -23,6 +22,7 @@ from api.schemas import (
     DefinitionVersionOut,
     ValidationOut,
 )
+from api.services import definitions as defs
 from core.db import session_scope
 
 router = APIRouter(prefix="/api/v1/definitions", tags=["definitions"])

@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from api import service
 from api.deps import CurrentUser, EngineDep, Idempotent, SessionDep, SettingsDep, TemporalClientDep
 from api.problems import responses
 from api.schemas import (
@@ -20,6 +19,7 @@ from api.schemas import (
     PatchRecord,
     RecordPage,
 )
+from api.services import actions, records, search
 from workflows.contracts import RecordSnapshot
 
 router = APIRouter(prefix="/api/v1/processes", tags=["processes"])
@@ -45,7 +45,7 @@ async def create_process(
 ) -> Response:
     """Start a record of a published definition; answers with the record in its first state."""
     act = partial(
-        service.create_record,
+        actions.create_record,
         client=client,
         engine=engine,
         task_queue=settings.task_queue,
@@ -74,7 +74,7 @@ def list_processes(
     cursor: Annotated[str | None, Query(max_length=400)] = None,
 ) -> RecordPage:
     """Search records, newest first; follow `next_cursor` for the next page."""
-    return service.list_records(
+    return search.list_records(
         session=session,
         user=user,
         definition=definition,
@@ -95,7 +95,7 @@ async def get_process(
     record: RecordRef, user: CurrentUser, session: SessionDep, client: TemporalClientDep
 ) -> RecordSnapshot:
     """One record with the transitions the caller may fire now."""
-    return await service.get_record(session=session, client=client, ref=record, user=user)
+    return await records.get_record(session=session, client=client, ref=record, user=user)
 
 
 @router.post(
@@ -113,7 +113,7 @@ async def fire_transition(
 ) -> Response:
     """Fire a transition; answers with the record in its new state."""
     act = partial(
-        service.fire_transition,
+        actions.fire_transition,
         session=session,
         client=client,
         user=user,
@@ -137,7 +137,7 @@ async def patch_process(
 ) -> Response:
     """Change fields outside a transition (priority and SLA targets follow impact and urgency)."""
     act = partial(
-        service.update_fields,
+        actions.update_fields,
         session=session,
         client=client,
         user=user,
@@ -165,7 +165,7 @@ async def add_comment(
 ) -> Response:
     """Add a comment to the record's audit trail."""
     act = partial(
-        service.add_comment,
+        actions.add_comment,
         session=session,
         client=client,
         user=user,
@@ -179,4 +179,4 @@ async def add_comment(
 @router.get("/{record}/history", response_model=list[HistoryEntry], responses=responses(401, 404))
 def get_history(record: RecordRef, user: CurrentUser, session: SessionDep) -> list[HistoryEntry]:
     """The record's append-only audit trail, oldest first."""
-    return service.history(session=session, user=user, ref=record)
+    return records.history(session=session, user=user, ref=record)
