@@ -29,7 +29,7 @@ from typing import Any
 import aiohttp
 
 from activities.audit_check import compare
-from bench.api import Target, dev_subprocess
+from bench.common import Target, dev_subprocess
 from core.db import make_engine
 from worker.registry import connect
 
