@@ -36,6 +36,12 @@ async def create_record(
     fields: dict[str, Any],
     idempotency_key: str | None,
 ) -> RecordSnapshot:
+    """Start a record of the definition's published version; answers once its first state is written.
+
+    The record id comes from (caller, key), so a retried create finds the workflow it started
+    instead of starting a second record. A record the engine would refuse (a missing field, a caller
+    who may not start it) is refused before anything is written.
+    """
     try:
         pinned = pinned_definition(engine, definition)
     except DefinitionNotFound as exc:
@@ -69,6 +75,7 @@ async def fire_transition(
     comment: str | None,
     update_id: str | None,
 ) -> RecordSnapshot:
+    """Fire `trigger` with the fields it needs; the workflow checks who may and whether it can."""
     row = find_record_key(session, ref=ref, user=user)
     inp = FireTransitionInput(actor=user.actor(), trigger=trigger, fields=fields, comment=comment)
     return await send_update(session, client, row, ProcessWorkflow.fire_transition, inp, update_id=update_id)
@@ -84,6 +91,7 @@ async def update_fields(
     comment: str | None,
     update_id: str | None,
 ) -> RecordSnapshot:
+    """Change fields outside a transition; priority and SLA targets follow in the workflow."""
     row = find_record_key(session, ref=ref, user=user)
     inp = UpdateFieldsInput(actor=user.actor(), fields=fields, comment=comment)
     return await send_update(session, client, row, ProcessWorkflow.update_fields, inp, update_id=update_id)
@@ -92,6 +100,7 @@ async def update_fields(
 async def add_comment(
     *, session: Session, client: Client, user: Principal, ref: str, body: str, update_id: str | None
 ) -> CommentOut:
+    """Add a comment to the audit trail: an Update too, so it takes its place in the record's order."""
     row = find_record_key(session, ref=ref, user=user)
     inp = AddCommentInput(actor=user.actor(), body=body)
     snap = await send_update(session, client, row, ProcessWorkflow.add_comment, inp, update_id=update_id)

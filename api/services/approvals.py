@@ -22,6 +22,7 @@ from workflows.process import ProcessWorkflow
 
 
 def _approval_out(task: ApprovalTask, row: RecordRow | RecordSnapshot) -> ApprovalOut:
+    """A task with its record: from the read model for the inbox, from the snapshot a decision returns."""
     if isinstance(row, RecordRow):
         record = ApprovalRecord(
             id=row.id,
@@ -71,6 +72,7 @@ async def decide(
     comment: str | None,
     update_id: str | None,
 ) -> ApprovalOut:
+    """Approve or reject; answers with the task and its outcome so far (the record may have moved)."""
     approval = session.get(ApprovalRow, approval_id) if len(approval_id) <= 80 else None
     if approval is None:
         raise not_found(f"no approval '{approval_id}'")

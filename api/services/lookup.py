@@ -33,6 +33,7 @@ class RecordKey:
 
 
 def can_see_all(user: Principal) -> bool:
+    """Staff work on other people's records; the list and the look-ups filter everyone else."""
     return user.has_role(*STAFF_ROLES)
 
 

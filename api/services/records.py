@@ -26,6 +26,8 @@ def stored_snapshot(row: RecordRow) -> RecordSnapshot:
 
 
 async def get_record(*, session: Session, client: Client, ref: str, user: Principal) -> RecordSnapshot:
+    """The record with the transitions the caller may fire now, which only its workflow knows (they
+    depend on the caller's roles and the record's fields); the read model when it cannot answer."""
     row = find_record(session, ref=ref, user=user)
     if row.final:
         return stored_snapshot(row)

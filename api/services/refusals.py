@@ -17,6 +17,7 @@ from workflows.engine import REFUSAL_STATUS
 
 
 def refusal_problem(kind: str, message: str, errors: list[dict[str, str]] | None = None) -> ProblemError:
+    """A refusal of kind `kind` with its status (409 for a kind the map does not know yet)."""
     return ProblemError(REFUSAL_STATUS.get(kind, 409), message, errors=errors, kind=kind)
 
 

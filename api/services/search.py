@@ -38,6 +38,7 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 def summary(row: RecordRow) -> RecordSummary:
+    """A list entry: the read model's columns, without the snapshot (kilobytes of JSON per record)."""
     return RecordSummary(
         id=row.id,
         number=row.number,
