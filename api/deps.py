@@ -147,11 +147,11 @@ async def get_idempotency(
 ) -> IdempotentRequest:
     """The acting request under its `Idempotency-Key` (api/idempotency.py), for `Idempotent`.
 
-    A coroutine that only gathers what the routes passed by hand before (no I/O: the key is claimed
-    when the route responds). The caller is the one the route's own role check admits: FastAPI
-    resolves `get_principal` once per request. The header is declared here, so every acting route
-    documents it the same way; `problems.validation_problem` keeps its errors in the order of the
-    request's parts, as if the route had declared it itself.
+    A coroutine, so FastAPI does not hop to its thread pool, and no I/O: the key is claimed when the
+    route responds. The caller is the principal the route's own role check admits (FastAPI resolves
+    `get_principal` once per request). The header is declared here, so every acting route documents
+    it the same way; `problems.validation_problem` keeps its errors in the order of the request's
+    parts, as if the route had declared it itself.
     """
     return IdempotentRequest(engine, user.username, idempotency_key, request.method, request.url.path)
 
