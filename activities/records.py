@@ -107,7 +107,7 @@ _APPROVAL_KEYS = ("id", "record_id", "step", "level", "level_name", "policy", "o
 @cache
 def _record_upsert(dialect: str) -> Any:
     """Insert the record, or overwrite it unless the stored row was written by a later workflow task
-    (the fence: `write_base`, the writer's committed sequence number)."""
+    (the fence: `write_base`, the writer's committed sequence number; rowcount 0 then)."""
     stmt = upsert_insert(dialect)(RECORDS)
     changes: dict[str, Any] = {k: stmt.excluded[k] for k in _RECORD_COLUMNS}
     changes["resolved_at"] = func.coalesce(RECORDS.c.resolved_at, stmt.excluded.resolved_at)
@@ -222,13 +222,11 @@ class SealedRowDiffers(RuntimeError):
 
 def _write_change(conn: Connection, dialect: str, inp: PersistRecordInput) -> None:
     s = inp.snapshot
-    fence = conn.execute(
-        select(RECORDS.c.write_base).where(RECORDS.c.id == s.id).with_for_update()
-    ).scalar_one_or_none()
-    if fence is not None and fence > inp.committed_seq:
-        return  # written since by a later workflow task: this writer's task was discarded
+    # The record row first: its WHERE on write_base is the fence, so a write from an older workflow
+    # task than the last writer's changes nothing at all (and takes the row's lock on PostgreSQL).
+    if not conn.execute(_record_upsert(dialect), _record_values(s, inp.committed_seq)).rowcount:
+        return
     replaced, inserted = _write_audit(conn, dialect, s.id, inp.events, inp.committed_seq)
-    conn.execute(_record_upsert(dialect), _record_values(s, inp.committed_seq))
     if replaced:
         # A discarded task left rows here: its approvals and notifications may be wrong too.
         log.info("record %s: replaced audit rows %s left by a discarded workflow task", s.id, replaced)

@@ -6,20 +6,23 @@ migrate the database and connect to Temporal from the settings.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 
 import sqlalchemy
 import temporalio.client
 from fastapi import FastAPI
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from api import problems, web
 from api.deps import TemporalConnection
-from api.guard import NulGuard
+from api.guard import RequestGuard
+from api.headers import SecurityHeaders
 from api.problems import ProblemDetails
-from api.routes import admin, approvals, definitions, health, processes
+from api.ratelimit import FailureLimiter
+from api.routes import admin, approvals, definitions, health, processes, reports
 from core.db import make_engine, migrate
 from core.settings import Settings, get_settings
 
@@ -69,11 +72,17 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.temporal = TemporalConnection(settings, client)
+    app.state.auth_failures = FailureLimiter(settings.auth_failure_limit, settings.auth_failure_window)
     problems.install(app)
-    app.add_middleware(NulGuard)
-    for module in (health, definitions, processes, approvals, admin):
+    # Outermost last: security headers on every answer, then the Host check, then the body guard,
+    # all before routing and authentication.
+    app.add_middleware(RequestGuard, max_bytes=settings.max_request_bytes)
+    hosts = allowed_hosts(settings)
+    if hosts != ["*"]:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
+    app.add_middleware(SecurityHeaders, docs_path=app.docs_url)
+    for module in (health, definitions, processes, approvals, admin, reports):
         app.include_router(module.router)
-    _include_reports(app)
     # --- Web page include point (api/web, owned by the web page issue) -----------------------------
     # Pages under /ui, `/` redirect, /static assets, and /docs from local Swagger UI files.
     web.install(
@@ -85,17 +94,16 @@ def create_app(
     return app
 
 
-def _include_reports(app: FastAPI) -> None:
-    # --- Reports include point --------------------------------------------------------------------
-    # GET /api/v1/reports/kpis belongs to the `reports` package (another team). Its router is
-    # mounted here when the module exists; the API runs without it.
-    try:
-        reports_api = importlib.import_module("reports.api")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("reports", "reports.api"):
-            raise
-        return
-    app.include_router(reports_api.router)
+def allowed_hosts(settings: Settings) -> list[str]:
+    """The Host names served. `itilflow dev` signs anyone in as any demo user, so unless hosts are
+    configured it answers loopback names only: a web page elsewhere cannot reach it by DNS rebinding."""
+    hosts = [h.strip() for h in settings.allowed_hosts.split(",") if h.strip()] or ["*"]
+    if hosts == ["*"] and settings.dev_login:
+        base = urlsplit(settings.base_url).hostname
+        hosts = sorted(
+            {"127.0.0.1", "localhost", *([base] if base and base not in ("0.0.0.0", "::") else [])}
+        )
+    return hosts
 
 
 def _register_problem_schema(app: FastAPI) -> None:

@@ -55,6 +55,10 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+# Compared against when a token id is unknown; no secret hashes to it (it is not a hex digest).
+_UNKNOWN_TOKEN_HASH = "-" * 64
+
+
 def create_token(session: Session, *, username: str, name: str = "") -> tuple[TokenRow, str]:
     """A new token for an existing user: returns the row and the token text (the only time it exists)."""
     if session.get(UserRow, username) is None:
@@ -90,6 +94,12 @@ def list_tokens(session: Session, *, username: str | None = None) -> list[TokenR
     if username is not None:
         query = query.where(TokenRow.username == username)
     return list(session.exec(query).all())
+
+
+def token_id_of(token: str) -> str | None:
+    """The id part of a well-formed token (what failed attempts are counted against), else None."""
+    parts = _split(token)
+    return parts[0] if parts is not None else None
 
 
 def _split(token: str) -> tuple[str, str] | None:
@@ -145,11 +155,11 @@ def identify(session: Session, token: str) -> tuple[Principal, bool] | None:
         return None
     token_id, secret = parts
     row = session.execute(_CALLER, {"token_id": token_id}).first()
-    if row is None or row.revoked_at is not None:
-        return None
-    if not hmac.compare_digest(row.secret_hash, _digest(secret)):
-        return None
-    if not row.active:
+    # One path for every failure: the secret is hashed and compared whether or not the id exists, so
+    # the answer's timing does not tell an unknown token id from a wrong secret.
+    expected = row.secret_hash if row is not None else _UNKNOWN_TOKEN_HASH
+    matches = hmac.compare_digest(expected, _digest(secret))
+    if row is None or not matches or row.revoked_at is not None or not row.active:
         return None
     stale = row.last_used_at is None or utcnow() - _aware(row.last_used_at) > LAST_USED_PRECISION
     return principal_for(session, row, token_id=token_id), stale

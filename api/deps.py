@@ -14,12 +14,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio.client import Client
 
-from api.auth import Principal, authenticate, identify, touch
+from api.auth import Principal, authenticate, identify, token_id_of, touch
 from api.idempotency import IdempotentRequest
 from api.problems import ProblemError, forbidden
+from api.ratelimit import FailureLimiter
+from client.connection import connect
 from core.db import session_scope
 from core.settings import Settings
-from worker.registry import connect
 
 BEARER = HTTPBearer(auto_error=False, description="An API token: `Authorization: Bearer itf_…`")
 
@@ -85,6 +86,7 @@ UNAUTHENTICATED = "a valid API token is required (Authorization: Bearer itf_…)
 
 
 async def get_principal(
+    request: Request,
     engine: Annotated[Engine, Depends(get_engine)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
 ) -> Principal:
@@ -92,6 +94,18 @@ async def get_principal(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ProblemError(
             401, UNAUTHENTICATED, kind="Unauthenticated", headers={"WWW-Authenticate": "Bearer"}
+        )
+    # Failed attempts are counted per token id and per client address (api/ratelimit.py).
+    limiter: FailureLimiter = request.app.state.auth_failures
+    token_id = token_id_of(credentials.credentials)
+    keys = (f"token:{token_id}" if token_id else None, f"addr:{_client_address(request)}")
+    wait = limiter.retry_after(*keys)
+    if wait is not None:
+        raise ProblemError(
+            429,
+            f"too many failed sign-in attempts; try again in {wait} s / 登录失败次数过多，请 {wait} 秒后再试",
+            kind="TooManyFailures",
+            headers={"Retry-After": str(wait)},
         )
     if engine.dialect.name == "sqlite":
         # On the event loop: two reads, and under SQLite's write-ahead log a reader never waits for
@@ -106,10 +120,17 @@ async def get_principal(
     else:
         principal = await run_sync(partial(_authenticate, engine, credentials.credentials))
     if principal is None:
+        limiter.failed(*keys)
         raise ProblemError(
             401, UNAUTHENTICATED, kind="Unauthenticated", headers={"WWW-Authenticate": "Bearer"}
         )
     return principal
+
+
+def _client_address(request: Request) -> str:
+    # The peer address; behind a reverse proxy run uvicorn with --forwarded-allow-ips so that this is
+    # the client's, not the proxy's.
+    return request.client.host if request.client is not None else "unknown"
 
 
 def _authenticate(engine: Engine, token: str) -> Principal | None:

@@ -34,10 +34,10 @@ from typing import Any
 
 import aiohttp
 
-from activities.launch import launch_record, pinned_definition, record_id_for
 from bench.common import CpuMeter, Target, dev_subprocess, ms_per_item, percentile, pool
+from client.connection import connect
+from client.launch import launch_record, pinned_definition, record_id_for
 from core.db import make_engine
-from worker.registry import connect
 from workflows.contracts import Actor, FireTransitionInput
 from workflows.process import ProcessWorkflow
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from core.devserver import free_port
+from devenv.ports import free_port
 
 # --- figures ---------------------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ Against `itilflow dev` (started here in a temporary data dir), each round
 2. starts a change, takes it to the CAB, and sends the two CAB members' decisions (one approves, one
    rejects) at the same moment as `--clients` / 5 comments.
 After each burst the audit trail and read model are compared with the workflow's own history
-(`activities/audit_check.py`, as `itilflow audit verify` does): every Update that Temporal completed
+(`client/audit_check.py`, as `itilflow audit verify` does): every Update that Temporal completed
 must be in the audit trail once, at its sequence number, with its actor and content.
 
 Run from the project root: `.venv/bin/python -m bench.concurrency [--quick] [--clients N] [--rounds R]`.
@@ -28,10 +28,10 @@ from typing import Any
 
 import aiohttp
 
-from activities.audit_check import compare
 from bench.common import Target, dev_subprocess
+from client.audit_check import compare
+from client.connection import connect
 from core.db import make_engine
-from worker.registry import connect
 
 
 class Burst:
@@ -95,9 +95,12 @@ class Burst:
         return rid
 
     async def change_round(self, clients: int) -> str:
-        start = datetime.now(UTC) + timedelta(days=7)
+        start = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
         plan = {
             "risk": "low",
+            "risk_assessment": "bench",
+            "business_impact": "none",
+            "affected_cis": ["bench"],
             "implementation_plan": "bench",
             "backout_plan": "bench",
             "test_plan": "bench",
@@ -168,7 +171,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="5 rounds (under three minutes)")
     parser.add_argument("--clients", type=int, default=50, help="concurrent clients per record (50)")
     parser.add_argument("--rounds", type=int, default=None, help="rounds (20; 5 with --quick)")
-    parser.add_argument("--log-level", default="WARNING")
+    parser.add_argument("--log-level", default="warning")
     args = parser.parse_args()
     if args.rounds is None:
         args.rounds = 5 if args.quick else 20

@@ -44,15 +44,16 @@ from sqlalchemy import Engine  # noqa: E402
 from sqlmodel import col, select  # noqa: E402
 from temporalio.client import Client  # noqa: E402
 
-from activities.launch import launch_record  # noqa: E402
 from bench.baseline import baseline_lifecycle, baseline_worker  # noqa: E402
 from bench.common import CpuMeter, percentile, pool, temporal_server_pid, timed  # noqa: E402
+from client.connection import connect  # noqa: E402
+from client.launch import launch_record  # noqa: E402
 from core.db import make_engine, migrate, session_scope  # noqa: E402
-from core.devserver import temporal_server  # noqa: E402
 from core.store import upsert_user  # noqa: E402
 from core.tables import AuditRow, NotificationRow  # noqa: E402
 from definitions.loader import PinnedDefinition, from_data, load_file, pin  # noqa: E402
-from worker.registry import build_worker, connect  # noqa: E402
+from devenv.temporal_server import temporal_server  # noqa: E402
+from worker.registry import build_worker  # noqa: E402
 from workflows.contracts import (  # noqa: E402
     Actor,
     DecideApprovalInput,

@@ -29,7 +29,7 @@ from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from bench.common import CpuMeter, ms_per_item, percentile, pool, timed
-from core.devserver import DevServer
+from devenv.temporal_server import DevServer
 
 TASK_QUEUE = "floor"
 

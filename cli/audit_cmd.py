@@ -9,11 +9,11 @@ import json
 from sqlalchemy import Engine, or_
 from sqlmodel import Session, col, select
 
-from activities.audit_check import Comparison, compare
+from client.audit_check import Comparison, compare
+from client.connection import connect
 from core.db import make_engine
 from core.settings import get_settings
 from core.tables import RecordRow
-from worker.registry import connect
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -1,4 +1,4 @@
-"""`itilflow dev`: Temporal, the worker, the API and demo users in one command (see worker/dev.py)."""
+"""`itilflow dev`: Temporal, the worker, the API and demo users in one command (see devenv/)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 from core.settings import get_settings
-from worker.dev import DEFAULT_API_PORT, DEFAULT_TEMPORAL_PORT, DevOptions, main
+from devenv.options import DEFAULT_API_PORT, DEFAULT_TEMPORAL_PORT, DevOptions
+from devenv.supervisor import main
 
 
 def _dev(args: argparse.Namespace) -> int:

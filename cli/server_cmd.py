@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from core.devserver import DevServer, TemporalServerError, install_temporal_cli, temporal_cli_version
 from core.settings import get_settings
+from devenv.temporal_cli import TemporalServerError, install_temporal_cli, temporal_cli_version
+from devenv.temporal_server import DevServer
 
 
 def _install(args: argparse.Namespace) -> int:

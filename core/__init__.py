@@ -1,1 +1,1 @@
-"""itilflow core package."""
+"""The bottom layer: settings, database, tables, migrations, the data converter, small runtime helpers."""

@@ -44,6 +44,21 @@ class Settings(BaseSettings):
     )
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
+    # Hostile input (README "Limits"): every body is refused past this size while it streams in.
+    max_request_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Largest request body accepted (413 beyond)."
+    )
+    allowed_hosts: str = Field(
+        default="*",
+        description=(
+            "Comma-separated Host names the API answers (400 otherwise); '*' is any. With dev_login "
+            "(itilflow dev) '*' means loopback and the base URL's host only, against DNS rebinding."
+        ),
+    )
+    auth_failure_limit: int = Field(
+        default=20, ge=1, description="Failed authentications per token id or client address ..."
+    )
+    auth_failure_window: float = Field(default=60.0, gt=0, description="... within this many seconds (429).")
 
     def resolved_database_url(self) -> str:
         if self.database_url:

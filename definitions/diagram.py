@@ -13,8 +13,35 @@ _CATEGORY_STYLE = {
 }
 
 
+# A label is text, never markup or another statement: every character Mermaid or HTML could read as
+# syntax becomes a Mermaid entity code (`#name;` / `#number;`, shown as the character), in one pass so
+# no code is escaped twice. Every line-break character becomes a space (Mermaid ends a statement at
+# any of them: a `\r` in a label injected statements), and other control characters are dropped.
+_LABEL = str.maketrans(
+    {
+        "#": "#35;",
+        "&": "#amp;",
+        "<": "#lt;",
+        ">": "#gt;",
+        '"': "#quot;",
+        "'": "#39;",
+        "`": "#96;",
+        ":": "#58;",
+        ";": "#59;",
+        "{": "#123;",
+        "}": "#125;",
+        "[": "#91;",
+        "]": "#93;",
+        "|": "#124;",
+        "%": "#37;",
+        **dict.fromkeys("\t\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029", " "),
+        **{chr(c): None for c in [*range(0x20), 0x7F] if chr(c) not in "\t\n\r\v\f\x1c\x1d\x1e"},
+    }
+)
+
+
 def _escape(text: str) -> str:
-    return text.replace('"', "'").replace(":", "\\:").replace("\n", " ")
+    return text.translate(_LABEL)
 
 
 def to_mermaid(definition: Definition, *, lang: str = "en", current: str | None = None) -> str:

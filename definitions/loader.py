@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidatorFunctionWrapHandler, WrapValidator
 
+from definitions import limits
 from definitions.model import Definition
 from definitions.validate import Issue, check
 
@@ -63,8 +64,22 @@ class LoadResult:
 
 
 def parse_yaml(text: str) -> tuple[Any, list[Issue]]:
+    """The YAML's data, read within the limits of definitions/limits.py, or the issues that stopped it."""
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        limits.check_source(text)
+        limits.check_nesting(text, _UniqueKeyLoader)
+        loader = _UniqueKeyLoader(text)
+        try:
+            root = loader.get_single_node()
+            if root is None:
+                data = None
+            else:
+                limits.check_expansion(root)
+                data = loader.construct_document(root)
+        finally:
+            loader.dispose()
+    except limits.LimitExceeded as exc:
+        return None, [Issue(exc.where, exc.message)]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "yaml"
@@ -82,7 +97,12 @@ def from_data(data: Any) -> LoadResult:
     except ValidationError as exc:
         issues = [Issue(_path(e["loc"]), _message(e)) for e in exc.errors()]
         return LoadResult(None, issues)
-    return LoadResult(definition, check(definition))
+    issues = check(definition)
+    try:
+        limits.check_pinned_size(len(_canonical_json(definition)))
+    except limits.LimitExceeded as exc:
+        issues.append(Issue(exc.where, exc.message))
+    return LoadResult(definition, issues)
 
 
 def load_text(text: str) -> LoadResult:
@@ -173,11 +193,15 @@ def _reuse_decoded(data: Any, handler: ValidatorFunctionWrapHandler) -> PinnedDe
 SharedPinnedDefinition = Annotated[PinnedDefinition, WrapValidator(_reuse_decoded)]
 
 
-def definition_hash(definition: Definition) -> str:
+def _canonical_json(definition: Definition) -> bytes:
     canonical = json.dumps(
         definition.model_dump(mode="json", by_alias=True), sort_keys=True, ensure_ascii=False
     )
-    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return canonical.encode("utf-8")
+
+
+def definition_hash(definition: Definition) -> str:
+    return "sha256:" + hashlib.sha256(_canonical_json(definition)).hexdigest()
 
 
 def pin(definition: Definition, version: int) -> PinnedDefinition:

@@ -20,6 +20,7 @@ from definitions.model import (
     BUILTIN_FIELDS,
     RELATIONS,
     ApprovalStep,
+    CreateRecordSpec,
     Definition,
     Effect,
     Guard,
@@ -107,6 +108,7 @@ class _Checker:
             self.check_sla(f"slas[{i}]", s)
         self.check_priority_matrix()
         self.check_templates()
+        self.check_self_starting()
         for i, role in enumerate(d.start_roles):
             if role not in self.roles:
                 self.add(f"start_roles[{i}]", f"unknown role '{role}'")
@@ -265,6 +267,17 @@ class _Checker:
         self.calendar_ref(f"{path}.calendar", t.calendar)
         if t.calendar is not None and t.after is None:
             self.add(f"{path}.calendar", "only timed transitions (with 'after') take a calendar")
+
+    def check_self_starting(self) -> None:
+        """A record that creates a record of its own process without anyone acting would do so again
+        in the new record, forever (a timed transition or an SLA threshold firing every few seconds)."""
+        for path, spec in automatic_creations(self.d):
+            if spec.definition == self.d.key:
+                self.add(
+                    f"{path}.create_record.definition",
+                    "creates a record of this same process without anyone acting (a timed transition, "
+                    "an SLA threshold or what it fires): every new record would create another, forever",
+                )
 
     def check_ambiguous_triggers(self) -> None:
         """Two transitions with one trigger from one state: the first must be guarded to tell them apart."""
@@ -464,6 +477,53 @@ def _reach(start: str, edges: dict[str, set[str]]) -> set[str]:
                 seen.add(nxt)
                 queue.append(nxt)
     return seen
+
+
+def automatic_creations(definition: Definition) -> list[tuple[str, CreateRecordSpec]]:
+    """Every `create_record` effect that runs without a person acting, with its path: on timed
+    transitions, in SLA threshold actions, and on the transitions SLA thresholds fire."""
+    fired = {e.fire for s in definition.slas for th in s.thresholds for e in th.actions if e.fire is not None}
+    found: list[tuple[str, CreateRecordSpec]] = []
+    for i, t in enumerate(definition.transitions):
+        if t.after is not None or t.trigger in fired:
+            for j, e in enumerate(t.effects):
+                if e.create_record is not None:
+                    found.append((f"transitions[{i}].effects[{j}]", e.create_record))
+    for i, s in enumerate(definition.slas):
+        for k, th in enumerate(s.thresholds):
+            for j, e in enumerate(th.actions):
+                if e.create_record is not None:
+                    found.append((f"slas[{i}].thresholds[{k}].actions[{j}]", e.create_record))
+    return found
+
+
+def creation_cycle(creates: dict[str, set[str]]) -> list[str] | None:
+    """A cycle in "process A creates a record of B without anyone acting" across definitions, as
+    the keys along it (first repeated at the end), or None. Publishing checks it over every published
+    definition plus the one being published: A→B→A loops as surely as A→A."""
+    state: dict[str, int] = {}  # 1 on the current path, 2 done
+    for start in sorted(creates):
+        if state.get(start):
+            continue
+        path: list[str] = []
+        stack: list[tuple[str, list[str]]] = [(start, sorted(creates.get(start, ())))]
+        state[start] = 1
+        path.append(start)
+        while stack:
+            node, todo = stack[-1]
+            if not todo:
+                stack.pop()
+                path.pop()
+                state[node] = 2
+                continue
+            nxt = todo.pop()
+            if state.get(nxt) == 1:
+                return path[path.index(nxt) :] + [nxt]
+            if not state.get(nxt):
+                state[nxt] = 1
+                path.append(nxt)
+                stack.append((nxt, sorted(creates.get(nxt, ()))))
+    return None
 
 
 def check(definition: Definition) -> list[Issue]:

@@ -20,7 +20,7 @@ import pytest_asyncio
 from temporalio.client import Client
 
 from core.converter import data_converter
-from core.devserver import temporal_server
+from devenv.temporal_server import temporal_server
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowHandle
 
-from activities.launch import launch_record
+from client.launch import launch_record
 from core.tables import AuditRow
 from tests.conftest import pinned_fixture
 from workflows.contracts import (

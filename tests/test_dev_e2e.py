@@ -35,10 +35,11 @@ from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 
-from core.devserver import find_temporal_cli, free_port
+from client.connection import connect
 from core.settings import Settings
-from worker.child import settings_env
-from worker.registry import connect
+from devenv.ports import free_port
+from devenv.temporal_cli import find_temporal_cli
+from devenv.worker_process import settings_env
 
 pytestmark = [
     pytest.mark.timeout(300),

@@ -16,13 +16,13 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from core.devserver import (
+from devenv.temporal_cli import (
     TEMPORAL_CLI_MODULE_VERSION,
-    DevServer,
     find_temporal_cli,
     temporal_cli_module_version,
     temporal_cli_version,
 )
+from devenv.temporal_server import DevServer
 
 
 @workflow.defn

@@ -42,9 +42,9 @@ from activities.channels import (
     sign,
     verify,
 )
-from activities.launch import launch_record
 from activities.notifications import NotificationActivities
 from activities.records import RecordActivities
+from client.launch import launch_record
 from core.settings import Settings
 from core.tables import NotificationRow
 from tests.conftest import pinned_fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from activities.launch import DefinitionNotFound, pinned_definition
+from client.launch import DefinitionNotFound, pinned_definition
 from core.db import session_scope
 from core.store import add_definition_version, get_definition, set_definition_status
 from definitions.loader import definition_hash, load_text

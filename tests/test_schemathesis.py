@@ -24,10 +24,11 @@ from sqlalchemy import Engine
 
 from api.app import create_app
 from api.auth import issue_token
+from client.connection import connect
 from core.db import session_scope
 from core.settings import Settings
 from core.store import upsert_user
-from worker.registry import build_worker, connect
+from worker.registry import build_worker
 
 
 def _free_port() -> int:

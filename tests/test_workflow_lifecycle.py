@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
-from activities.launch import launch_record
+from client.launch import launch_record
 from core.tables import AuditRow, RecordRow
 from tests.conftest import pinned_fixture
 from workflows.contracts import Actor, FireTransitionInput, SnapshotQuery

@@ -8,8 +8,9 @@ from __future__ import annotations
 import asyncio
 import sys
 
+from client.connection import connect
 from core.db import make_engine
-from worker.registry import build_worker, connect
+from worker.registry import build_worker
 
 
 async def main(address: str, task_queue: str, database_url: str) -> None:

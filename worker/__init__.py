@@ -1,1 +1,1 @@
-"""The Temporal worker's composition root: client, sandbox, registry of workflows and activities."""
+"""The Temporal worker's composition root: sandbox, registry of workflows and activities, running one."""

@@ -14,10 +14,9 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.alarms import AlarmClock
 from activities.channels import EmailSender, WebhookSender
 from activities.directory import DirectoryActivities
-from activities.launch import LinkActivities
+from activities.links import LinkActivities
 from activities.notifications import NotificationActivities
 from activities.records import RecordActivities
-from core.converter import data_converter
 from workflows.process import ProcessWorkflow
 
 WORKFLOWS: Sequence[type] = (ProcessWorkflow,)
@@ -79,10 +78,6 @@ def activities(
     ]
 
 
-async def connect(address: str, namespace: str = "default") -> Client:
-    return await Client.connect(address, namespace=namespace, data_converter=data_converter)
-
-
 def build_worker(
     client: Client,
     engine: Engine,
@@ -106,4 +101,4 @@ def build_worker(
     )
 
 
-__all__ = ["WORKFLOWS", "activities", "build_worker", "connect", "sandbox_runner", "workflow_runner"]
+__all__ = ["WORKFLOWS", "activities", "build_worker", "sandbox_runner", "workflow_runner"]

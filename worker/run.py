@@ -15,10 +15,11 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
 from activities.channels import SmtpSender, WebhookSender
+from client.connection import connect
 from core import gctune
 from core.db import make_engine, migrate
 from core.settings import Settings
-from worker.registry import build_worker, connect
+from worker.registry import build_worker
 
 log = logging.getLogger("itilflow.worker")
 

@@ -1,7 +1,7 @@
 """What changes a record: create it, fire a transition, change fields outside one, comment.
 
 Each is one Temporal Update on the record's workflow (`updates`); a create starts the workflow with
-its first state recorded (`activities.launch`). The record id of a create and the update id of the
+its first state recorded (`client.launch`). The record id of a create and the update id of the
 others come from the request's Idempotency-Key, so a retry acts once (api/idempotency.py).
 """
 
@@ -13,13 +13,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio.client import Client, WorkflowUpdateFailedError
 
-from activities.launch import DefinitionNotFound, launch_record, pinned_definition, record_id_for
 from api.auth import Principal
 from api.problems import unprocessable
 from api.schemas import CommentOut
 from api.services.lookup import find_record_key
 from api.services.refusals import refusal_problem, update_problem
 from api.services.updates import send_update
+from client.launch import DefinitionNotFound, launch_record, pinned_definition, record_id_for
 from workflows.contracts import AddCommentInput, FireTransitionInput, RecordSnapshot, UpdateFieldsInput
 from workflows.engine import Refusal
 from workflows.process import ProcessWorkflow

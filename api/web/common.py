@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = Jinja2Templates(directory=str(ROOT / "templates"))
 STATIC = ROOT / "static"
 
-# Who sees which part of the page; the same roles the API checks (api/deps.py, reports/api.py).
+# Who sees which part of the page; the same roles the API checks (api/deps.py, api/routes/reports.py).
 OWNER_ROLES = ("process_owner", "admin")
 REPORT_ROLES = ("agent", "approver", "process_owner", "admin")
 

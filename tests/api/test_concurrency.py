@@ -21,8 +21,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 from temporalio.client import Client
 
-from activities.audit_check import compare
 from cli import main
+from client.audit_check import compare
 from core.settings import get_settings
 from core.tables import AuditRow
 from tests.api.conftest import MINI, Api

@@ -1,23 +1,8 @@
-"""Locate, build and run the local Temporal development server.
-
-itilflow never downloads anything at run time. The Temporal server used for development
-and tests is the official Temporal CLI dev server (``temporal server start-dev``), built
-once from its Go module into the git-ignored folder ``<project root>/.cache/bin/``::
-
-    GOBIN=<root>/.cache/bin CGO_ENABLED=0 go install \\
-        -ldflags="-s -w -X github.com/temporalio/cli/temporalcli.Version=1.5.1" \\
-        github.com/temporalio/cli/cmd/temporal@v1.5.1
-
-(the linker flags are those of the official release build; without them the binary reports
-version ``0.0.0-DEV``, though Go still records ``v1.5.1`` in its build info).
+"""Run the Temporal dev server (``temporal server start-dev``) for `itilflow dev`, the tests and
+``itilflow server start``; devenv/temporal_cli.py finds or builds the CLI.
 
 Environment variables:
 
-``TEMPORAL_CLI_PATH``
-    Explicit path to a ``temporal`` binary; used when it exists.
-``ITILFLOW_HOME``
-    Project root (the folder holding ``pyproject.toml``). Default: found by walking up
-    from this file, falling back to the current directory (e.g. for a non-editable install).
 ``TEMPORAL_ADDRESS``
     ``host:port`` of an already running Temporal server. When set, callers (the test
     fixtures, ``itilflow server start``) use it instead of starting a dev server.
@@ -25,13 +10,9 @@ Environment variables:
 
 from __future__ import annotations
 
-import mmap
 import os
-import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -39,7 +20,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import NoReturn
 
-TEMPORAL_CLI_MODULE = "github.com/temporalio/cli/cmd/temporal"
+from devenv.lifetime import die_with_parent, signal_group
+from devenv.ports import DEFAULT_HOST, free_port, port_accepts
+from devenv.temporal_cli import TemporalServerError, find_temporal_cli
+
 # Eager activity dispatch hands an activity to the worker in the reply to the workflow task that
 # scheduled it, saving a poll round trip (notifications after an SLA threshold go out sooner).
 DEFAULT_DYNAMIC_CONFIG = {
@@ -65,125 +49,15 @@ DEFAULT_DYNAMIC_CONFIG = {
 # log is in the file system when a commit returns. A power cut may lose the last commits, which the
 # dev server's users accept (production Temporal runs on PostgreSQL, MySQL or Cassandra).
 FILE_DB_PRAGMAS = {"journal_mode": "wal", "synchronous": "normal"}
-TEMPORAL_CLI_MODULE_VERSION = "v1.5.1"
-VERSION_LDFLAGS = (
-    f"-s -w -X github.com/temporalio/cli/temporalcli.Version={TEMPORAL_CLI_MODULE_VERSION.removeprefix('v')}"
-)
-"""Linker flags of the official release build, so that ``temporal --version`` shows the version."""
-DEFAULT_HOST = "127.0.0.1"
 DEFAULT_NAMESPACE = "default"
 READY_MARKER = "Server:"
 """Line printed by ``start-dev`` once the server has started and its namespaces exist."""
-
-
-class TemporalServerError(RuntimeError):
-    """The Temporal CLI could not be found, built or started."""
-
-
-# --------------------------------------------------------------------------- locating
-
-
-def project_root() -> Path:
-    """Return ``$ITILFLOW_HOME``, else the nearest ancestor holding ``pyproject.toml``, else cwd."""
-    home = os.environ.get("ITILFLOW_HOME")
-    if home:
-        return Path(home).expanduser().resolve()
-    for parent in Path(__file__).resolve().parents:
-        if (parent / "pyproject.toml").is_file():
-            return parent
-    return Path.cwd()
-
-
-def cache_bin_dir() -> Path:
-    """Folder the Temporal CLI is built into (``<root>/.cache/bin``)."""
-    return project_root() / ".cache" / "bin"
-
-
-def find_temporal_cli() -> Path | None:
-    """Return the Temporal CLI: ``$TEMPORAL_CLI_PATH``, ``<root>/.cache/bin/temporal``, or PATH."""
-    explicit = os.environ.get("TEMPORAL_CLI_PATH")
-    if explicit and Path(explicit).is_file():
-        return Path(explicit)
-    cached = cache_bin_dir() / "temporal"
-    if cached.is_file():
-        return cached
-    on_path = shutil.which("temporal")
-    return Path(on_path) if on_path else None
-
-
-def temporal_cli_version(cli: Path) -> str:
-    """Return the first line of ``temporal --version`` (e.g. ``temporal version 1.5.1 (...)``).
-
-    A plain ``go install`` without :data:`VERSION_LDFLAGS` reports ``0.0.0-DEV``; see
-    :func:`temporal_cli_module_version` for the version Go recorded in the binary.
-    """
-    result = subprocess.run([str(cli), "--version"], capture_output=True, text=True, check=True, timeout=30)
-    return result.stdout.strip().splitlines()[0]
-
-
-def temporal_cli_module_version(cli: Path) -> str | None:
-    """Return the CLI module version in the binary's Go build info (as ``go version -m``), if any."""
-    marker = f"\nmod\t{TEMPORAL_CLI_MODULE.removesuffix('/cmd/temporal')}\t".encode()
-    with cli.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        start = data.find(marker)
-        if start < 0:
-            return None
-        start += len(marker)
-        end = data.find(b"\t", start, start + 100)
-        return data[start:end].decode() if end > start else None
-
-
-def install_temporal_cli(force: bool = False) -> Path:
-    """Return the Temporal CLI, building it with ``go install`` into ``.cache/bin`` when missing.
-
-    With ``force`` the build runs even if a binary is already found. The build output is
-    streamed to this process's stdout/stderr.
-    """
-    if not force:
-        found = find_temporal_cli()
-        if found is not None:
-            return found
-    go = shutil.which("go")
-    if go is None:
-        raise TemporalServerError(
-            "Go toolchain not found on PATH; it is needed to build the Temporal CLI "
-            f"({TEMPORAL_CLI_MODULE}@{TEMPORAL_CLI_MODULE_VERSION}). Install Go or set TEMPORAL_CLI_PATH."
-        )
-    gobin = cache_bin_dir()
-    gobin.mkdir(parents=True, exist_ok=True)
-    target = f"{TEMPORAL_CLI_MODULE}@{TEMPORAL_CLI_MODULE_VERSION}"
-    env = {**os.environ, "GOBIN": str(gobin), "CGO_ENABLED": "0"}
-    rc = subprocess.call([go, "install", f"-ldflags={VERSION_LDFLAGS}", target], env=env)
-    binary = gobin / "temporal"
-    if rc != 0 or not binary.is_file():
-        raise TemporalServerError(f"'go install {target}' failed (exit code {rc}); see the output above")
-    return binary
 
 
 def resolve_temporal_address() -> str | None:
     """Return ``$TEMPORAL_ADDRESS`` (an existing server to use instead of a dev server), or None."""
     address = os.environ.get("TEMPORAL_ADDRESS", "").strip()
     return address or None
-
-
-# --------------------------------------------------------------------------- running
-
-
-def free_port(host: str = DEFAULT_HOST) -> int:
-    """Return a TCP port that is free right now (bind to port 0)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def port_accepts(host: str, port: int, timeout: float = 0.5) -> bool:
-    """True if a TCP connection to ``host:port`` succeeds."""
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
 
 
 def _read_from(path: Path, offset: int) -> str:
@@ -292,7 +166,7 @@ class DevServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
             )
         self._wait_ready()
         return self
@@ -328,11 +202,11 @@ class DevServer:
         if proc is None:
             return
         if proc.poll() is None:
-            _signal_group(proc.pid, signal.SIGTERM)
+            signal_group(proc.pid, signal.SIGTERM)
             try:
                 proc.wait(timeout=self.stop_grace)
             except subprocess.TimeoutExpired:
-                _signal_group(proc.pid, signal.SIGKILL)
+                signal_group(proc.pid, signal.SIGKILL)
                 proc.wait()
 
     def __enter__(self) -> DevServer:
@@ -345,28 +219,6 @@ class DevServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
-
-
-def _die_with_parent() -> None:
-    """In the child, before exec: ask Linux to SIGTERM the server when its parent dies.
-
-    A parent killed with SIGKILL cannot stop its children; without this the dev server would be
-    left running (holding its ports) after `itilflow dev` or a test process was killed.
-    Linux ties this to the *thread* that started the child: start servers from a long-lived thread.
-    """
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        pr_set_pdeathsig = 1
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
-
-
-def _signal_group(pid: int, sig: signal.Signals) -> None:
-    try:
-        os.killpg(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""GET /api/v1/reports/kpis: the key indicators of a process with their formulas (mounted by api.app)."""
+"""GET /api/v1/reports/kpis: the key indicators of a process with their formulas, computed by `reports`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Starting records: used by the API, by `create_record` effects and by the demo loader.
+"""Starting records: used by the API, by `create_record` effects (activities/links.py) and by the demo
+loader (devenv/seed.py).
 
 A record id is the Temporal workflow id. Starting is idempotent: the same record id twice gives the
 first record (the workflow id is unique), and its number is allocated once per record id.
@@ -12,7 +13,6 @@ from typing import Any
 from anyio.to_thread import run_sync
 from sqlalchemy import Engine, Table, bindparam
 from sqlalchemy import select as core_select
-from temporalio import activity
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -25,8 +25,6 @@ from definitions.loader import PinnedDefinition, load_text, pin, share_pinned, s
 from workflows.contracts import (
     CODE_VERSION,
     Actor,
-    CreateLinkedRecordInput,
-    CreateLinkedRecordResult,
     RecordSnapshot,
     SnapshotQuery,
     StartProcessInput,
@@ -158,30 +156,3 @@ def _existing_snapshot(engine: Engine, record_id: str) -> RecordSnapshot | None:
         if row is None or not row.final:
             return None
         return RecordSnapshot.model_validate(row.snapshot)
-
-
-class LinkActivities:
-    def __init__(self, client: Client, engine: Engine, task_queue: str) -> None:
-        self.client = client
-        self.engine = engine
-        self.task_queue = task_queue
-
-    @activity.defn(name="create_linked_record")
-    async def create_linked_record(self, inp: CreateLinkedRecordInput) -> CreateLinkedRecordResult:
-        pinned = pinned_definition(self.engine, inp.definition)
-        record_id = record_id_for(inp.key)
-        fields = dict(inp.fields)
-        if inp.back_link_field:
-            fields[inp.back_link_field] = inp.parent_id
-        snapshot = await launch_record(
-            self.client,
-            self.engine,
-            task_queue=self.task_queue,
-            pinned=pinned,
-            record_id=record_id,
-            title=inp.title,
-            fields=fields,
-            actor=inp.actor,
-            parent_id=inp.parent_id,
-        )
-        return CreateLinkedRecordResult(record_id=snapshot.id, number=snapshot.number)

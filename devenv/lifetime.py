@@ -1,0 +1,31 @@
+"""The lifetime of the child processes that `itilflow dev` and the tests start (Temporal, the worker)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+
+def die_with_parent() -> None:
+    """In the child, before exec: ask Linux to SIGTERM the child when its parent dies.
+
+    A parent killed with SIGKILL cannot stop its children; without this the dev server would be
+    left running (holding its ports) after `itilflow dev` or a test process was killed, and the
+    worker of `itilflow dev` polling.
+    Linux ties this to the *thread* that started the child: start servers from a long-lived thread.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def signal_group(pid: int, sig: signal.Signals) -> None:
+    """Send `sig` to the process group that `pid` leads, if it still exists."""
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        pass
