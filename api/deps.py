@@ -15,6 +15,7 @@ from sqlmodel import Session
 from temporalio.client import Client
 
 from api.auth import Principal, authenticate, identify, token_id_of, touch
+from api.idempotency import IdempotentRequest
 from api.problems import ProblemError, forbidden
 from api.ratelimit import FailureLimiter
 from client.connection import connect
@@ -60,7 +61,7 @@ async def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> AsyncIt
     A coroutine, not a sync generator: FastAPI runs those in its thread pool, one hop to open the
     session and one to close it, which cost more than an action's reads. Opening takes no
     connection; the closing commit, which may wait for another writer, still runs in a thread. Action
-    routes commit before they await Temporal (`service.release`), so theirs have nothing left."""
+    routes commit before they await Temporal (`services.updates.release`), so theirs have nothing left."""
     session = Session(engine, expire_on_commit=False)
     try:
         yield session
@@ -157,6 +158,26 @@ IdempotencyKey = Annotated[
         description="Retry-safe key: the same key with the same body returns the original result.",
     ),
 ]
+
+
+async def get_idempotency(
+    request: Request,
+    engine: EngineDep,
+    user: CurrentUser,
+    idempotency_key: IdempotencyKey = None,  # not `key`: FastAPI would take a path's {key} for it
+) -> IdempotentRequest:
+    """The acting request under its `Idempotency-Key` (api/idempotency.py), for `Idempotent`.
+
+    A coroutine, so FastAPI does not hop to its thread pool, and no I/O: the key is claimed when the
+    route responds. The caller is the principal the route's own role check admits (FastAPI resolves
+    `get_principal` once per request). The header is declared here, so every acting route documents
+    it the same way; `problems.validation_problem` keeps its errors in the order of the request's
+    parts, as if the route had declared it itself.
+    """
+    return IdempotentRequest(engine, user.username, idempotency_key, request.method, request.url.path)
+
+
+Idempotent = Annotated[IdempotentRequest, Depends(get_idempotency)]
 
 
 def require_roles(*roles: str) -> Callable[..., Any]:

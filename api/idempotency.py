@@ -16,6 +16,9 @@ that holds for a request still running too, so a key is claimed while its reques
   answer is written once, after it has been sent. SQLite serves one API process (`itilflow dev`,
   `itilflow api`), and a single process sees all of its own requests.
 Answers of 5xx are not stored, so a retry after a transient failure really retries.
+
+Routes use it through one helper: the `Idempotent` dependency (api/deps.py) gives an acting route an
+`IdempotentRequest`, and `await idempotency.respond(body, act, status=...)` does the rest.
 """
 
 from __future__ import annotations
@@ -31,8 +34,8 @@ from typing import Any
 
 # anyio's thread pool (FastAPI's own) has 40 threads; asyncio.to_thread's default has cores + 4.
 from anyio.to_thread import run_sync
-from fastapi import Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 from sqlalchemy import Engine, Row, Table, TextClause, bindparam, select
 
 from api.problems import PROBLEM_MEDIA_TYPE, ProblemError
@@ -225,15 +228,46 @@ async def idempotent(
     return _response(*answer)
 
 
-async def idempotent_request(
-    engine: Engine,
-    request: Request,
-    *,
-    username: str,
-    key: str | None,
-    body: Any,
-    run: Callable[[], Awaitable[Outcome]],
-) -> Response:
-    """`idempotent` for a route: the request is fingerprinted by its method, path and body."""
-    digest = fingerprint(request.method, request.url.path, body)
-    return await idempotent(engine, username=username, key=key, digest=digest, run=run)
+@dataclass(frozen=True, slots=True)
+class IdempotentRequest:
+    """One acting request with its caller and `Idempotency-Key`: what every acting route needs to
+    answer once per key.
+
+    Routes get it from the `Idempotent` dependency (api/deps.py) and answer with `respond`, so the
+    claim -> act -> store-the-answer sequence above lives here once instead of in each route, and
+    the key is fingerprinted the same way everywhere (method, path and body).
+    """
+
+    engine: Engine
+    username: str
+    key: str | None
+    method: str
+    path: str
+
+    @property
+    def update_id(self) -> str | None:
+        """The Temporal update id of the action (see the module docstring: the second layer)."""
+        return update_id(self.username, self.key)
+
+    async def respond(
+        self,
+        body: BaseModel | str | None,
+        act: Callable[[], Awaitable[BaseModel]],
+        *,
+        status: int = 200,
+    ) -> Response:
+        """Answer with `act()`'s result as JSON with `status`, acting once per (caller, key).
+
+        `body` is the request's content as the fingerprint sees it: a model (its JSON form), raw
+        text (a YAML definition) or None (no body). A retry with the same key and body gets the
+        stored answer with `Idempotency-Replayed: true`; another body with the key is refused (422).
+        """
+
+        async def run() -> Outcome:
+            return status, (await act()).model_dump(mode="json")
+
+        digest = ""  # without a key nothing is remembered, so nothing is compared either
+        if self.key:
+            content = body.model_dump(mode="json") if isinstance(body, BaseModel) else body
+            digest = fingerprint(self.method, self.path, content)
+        return await idempotent(self.engine, username=self.username, key=self.key, digest=digest, run=run)

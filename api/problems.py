@@ -101,9 +101,25 @@ def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
     return out
 
 
+# The parts of a request in the order FastAPI checks a route's own parameters.
+_PARTS = {"path": 0, "query": 1, "header": 2, "cookie": 3, "body": 4}
+
+
+def _part(err: Any) -> int:
+    loc = err.get("loc") or ("",)
+    return _PARTS.get(str(loc[0]), len(_PARTS))
+
+
 def validation_problem(exc: RequestValidationError) -> ProblemError:
+    """A 422 naming every malformed part, in the order of the request's parts (path, query, header,
+    cookie, body).
+
+    FastAPI lists a dependency's parameter errors before the route's own; sorting (stably) keeps an
+    answer the same whether a route declares a parameter or a dependency does (the
+    `Idempotency-Key` header comes with `api.deps.Idempotent`).
+    """
     errors = []
-    for err in exc.errors():
+    for err in sorted(exc.errors(), key=_part):
         message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
         if err.get("type") == "missing":
             message = "required"

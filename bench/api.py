@@ -23,15 +23,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import signal
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,24 +34,12 @@ from typing import Any
 
 import aiohttp
 
-from bench.engine import cpu_seconds
+from bench.common import CpuMeter, Target, dev_subprocess, ms_per_item, percentile, pool
 from client.connection import connect
 from client.launch import launch_record, pinned_definition, record_id_for
 from core.db import make_engine
-from devenv.ports import free_port
 from workflows.contracts import Actor, FireTransitionInput
 from workflows.process import ProcessWorkflow
-
-FOREIGN_ENV = ("DATABASE_URL", "ITILFLOW_DATABASE_URL", "TEMPORAL_ADDRESS", "ITILFLOW_TEMPORAL_ADDRESS")
-
-
-@dataclass
-class Target:
-    base: str
-    tokens: dict[str, str]
-    database_url: str
-    temporal_address: str
-    pids: dict[str, int] = field(default_factory=dict)  # processes whose CPU is reported per action
 
 
 @dataclass
@@ -72,106 +55,6 @@ class Stats:
 
     def all(self, kinds: tuple[str, ...]) -> list[float]:
         return [v for k in kinds for v in self.latencies.get(k, [])]
-
-
-def pct(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
-
-
-# --- the system under test ---------------------------------------------------------------------------------
-
-
-@contextmanager
-def dev_subprocess(log_level: str) -> Iterator[Target]:
-    """`itilflow dev` in a temporary data dir on free ports; stopped with SIGINT like a user would."""
-    with tempfile.TemporaryDirectory(prefix="itilflow-bench-api-") as tmp:
-        data = Path(tmp) / "data"
-        api_port, temporal_port = free_port(), free_port()
-        script = Path(sys.executable).parent / "itilflow"
-        cmd = [str(script)] if script.is_file() else [sys.executable, "-m", "cli"]
-        cmd += ["dev", "--data-dir", str(data), "--api-port", str(api_port)]
-        cmd += ["--temporal-port", str(temporal_port), "--no-ui", "--no-demo", "--log-level", log_level]
-        env = {k: v for k, v in os.environ.items() if k not in FOREIGN_ENV}
-        log = Path(tmp) / "dev.log"
-        with log.open("wb") as out:
-            proc = subprocess.Popen(
-                cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
-            )
-        try:
-            base = f"http://127.0.0.1:{api_port}"
-            deadline = time.monotonic() + 120
-            while "is ready" not in log.read_text(errors="replace"):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"itilflow dev did not start:\n{log.read_text(errors='replace')}")
-                time.sleep(0.3)
-            tokens = json.loads((data / "demo-tokens.json").read_text())
-            yield Target(
-                base=base,
-                tokens={user: info["token"] for user, info in tokens.items()},
-                database_url=f"sqlite:///{data / 'itilflow.db'}",
-                temporal_address=f"127.0.0.1:{temporal_port}",
-                pids=dev_pids(proc.pid),
-            )
-        finally:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                print(f"itilflow dev did not stop within 60 s; killing it and its Temporal server ({data})")
-                proc.kill()
-                proc.wait()
-                # Temporal runs in its own process group; a killed parent cannot stop it.
-                for entry in Path("/proc").iterdir():
-                    try:
-                        cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
-                        if entry.name.isdigit() and str(data) in cmdline:
-                            os.kill(int(entry.name), signal.SIGKILL)
-                    except (OSError, ProcessLookupError):
-                        continue
-
-
-def dev_pids(dev_pid: int) -> dict[str, int]:
-    """`itilflow dev`'s processes: the API (itself), its worker child and its Temporal server."""
-    pids = {"api": dev_pid, "client": os.getpid()}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            name, rest = stat.read_text().split("(", 1)[1].rsplit(")", 1)
-            if int(rest.split()[1]) != dev_pid:
-                continue
-            cmdline = (stat.parent / "cmdline").read_bytes()
-        except (OSError, IndexError, ValueError):
-            continue
-        if name == "temporal":
-            pids["server"] = int(stat.parent.name)
-        elif b"worker.child" in cmdline:
-            pids["worker"] = int(stat.parent.name)
-    return pids
-
-
-def cpu_ms_per_item(pids: dict[str, int], before: dict[str, float], items: int) -> str:
-    now = {name: cpu_seconds(pid) for name, pid in pids.items()}
-    return ", ".join(f"{name} {(now[name] - before[name]) * 1000 / max(1, items):.1f}" for name in now)
-
-
-# --- load ------------------------------------------------------------------------------------------------
-
-
-async def pool(n: int, clients: int, job: Callable[[int], Awaitable[None]]) -> float:
-    """Run job(0..n-1) with `clients` at a time; return the wall time in seconds."""
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for i in range(n):
-        queue.put_nowait(i)
-
-    async def client() -> None:
-        while not queue.empty():
-            await job(queue.get_nowait())
-
-    t0 = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(clients)))
-    return time.perf_counter() - t0
 
 
 class Bench:
@@ -371,11 +254,10 @@ async def run(args: argparse.Namespace, target: Target) -> dict[str, Any]:
         start_cpu: dict[str, dict[str, float]] = {"api": {}, "direct": {}}
 
         async def timed(way: str, starts: Awaitable[float]) -> float:
-            before = {name: cpu_seconds(pid) for name, pid in target.pids.items()}
+            meter = CpuMeter(target.pids)
             seconds = await starts
-            for name, pid in target.pids.items():
-                spent = start_cpu[way].get(name, 0.0) + cpu_seconds(pid) - before[name]
-                start_cpu[way][name] = spent
+            for name, spent in meter.spent().items():
+                start_cpu[way][name] = start_cpu[way].get(name, 0.0) + spent
             return seconds
 
         api_time += await timed("api", b.api_starts(half))
@@ -386,27 +268,28 @@ async def run(args: argparse.Namespace, target: Target) -> dict[str, Any]:
         api_l, direct_l = b.stats.all(("api_start",)), b.stats.all(("direct_start",))
         print(
             f"starts: {args.records} each, {args.clients} clients: API {api_rate:.1f}/s "
-            f"(p50 {pct(api_l, 50):.0f} ms, p99 {pct(api_l, 99):.0f} ms), direct {direct_rate:.1f}/s "
-            f"(p50 {pct(direct_l, 50):.0f} ms, p99 {pct(direct_l, 99):.0f} ms)",
+            f"(p50 {percentile(api_l, 50):.0f} ms, p99 {percentile(api_l, 99):.0f} ms), "
+            f"direct {direct_rate:.1f}/s "
+            f"(p50 {percentile(direct_l, 50):.0f} ms, p99 {percentile(direct_l, 99):.0f} ms)",
             flush=True,
         )
         if target.pids:
             for way, spent in start_cpu.items():
-                each = ", ".join(f"{name} {sec * 1000 / args.records:.1f}" for name, sec in spent.items())
-                print(f"CPU ms per {way} start: {each}", flush=True)
+                print(f"CPU ms per {way} start: {ms_per_item(spent, args.records)}", flush=True)
 
-        cpu0 = {name: cpu_seconds(pid) for name, pid in target.pids.items()}
+        meter = CpuMeter(target.pids)
         t_inc = await b.incident_actions()
         t_chg = await b.change_actions(args.changes)
-        api_cpu = cpu_ms_per_item(target.pids, cpu0, len(b.stats.all(("transition", "approval"))))
-        cpu0 = {name: cpu_seconds(pid) for name, pid in target.pids.items()}
+        api_cpu = meter.per_item_ms(len(b.stats.all(("transition", "approval"))))
+        meter = CpuMeter(target.pids)
         t_direct = await b.direct_incident_actions()
-        direct_cpu = cpu_ms_per_item(target.pids, cpu0, len(b.stats.all(("direct_transition",))))
+        direct_cpu = meter.per_item_ms(len(b.stats.all(("direct_transition",))))
         for kind in ("transition", "approval", "change_start", "direct_transition"):
             values = b.stats.all((kind,))
             print(
-                f"{kind}: n={len(values)} p50 {pct(values, 50):.0f} ms p90 {pct(values, 90):.0f} ms "
-                f"p99 {pct(values, 99):.0f} ms max {max(values, default=float('nan')):.0f} ms",
+                f"{kind}: n={len(values)} p50 {percentile(values, 50):.0f} ms "
+                f"p90 {percentile(values, 90):.0f} ms "
+                f"p99 {percentile(values, 99):.0f} ms max {max(values, default=float('nan')):.0f} ms",
                 flush=True,
             )
         if args.timeline:
@@ -426,8 +309,8 @@ async def run(args: argparse.Namespace, target: Target) -> dict[str, Any]:
             "api_starts_per_s": round(api_rate, 2),
             "direct_starts_per_s": round(direct_rate, 2),
             "start_ratio": round(api_rate / direct_rate, 3),
-            "action_p50_ms": round(pct(actions, 50), 1),
-            "action_p99_ms": round(pct(actions, 99), 1),
+            "action_p50_ms": round(percentile(actions, 50), 1),
+            "action_p99_ms": round(percentile(actions, 99), 1),
         }
     finally:
         await b.http.close()

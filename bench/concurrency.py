@@ -28,7 +28,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.api import Target, dev_subprocess
+from bench.common import Target, dev_subprocess
 from client.audit_check import compare
 from client.connection import connect
 from core.db import make_engine

@@ -4,7 +4,7 @@ In one run, against a Temporal dev server and a SQLite read model in a temporary
 
 1. lifecycles: N records of bench/fixtures/lifecycle.yaml driven through six steps (start, accept,
    submit, an approval decision, resolve, close) through the Temporal client, `--in-flight` at a time;
-   then the same number of lifecycles of a bare baseline workflow (defined here, on its own worker):
+   then the same number of lifecycles of a bare baseline workflow (bench/baseline.py, on its own worker):
    the same start + ready + five updates, each step one activity that INSERTs a row into a SQLite file.
    Reports lifecycles/s for both, their ratio, and our engine's update latency p50/p99.
 2. timers: `--deadlines` records of bench/fixtures/sla.yaml whose SLA deadlines all fall within the same
@@ -13,65 +13,57 @@ In one run, against a Temporal dev server and a SQLite read model in a temporary
 3. worker_rss_mb: the peak RSS (VmHWM) of the engine worker, which runs in its own process so the
    client's load does not count.
 
-Run from the project root: `.venv/bin/python -m bench.engine [--quick]`. The last line printed is one
-JSON object with the headline figures. Uses $TEMPORAL_ADDRESS when set, else starts a dev server.
-
-Every import sits in `imports_passed_through`, which matters only when this module runs in Temporal's
-workflow sandbox (the workers here run workflows as worker/registry.py's `workflow_runner` does, outside
-it): the sandbox would re-import the module for each run.
+Run from the project root: `.venv/bin/python -m bench.engine [--quick]` (`make bench` runs it as a
+script, `python bench/engine.py`, which works too). The last line printed is one JSON object with the
+headline figures. Uses $TEMPORAL_ADDRESS when set, else starts a dev server.
 """
 
 from __future__ import annotations
 
-from temporalio import workflow
+import argparse
+import asyncio
+import contextlib
+import json
+import math
+import os
+import signal
+import sys
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-with workflow.unsafe.imports_passed_through():
-    import argparse
-    import asyncio
-    import concurrent.futures
-    import contextlib
-    import functools
-    import json
-    import math
-    import os
-    import signal
-    import sys
-    import tempfile
-    import time
-    import uuid
-    from collections.abc import AsyncIterator, Awaitable, Callable
-    from dataclasses import dataclass, field
-    from datetime import UTC, datetime, timedelta
-    from pathlib import Path
-    from typing import TypeVar
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script (`make bench`): `bench` is a package of the root
+    sys.path.insert(0, str(ROOT))
 
-    import yaml
-    from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, String, Table, Text
-    from sqlmodel import col, select
-    from temporalio import activity
-    from temporalio.client import Client
-    from temporalio.common import RetryPolicy
-    from temporalio.worker import Worker
+import yaml  # noqa: E402
+from sqlalchemy import Engine  # noqa: E402
+from sqlmodel import col, select  # noqa: E402
+from temporalio.client import Client  # noqa: E402
 
-    from client.connection import connect
-    from client.launch import launch_record
-    from core.db import make_engine, migrate, session_scope
-    from core.store import upsert_user
-    from core.tables import AuditRow, NotificationRow
-    from definitions.loader import PinnedDefinition, from_data, load_file, pin
-    from devenv.temporal_server import temporal_server
-    from worker.registry import build_worker, workflow_runner
-    from workflows.contracts import (
-        Actor,
-        DecideApprovalInput,
-        FireTransitionInput,
-        RecordSnapshot,
-        UpdateFieldsInput,
-    )
-    from workflows.process import ProcessWorkflow
+from bench.baseline import baseline_lifecycle, baseline_worker  # noqa: E402
+from bench.common import CpuMeter, percentile, pool, temporal_server_pid, timed  # noqa: E402
+from client.connection import connect  # noqa: E402
+from client.launch import launch_record  # noqa: E402
+from core.db import make_engine, migrate, session_scope  # noqa: E402
+from core.store import upsert_user  # noqa: E402
+from core.tables import AuditRow, NotificationRow  # noqa: E402
+from definitions.loader import PinnedDefinition, from_data, load_file, pin  # noqa: E402
+from devenv.temporal_server import temporal_server  # noqa: E402
+from worker.registry import build_worker  # noqa: E402
+from workflows.contracts import (  # noqa: E402
+    Actor,
+    DecideApprovalInput,
+    FireTransitionInput,
+    RecordSnapshot,
+    UpdateFieldsInput,
+)
+from workflows.process import ProcessWorkflow  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
-BASELINE_STEPS = 5  # updates after the start, as in the engine's lifecycle
 SLA_GRID = 0.1  # seconds between the generated SLA targets: deadlines align within this
 SLA_MIN_LEAD = 3.0  # seconds between a record's start and the common deadline, at least
 
@@ -86,97 +78,6 @@ AGENT = Actor(username="bench_agent", roles=["agent"], groups=["bench_desk"])
 APPROVER = Actor(username="bench_approver", roles=["approver"], groups=["bench_cab"])
 
 
-# --- the bare baseline: the least a workflow can do for the same lifecycle ------------------------------
-
-
-@functools.cache
-def baseline_table() -> Table:
-    """The baseline's one table; built on first use, so that importing this module stays cheap."""
-    return Table(
-        "baseline_steps",
-        MetaData(),
-        Column("id", Integer, primary_key=True),
-        Column("record_id", String(64), nullable=False, index=True),
-        Column("step", Integer, nullable=False),
-        Column("name", String(64), nullable=False),
-        Column("at", DateTime(timezone=True), nullable=False),
-        Column("payload", Text, nullable=False),
-    )
-
-
-@dataclass
-class BaselineStep:
-    record_id: str
-    step: int
-    name: str
-    fields: dict[str, str] = field(default_factory=dict)
-
-
-class BaselineActivities:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    @activity.defn(name="baseline_write")
-    def write(self, inp: BaselineStep) -> None:
-        # One INSERT per step, in its own transaction: what persist_record does once per step too.
-        with self.engine.begin() as conn:
-            conn.execute(
-                baseline_table()
-                .insert()
-                .values(
-                    record_id=inp.record_id,
-                    step=inp.step,
-                    name=inp.name,
-                    at=datetime.now(UTC),
-                    payload=json.dumps(inp.fields),
-                )
-            )
-
-
-@workflow.defn(name="BenchBaselineWorkflow")
-class BaselineWorkflow:
-    @workflow.init
-    def __init__(self, record_id: str) -> None:
-        self._record_id = record_id
-        self._lock = asyncio.Lock()
-        self._ready = False
-        self._steps = 0
-        self._fields: dict[str, str] = {}
-
-    async def _write(self, name: str) -> None:
-        await workflow.execute_activity(
-            "baseline_write",
-            BaselineStep(self._record_id, self._steps, name, dict(self._fields)),
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=RetryPolicy(
-                initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10)
-            ),
-        )
-
-    @workflow.run
-    async def run(self, record_id: str) -> int:
-        async with self._lock:
-            await self._write("start")
-            self._ready = True
-        await workflow.wait_condition(lambda: self._steps >= BASELINE_STEPS)
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return self._steps
-
-    @workflow.update
-    async def ready(self) -> int:
-        await workflow.wait_condition(lambda: self._ready)
-        return self._steps
-
-    @workflow.update
-    async def step(self, name: str) -> int:
-        await workflow.wait_condition(lambda: self._ready)
-        async with self._lock:
-            self._steps += 1
-            self._fields[name] = name
-            await self._write(name)
-            return self._steps
-
-
 # --- workers, each in its own process -------------------------------------------------------------------
 
 
@@ -186,17 +87,7 @@ async def _serve(kind: str, address: str, database_url: str, task_queue: str) ->
     if kind == "engine":
         worker = build_worker(client, engine, task_queue)
     else:
-        baseline_table().metadata.create_all(engine)
-        # The same knobs as worker/registry.py's build_worker: workflow runner, thread pool, concurrency.
-        worker = Worker(
-            client,
-            task_queue=task_queue,
-            workflows=[BaselineWorkflow],
-            activities=[BaselineActivities(engine).write],
-            activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=64),
-            max_concurrent_activities=64,
-            workflow_runner=workflow_runner(),
-        )
+        worker = baseline_worker(client, engine, task_queue)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     async with worker:
@@ -210,44 +101,16 @@ def serve_main() -> None:
     asyncio.run(_serve(kind, address, database_url, task_queue))
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far (from /proc/PID/stat)."""
-    # The command name (field 2) may hold spaces; utime and stime are fields 14 and 15.
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def temporal_server_pid() -> int | None:
-    """The dev server this process started (a child named `temporal`), if any."""
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, IndexError):
-            text = stat.read_text()
-            name, rest = text.split("(", 1)[1].rsplit(")", 1)
-            if name == "temporal" and int(rest.split()[1]) == os.getpid():
-                return int(stat.parent.name)
-    return None
-
-
-class CpuMeter:
-    """CPU seconds used by the client (this process), the worker and the dev server during a phase.
+def cpu_meter(worker_pid: int) -> CpuMeter:
+    """CPU seconds used by the worker, the client (this process) and the dev server during a phase.
 
     On a machine with two shared cores these say where the time goes: Temporal, the worker or the client.
     """
-
-    def __init__(self, worker_pid: int) -> None:
-        self.pids = {"worker": worker_pid, "client": os.getpid()}
-        server = temporal_server_pid()
-        if server is not None:
-            self.pids["server"] = server
-        self.start = self.read()
-
-    def read(self) -> dict[str, float]:
-        return {name: cpu_seconds(pid) for name, pid in self.pids.items()}
-
-    def per_item_ms(self, items: int) -> str:
-        now = self.read()
-        used = {name: (now[name] - self.start[name]) * 1000 / items for name in now}
-        return ", ".join(f"{name} {ms:.1f}" for name, ms in used.items())
+    pids = {"worker": worker_pid, "client": os.getpid()}
+    server = temporal_server_pid()
+    if server is not None:
+        pids["server"] = server
+    return CpuMeter(pids)
 
 
 class WorkerProcess:
@@ -270,10 +133,9 @@ class WorkerProcess:
 async def worker_process(
     kind: str, address: str, database_url: str, task_queue: str, tmp: Path
 ) -> AsyncIterator[WorkerProcess]:
-    root = Path(__file__).resolve().parent.parent
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
     log = tmp / f"worker-{kind}.log"
     with log.open("wb") as err:
@@ -287,7 +149,7 @@ async def worker_process(
             task_queue,
             stdout=asyncio.subprocess.PIPE,
             stderr=err,
-            cwd=root,
+            cwd=ROOT,
             env=env,
         )
     try:
@@ -309,14 +171,6 @@ async def worker_process(
 # --- measuring ------------------------------------------------------------------------------------------
 
 
-def percentile(values: list[float], p: float) -> float:
-    """Nearest-rank percentile (no interpolation: p99 of 1000 samples is the 990th smallest)."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-
 def describe(values: list[float]) -> str:
     if not values:
         return "no samples"
@@ -324,33 +178,10 @@ def describe(values: list[float]) -> str:
     return f"p50 {p50:.0f} ms, p99 {p99:.0f} ms, max {max(values):.0f} ms (n={len(values)})"
 
 
-async def run_many(count: int, in_flight: int, one: Callable[[int], Awaitable[None]]) -> float:
-    """Run `one(i)` for i < count with at most `in_flight` at a time; returns the wall time (s)."""
-    gate = asyncio.Semaphore(in_flight)
-
-    async def guarded(i: int) -> None:
-        async with gate:
-            await one(i)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(guarded(i) for i in range(count)))
-    return time.perf_counter() - started
-
-
 @dataclass
 class Timings:
     updates_ms: list[float] = field(default_factory=list)
     launches_ms: list[float] = field(default_factory=list)
-
-
-T = TypeVar("T")
-
-
-async def timed(into: list[float], call: Awaitable[T]) -> T:
-    started = time.perf_counter()
-    result = await call
-    into.append((time.perf_counter() - started) * 1000)
-    return result
 
 
 async def engine_lifecycle(
@@ -391,14 +222,6 @@ async def engine_lifecycle(
         raise RuntimeError(f"{snap.number}: not closed after the last step (state {snap.state})")
 
 
-async def baseline_lifecycle(client: Client, task_queue: str, updates_ms: list[float]) -> None:
-    record_id = f"baseline-{uuid.uuid4().hex[:20]}"
-    handle = await client.start_workflow(BaselineWorkflow.run, record_id, id=record_id, task_queue=task_queue)
-    await handle.execute_update(BaselineWorkflow.ready)
-    for name in ("accept", "submit", "approve", "resolve", "close"):
-        await timed(updates_ms, handle.execute_update(BaselineWorkflow.step, name))
-
-
 @dataclass
 class Throughput:
     per_s: float
@@ -409,9 +232,9 @@ async def measure(
     count: int, in_flight: int, warmup: int, worker_pid: int, one: Callable[[], Awaitable[None]]
 ) -> Throughput:
     # A few lifecycles first, so that worker start-up (imports, sandbox, caches) is not measured.
-    await run_many(warmup, in_flight, lambda _: one())
-    cpu = CpuMeter(worker_pid)
-    wall = await run_many(count, in_flight, lambda _: one())
+    await pool(warmup, in_flight, lambda _: one())
+    cpu = cpu_meter(worker_pid)
+    wall = await pool(count, in_flight, lambda _: one())
     print(f"      CPU ms per lifecycle: {cpu.per_item_ms(count)}")
     return Throughput(per_s=count / wall, wall_s=wall)
 
@@ -486,8 +309,8 @@ async def sla_deadlines(
         if due is None or datetime.now(UTC) >= due:
             late += 1
 
-    await run_many(count, in_flight, one)
-    cpu = CpuMeter(worker_pid)
+    await pool(count, in_flight, one)
+    cpu = cpu_meter(worker_pid)
     wait_until = deadline + timedelta(seconds=120)
     # The notifications go out at the deadline; the threshold's audit event (which holds the
     # deadline) is written when the durable timer comes, a few seconds later when an alarm was armed.

@@ -28,7 +28,7 @@ from temporalio import workflow
 from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from bench.engine import cpu_seconds
+from bench.common import CpuMeter, ms_per_item, percentile, pool, timed
 from devenv.temporal_server import DevServer
 
 TASK_QUEUE = "floor"
@@ -63,11 +63,6 @@ async def serve(address: str) -> None:
         await asyncio.Event().wait()
 
 
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
-
-
 async def one_round(
     client: Client, records: int, steps: int, clients: int, cpu: dict[str, float], pids: dict[str, int]
 ) -> tuple[list[list[float]], float]:
@@ -76,24 +71,15 @@ async def one_round(
         for _ in range(records)
     ]
     by_step: list[list[float]] = [[] for _ in range(steps)]
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for i in range(records):
-        queue.put_nowait(i)
 
-    async def worker() -> None:
-        while not queue.empty():
-            handle = handles[queue.get_nowait()]
-            for step in range(steps):
-                t0 = time.perf_counter()
-                await handle.execute_update(Floor.add, 1)
-                by_step[step].append((time.perf_counter() - t0) * 1000)
+    async def job(i: int) -> None:
+        for step in range(steps):
+            await timed(by_step[step], handles[i].execute_update(Floor.add, 1))
 
-    before = {name: cpu_seconds(pid) for name, pid in pids.items()}
-    t0 = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(clients)))
-    elapsed = time.perf_counter() - t0
-    for name, pid in pids.items():  # the updates alone: not the starts or the finishing signals
-        cpu[name] = cpu.get(name, 0.0) + cpu_seconds(pid) - before[name]
+    meter = CpuMeter(pids)
+    elapsed = await pool(records, clients, job)
+    for name, spent in meter.spent().items():  # the updates alone: not the starts or the finishing signals
+        cpu[name] = cpu.get(name, 0.0) + spent
     for handle in handles:
         await handle.signal(Floor.finish)
     return by_step, elapsed
@@ -107,17 +93,18 @@ async def drive(address: str, args: argparse.Namespace, pids: dict[str, int]) ->
     for n in range(args.rounds):
         by_step, seconds = await one_round(client, args.records, args.steps, args.clients, cpu, pids)
         elapsed += seconds
-        steps = ", ".join(f"step {i}: {pct(v, 50):.0f}/{pct(v, 99):.0f}" for i, v in enumerate(by_step))
+        steps = ", ".join(
+            f"step {i}: {percentile(v, 50):.0f}/{percentile(v, 99):.0f}" for i, v in enumerate(by_step)
+        )
         print(
             f"round {n + 1}: {sum(map(len, by_step)) / seconds:.0f} updates/s; p50/p99 ms {steps}", flush=True
         )
         every += [v for values in by_step for v in values]
-    per_update = ", ".join(f"{name} {seconds * 1000 / len(every):.1f}" for name, seconds in cpu.items())
-    print(f"CPU ms per update: {per_update}", flush=True)
+    print(f"CPU ms per update: {ms_per_item(cpu, len(every))}", flush=True)
     return {
         "updates_per_s": round(len(every) / elapsed, 1),
-        "update_p50_ms": round(pct(every, 50), 1),
-        "update_p99_ms": round(pct(every, 99), 1),
+        "update_p50_ms": round(percentile(every, 50), 1),
+        "update_p99_ms": round(percentile(every, 99), 1),
     }
 
 

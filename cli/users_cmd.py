@@ -1,6 +1,6 @@
 """`itilflow users|groups|token`: manage the directory and API tokens from the shell.
 
-The same functions serve the admin API (api/admin_service.py), so a rule lives in one place.
+The same functions serve the admin API (api/services/admin.py), so a rule lives in one place.
 """
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from api import admin_service as admin
 from api.problems import ProblemError
 from api.schemas import Role
+from api.services import admin
 from core.db import make_engine, migrate, session_scope
 from core.settings import get_settings
 

@@ -1,6 +1,6 @@
 """The demo of `itilflow dev`: the shipped definitions published, demo users and groups, a few records.
 
-Seeding goes through the functions the API itself uses (definitions_service, api.service, the store),
+Seeding goes through the functions the API itself uses (api.services.definitions and .actions, the store),
 never around them: demo records are real workflows, published definitions have the usual history.
 Each step is idempotent, so a restart with the same data dir, or a start interrupted half-way and
 run again, converges.
@@ -16,9 +16,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from temporalio.client import Client
 
-from api import service
 from api.auth import Principal, principal_for
-from api.definitions_service import create_draft, publish
+from api.services import actions as service
+from api.services.definitions import create_draft, publish
 from core.db import session_scope
 from core.store import definition_versions, upsert_user, utcnow
 from core.tables import GroupRow, RecordRow, UserRow

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from api import admin_service as admin
-from api.deps import AdminUser, CurrentUser, EngineDep, IdempotencyKey, SessionDep
-from api.idempotency import idempotent_request
+from api.deps import AdminUser, CurrentUser, EngineDep, Idempotent, SessionDep
 from api.problems import responses
 from api.schemas import (
     CreateGroup,
@@ -21,6 +19,7 @@ from api.schemas import (
     TokenOut,
     UserOut,
 )
+from api.services import admin
 from core.db import session_scope
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
@@ -42,26 +41,15 @@ def list_users(_admin: AdminUser, session: SessionDep) -> list[UserOut]:
 
 @router.post("/admin/users", status_code=201, response_model=UserOut, responses=responses(401, 403, 409, 422))
 async def create_user(
-    body: CreateUser,
-    request: Request,
-    user: AdminUser,
-    engine: EngineDep,
-    idempotency_key: IdempotencyKey = None,
+    body: CreateUser, _admin: AdminUser, engine: EngineDep, idempotency: Idempotent
 ) -> Response:
     """Create a user (a service account for integrators)."""
 
-    async def run() -> tuple[int, object]:
+    async def act() -> UserOut:
         with session_scope(engine) as session:
-            return 201, admin.create_user(session, **body.model_dump()).model_dump(mode="json")
+            return admin.create_user(session, **body.model_dump())
 
-    return await idempotent_request(
-        engine,
-        request,
-        username=user.username,
-        key=idempotency_key,
-        body=body.model_dump(mode="json"),
-        run=run,
-    )
+    return await idempotency.respond(body, act, status=201)
 
 
 @router.get("/admin/users/{username}", response_model=UserOut, responses=ADMIN_ERRORS)
@@ -86,26 +74,15 @@ def list_groups(_admin: AdminUser, session: SessionDep) -> list[GroupOut]:
     "/admin/groups", status_code=201, response_model=GroupOut, responses=responses(401, 403, 404, 409, 422)
 )
 async def create_group(
-    body: CreateGroup,
-    request: Request,
-    user: AdminUser,
-    engine: EngineDep,
-    idempotency_key: IdempotencyKey = None,
+    body: CreateGroup, _admin: AdminUser, engine: EngineDep, idempotency: Idempotent
 ) -> Response:
     """Create a group (an assignment group, a CAB…)."""
 
-    async def run() -> tuple[int, object]:
+    async def act() -> GroupOut:
         with session_scope(engine) as session:
-            return 201, admin.create_group(session, **body.model_dump()).model_dump(mode="json")
+            return admin.create_group(session, **body.model_dump())
 
-    return await idempotent_request(
-        engine,
-        request,
-        username=user.username,
-        key=idempotency_key,
-        body=body.model_dump(mode="json"),
-        run=run,
-    )
+    return await idempotency.respond(body, act, status=201)
 
 
 @router.put("/admin/groups/{group}/members/{username}", response_model=GroupOut, responses=ADMIN_ERRORS)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from api import service
-from api.deps import CurrentUser, EngineDep, IdempotencyKey, SessionDep, TemporalClientDep
-from api.idempotency import idempotent_request, update_id
+from api.deps import CurrentUser, Idempotent, SessionDep, TemporalClientDep
 from api.problems import responses
 from api.schemas import ApprovalOut, Decide
+from api.services import approvals
 
 router = APIRouter(prefix="/api/v1/approvals", tags=["approvals"])
 
@@ -23,7 +23,7 @@ def list_approvals(
     status: Annotated[Literal["pending"], Query(description="Only `pending` for now.")] = "pending",
 ) -> list[ApprovalOut]:
     """Approval tasks waiting for the caller's decision, oldest first, with their record."""
-    return service.pending_approvals(session=session, user=user)
+    return approvals.pending_approvals(session=session, user=user)
 
 
 @router.post(
@@ -34,32 +34,20 @@ def list_approvals(
 async def decide(
     approval_id: Annotated[str, Path(min_length=1, max_length=80)],
     body: Decide,
-    request: Request,
     user: CurrentUser,
     session: SessionDep,
-    engine: EngineDep,
     client: TemporalClientDep,
-    idempotency_key: IdempotencyKey = None,
+    idempotency: Idempotent,
 ) -> Response:
     """Approve or reject; answers with the task and its outcome so far."""
-
-    async def run() -> tuple[int, object]:
-        out = await service.decide(
-            session=session,
-            client=client,
-            user=user,
-            approval_id=approval_id,
-            decision=body.decision,
-            comment=body.comment,
-            update_id=update_id(user.username, idempotency_key),
-        )
-        return 200, out.model_dump(mode="json")
-
-    return await idempotent_request(
-        engine,
-        request,
-        username=user.username,
-        key=idempotency_key,
-        body=body.model_dump(mode="json"),
-        run=run,
+    act = partial(
+        approvals.decide,
+        session=session,
+        client=client,
+        user=user,
+        approval_id=approval_id,
+        decision=body.decision,
+        comment=body.comment,
+        update_id=idempotency.update_id,
     )
+    return await idempotency.respond(body, act)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import ValidationError
+from sqlalchemy import Engine
 
-from api import definitions_service as defs
-from api.deps import CurrentUser, EngineDep, IdempotencyKey, ProcessOwner, SessionDep
-from api.idempotency import idempotent_request
+from api.auth import Principal
+from api.deps import CurrentUser, EngineDep, Idempotent, ProcessOwner, SessionDep
+from api.idempotency import IdempotentRequest
 from api.problems import ProblemError, responses, unprocessable
 from api.schemas import (
     DefinitionListItem,
@@ -20,6 +22,7 @@ from api.schemas import (
     DefinitionVersionOut,
     ValidationOut,
 )
+from api.services import definitions as defs
 from core.db import session_scope
 
 router = APIRouter(prefix="/api/v1/definitions", tags=["definitions"])
@@ -92,43 +95,33 @@ async def validate_definition(request: Request, user: CurrentUser) -> Validation
     openapi_extra=SOURCE_BODY,
 )
 async def create_definition(
-    request: Request, user: ProcessOwner, engine: EngineDep, idempotency_key: IdempotencyKey = None
+    request: Request, user: ProcessOwner, engine: EngineDep, idempotency: Idempotent
 ) -> Response:
     """Store a definition as a new draft version (process owners)."""
     source = await _source(request)
 
-    async def run() -> tuple[int, object]:
+    async def act() -> DefinitionRef:
         with session_scope(engine) as session:
-            ref = defs.create_draft(session, source=source, user=user)
-        return 201, ref.model_dump(mode="json")
+            return defs.create_draft(session, source=source, user=user)
 
-    return await idempotent_request(
-        engine,
-        request,
-        username=user.username,
-        key=idempotency_key,
-        body=source,
-        run=run,
-    )
+    return await idempotency.respond(source, act, status=201)
 
 
 async def _status_change(
-    request: Request, engine: Any, user: Any, key: str, version: int, idempotency_key: str | None, action: str
+    engine: Engine,
+    user: Principal,
+    idempotency: IdempotentRequest,
+    key: str,
+    version: int,
+    change: Callable[..., DefinitionRef],
 ) -> Response:
-    async def run() -> tuple[int, object]:
-        with session_scope(engine) as session:
-            change = defs.publish if action == "publish" else defs.retire
-            ref = change(session, key=key, version=version, user=user)
-        return 200, ref.model_dump(mode="json")
+    """Publish or retire (`change`) a version; a request without a body, fingerprinted by its path."""
 
-    return await idempotent_request(
-        engine,
-        request,
-        username=user.username,
-        key=idempotency_key,
-        body=None,
-        run=run,
-    )
+    async def act() -> DefinitionRef:
+        with session_scope(engine) as session:
+            return change(session, key=key, version=version, user=user)
+
+    return await idempotency.respond(None, act)
 
 
 @router.post(
@@ -139,13 +132,12 @@ async def _status_change(
 async def publish_definition(
     key: DefKey,
     version: Version,
-    request: Request,
     user: ProcessOwner,
     engine: EngineDep,
-    idempotency_key: IdempotencyKey = None,
+    idempotency: Idempotent,
 ) -> Response:
     """Publish a draft: new records get it; running records keep their version."""
-    return await _status_change(request, engine, user, key, version, idempotency_key, "publish")
+    return await _status_change(engine, user, idempotency, key, version, defs.publish)
 
 
 @router.post(
@@ -156,13 +148,12 @@ async def publish_definition(
 async def retire_definition(
     key: DefKey,
     version: Version,
-    request: Request,
     user: ProcessOwner,
     engine: EngineDep,
-    idempotency_key: IdempotencyKey = None,
+    idempotency: Idempotent,
 ) -> Response:
     """Retire a version: no new records get it; running records finish on it."""
-    return await _status_change(request, engine, user, key, version, idempotency_key, "retire")
+    return await _status_change(engine, user, idempotency, key, version, defs.retire)
 
 
 @router.get("/{key}/versions", response_model=list[DefinitionVersionOut], responses=responses(401, 404))

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from api import service
-from api.deps import CurrentUser, EngineDep, IdempotencyKey, SessionDep, SettingsDep, TemporalClientDep
-from api.idempotency import idempotent_request, update_id
+from api.deps import CurrentUser, EngineDep, Idempotent, SessionDep, SettingsDep, TemporalClientDep
 from api.problems import responses
 from api.schemas import (
     AddComment,
@@ -20,6 +19,7 @@ from api.schemas import (
     PatchRecord,
     RecordPage,
 )
+from api.services import actions, records, search
 from workflows.contracts import RecordSnapshot
 
 router = APIRouter(prefix="/api/v1/processes", tags=["processes"])
@@ -37,36 +37,25 @@ Filter = Annotated[str | None, Query(max_length=200)]
 )
 async def create_process(
     body: CreateRecord,
-    request: Request,
     user: CurrentUser,
     engine: EngineDep,
     client: TemporalClientDep,
     settings: SettingsDep,
-    idempotency_key: IdempotencyKey = None,
+    idempotency: Idempotent,
 ) -> Response:
     """Start a record of a published definition; answers with the record in its first state."""
-
-    async def run() -> tuple[int, object]:
-        snap = await service.create_record(
-            client=client,
-            engine=engine,
-            task_queue=settings.task_queue,
-            user=user,
-            definition=body.definition,
-            title=body.title,
-            fields=body.fields,
-            idempotency_key=idempotency_key,
-        )
-        return 201, snap.model_dump(mode="json")
-
-    return await idempotent_request(
-        engine,
-        request,
-        username=user.username,
-        key=idempotency_key,
-        body=body.model_dump(mode="json"),
-        run=run,
+    act = partial(
+        actions.create_record,
+        client=client,
+        engine=engine,
+        task_queue=settings.task_queue,
+        user=user,
+        definition=body.definition,
+        title=body.title,
+        fields=body.fields,
+        idempotency_key=idempotency.key,
     )
+    return await idempotency.respond(body, act, status=201)
 
 
 @router.get("", response_model=RecordPage, responses=responses(401, 422))
@@ -85,7 +74,7 @@ def list_processes(
     cursor: Annotated[str | None, Query(max_length=400)] = None,
 ) -> RecordPage:
     """Search records, newest first; follow `next_cursor` for the next page."""
-    return service.list_records(
+    return search.list_records(
         session=session,
         user=user,
         definition=definition,
@@ -106,7 +95,7 @@ async def get_process(
     record: RecordRef, user: CurrentUser, session: SessionDep, client: TemporalClientDep
 ) -> RecordSnapshot:
     """One record with the transitions the caller may fire now."""
-    return await service.get_record(session=session, client=client, ref=record, user=user)
+    return await records.get_record(session=session, client=client, ref=record, user=user)
 
 
 @router.post(
@@ -117,71 +106,47 @@ async def get_process(
 async def fire_transition(
     record: RecordRef,
     body: FireTransition,
-    request: Request,
     user: CurrentUser,
     session: SessionDep,
-    engine: EngineDep,
     client: TemporalClientDep,
-    idempotency_key: IdempotencyKey = None,
+    idempotency: Idempotent,
 ) -> Response:
     """Fire a transition; answers with the record in its new state."""
-
-    async def run() -> tuple[int, object]:
-        snap = await service.fire_transition(
-            session=session,
-            client=client,
-            user=user,
-            ref=record,
-            trigger=body.trigger,
-            fields=body.fields,
-            comment=body.comment,
-            update_id=update_id(user.username, idempotency_key),
-        )
-        return 200, snap.model_dump(mode="json")
-
-    return await idempotent_request(
-        engine,
-        request,
-        username=user.username,
-        key=idempotency_key,
-        body=body.model_dump(mode="json"),
-        run=run,
+    act = partial(
+        actions.fire_transition,
+        session=session,
+        client=client,
+        user=user,
+        ref=record,
+        trigger=body.trigger,
+        fields=body.fields,
+        comment=body.comment,
+        update_id=idempotency.update_id,
     )
+    return await idempotency.respond(body, act)
 
 
 @router.patch("/{record}", response_model=RecordSnapshot, responses=responses(401, 403, 404, 409, 422))
 async def patch_process(
     record: RecordRef,
     body: PatchRecord,
-    request: Request,
     user: CurrentUser,
     session: SessionDep,
-    engine: EngineDep,
     client: TemporalClientDep,
-    idempotency_key: IdempotencyKey = None,
+    idempotency: Idempotent,
 ) -> Response:
     """Change fields outside a transition (priority and SLA targets follow impact and urgency)."""
-
-    async def run() -> tuple[int, object]:
-        snap = await service.update_fields(
-            session=session,
-            client=client,
-            user=user,
-            ref=record,
-            fields=body.fields,
-            comment=body.comment,
-            update_id=update_id(user.username, idempotency_key),
-        )
-        return 200, snap.model_dump(mode="json")
-
-    return await idempotent_request(
-        engine,
-        request,
-        username=user.username,
-        key=idempotency_key,
-        body=body.model_dump(mode="json"),
-        run=run,
+    act = partial(
+        actions.update_fields,
+        session=session,
+        client=client,
+        user=user,
+        ref=record,
+        fields=body.fields,
+        comment=body.comment,
+        update_id=idempotency.update_id,
     )
+    return await idempotency.respond(body, act)
 
 
 @router.post(
@@ -193,37 +158,25 @@ async def patch_process(
 async def add_comment(
     record: RecordRef,
     body: AddComment,
-    request: Request,
     user: CurrentUser,
     session: SessionDep,
-    engine: EngineDep,
     client: TemporalClientDep,
-    idempotency_key: IdempotencyKey = None,
+    idempotency: Idempotent,
 ) -> Response:
     """Add a comment to the record's audit trail."""
-
-    async def run() -> tuple[int, object]:
-        out = await service.add_comment(
-            session=session,
-            client=client,
-            user=user,
-            ref=record,
-            body=body.body,
-            update_id=update_id(user.username, idempotency_key),
-        )
-        return 201, out.model_dump(mode="json")
-
-    return await idempotent_request(
-        engine,
-        request,
-        username=user.username,
-        key=idempotency_key,
-        body=body.model_dump(mode="json"),
-        run=run,
+    act = partial(
+        actions.add_comment,
+        session=session,
+        client=client,
+        user=user,
+        ref=record,
+        body=body.body,
+        update_id=idempotency.update_id,
     )
+    return await idempotency.respond(body, act, status=201)
 
 
 @router.get("/{record}/history", response_model=list[HistoryEntry], responses=responses(401, 404))
 def get_history(record: RecordRef, user: CurrentUser, session: SessionDep) -> list[HistoryEntry]:
     """The record's append-only audit trail, oldest first."""
-    return service.history(session=session, user=user, ref=record)
+    return records.history(session=session, user=user, ref=record)

@@ -1,7 +1,7 @@
 """A new record from the page: choose a process, fill the form its start fields make, submit.
 
 The form is built from the same `start_fields` as GET /api/v1/definitions/{key} and submitted through
-the same `service.create_record` as POST /api/v1/processes. Each rendered form carries its own
+the same `actions.create_record` as POST /api/v1/processes. Each rendered form carries its own
 idempotency key, so a double submit (or a retry after a lost answer) creates one record. A refusal
 re-renders the form with what was entered and each problem next to its field.
 """
@@ -16,11 +16,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from api import definitions_service as defs
-from api import service
 from api.auth import Principal
 from api.deps import EngineDep, SessionDep, SettingsDep, TemporalClientDep
 from api.problems import ProblemError, not_found, unprocessable
+from api.services import actions
+from api.services import definitions as defs
 from api.web import editing, forms, i18n
 from api.web.common import PageRoute, PostUser, User, is_htmx, render
 from core.store import latest_published
@@ -184,7 +184,7 @@ async def create(
     try:
         if not title:
             raise unprocessable("a record needs a title", [{"path": "title", "message": "required"}])
-        snap = await service.create_record(
+        snap = await actions.create_record(
             client=client,
             engine=engine,
             task_queue=settings.task_queue,

@@ -9,9 +9,9 @@ from typing import Annotated, get_args
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from api import definitions_service as defs
 from api.deps import SessionDep
 from api.problems import unprocessable
+from api.services import definitions as defs
 from api.web import i18n
 from api.web.common import REPORT_ROLES, PageRoute, User, render, require
 from definitions.model import StateCategory

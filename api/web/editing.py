@@ -2,7 +2,7 @@
 
 The form mirrors the state's flags (hidden fields are left out, read-only ones are disabled) and the
 definition's `editors` permission decides whether it is offered at all; the workflow still checks
-both (api.service.update_fields, the same call as PATCH /api/v1/processes/{id}) and its refusal is
+both (api.actions.update_fields, the same call as PATCH /api/v1/processes/{id}) and its refusal is
 shown in the form. The check here only avoids offering a form that would be refused.
 """
 
@@ -15,11 +15,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api import service
 from api.auth import Principal
-from api.definitions_service import START_BUILTINS
 from api.deps import SessionDep, TemporalClientDep
 from api.idempotency import update_id
+from api.services import actions, records
+from api.services.definitions import START_BUILTINS
 from api.web import forms, i18n
 from api.web.common import PageRoute, PostUser, is_htmx
 from definitions.model import BUILTIN_FIELDS, Definition
@@ -95,14 +95,14 @@ async def edit(
     request: Request, ref: RecordRef, user: PostUser, session: SessionDep, client: TemporalClientDep
 ) -> Response:
     form = dict(await request.form())
-    current = await service.get_record(session=session, client=client, ref=ref, user=user)
+    current = await records.get_record(session=session, client=client, ref=ref, user=user)
     d = forms.definition(session, current.definition, current.definition_version)
     specs = editable_specs(d, current) if d else []
     changes = forms.changed_values(form, specs, current.fields)
     comment = str(form.get("comment", "")).strip() or None
     target = f"/ui/records/{current.number}"
     if changes or comment:
-        await service.update_fields(
+        await actions.update_fields(
             session=session,
             client=client,
             user=user,

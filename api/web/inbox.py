@@ -10,11 +10,11 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, col, select
 
-from api import service
 from api.deps import SessionDep, TemporalClientDep
 from api.idempotency import update_id
 from api.problems import ProblemError
 from api.schemas import ApprovalOut
+from api.services import approvals
 from api.web.common import PageRoute, PostUser, User, engine_of, is_htmx, render
 from core.db import session_scope
 from core.tables import RecordRow
@@ -70,13 +70,13 @@ def inbox_items(session: Session, tasks: list[ApprovalOut]) -> list[InboxItem]:
 
 @router.get("/ui/inbox")
 def inbox(request: Request, user: User, session: SessionDep) -> Response:
-    items = inbox_items(session, service.pending_approvals(session=session, user=user))
+    items = inbox_items(session, approvals.pending_approvals(session=session, user=user))
     return render(request, "inbox.html", user, items=items)
 
 
 @router.get("/ui/inbox/count")
 def inbox_count(request: Request, user: User, session: SessionDep) -> Response:
-    count = len(service.pending_approvals(session=session, user=user))
+    count = len(approvals.pending_approvals(session=session, user=user))
     return render(request, "partials/inbox_count.html", user, count=count)
 
 
@@ -94,7 +94,7 @@ async def decide(
     where: Annotated[str, Form(max_length=10)] = "inbox",
 ) -> Response:
     try:
-        outcome = await service.decide(
+        outcome = await approvals.decide(
             session=session,
             client=client,
             user=user,
@@ -107,7 +107,7 @@ async def decide(
         if not is_htmx(request) or where == "record":
             raise  # the record page shows it in the task's own slot (common.problem_page)
         # The row stays, with the rule that refused the decision right under its buttons.
-        tasks = [t for t in service.pending_approvals(session=session, user=user) if t.id == approval_id]
+        tasks = [t for t in approvals.pending_approvals(session=session, user=user) if t.id == approval_id]
         items = inbox_items(session, tasks)
         return render(
             request,

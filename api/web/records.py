@@ -9,12 +9,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api import definitions_service as defs
-from api import service
 from api.auth import Principal
 from api.deps import SessionDep, TemporalClientDep
 from api.idempotency import update_id
 from api.schemas import RecordSummary
+from api.services import actions, search
+from api.services import definitions as defs
+from api.services import records as reads
 from api.web import create, editing, forms, i18n
 from api.web.common import PageRoute, PostUser, User, is_htmx, render
 from definitions.diagram import to_mermaid
@@ -54,7 +55,7 @@ def records(
         "assignment_group": _blank(assignment_group),
         "q": _blank(q),
     }
-    page = service.list_records(
+    page = search.list_records(
         session=session,
         user=user,
         breached=True if breached in ("1", "true", "on") else None,
@@ -181,10 +182,10 @@ def may_decide(task: ApprovalTask, user: Principal) -> bool:
 async def record(
     request: Request, ref: RecordRef, user: User, session: SessionDep, client: TemporalClientDep
 ) -> Response:
-    snap = await service.get_record(session=session, client=client, ref=ref, user=user)
+    snap = await reads.get_record(session=session, client=client, ref=ref, user=user)
     lang = i18n.language(request)
     d = forms.definition(session, snap.definition, snap.definition_version)
-    history = service.history(session=session, user=user, ref=snap.id)
+    history = reads.history(session=session, user=user, ref=snap.id)
     return render(
         request,
         "record.html",
@@ -214,9 +215,9 @@ async def fire(
 ) -> Response:
     form = dict(await request.form())
     trigger = str(form.get("trigger", ""))[:64]
-    current = await service.get_record(session=session, client=client, ref=ref, user=user)
+    current = await reads.get_record(session=session, client=client, ref=ref, user=user)
     specs = next((t.required_fields for t in current.available_transitions if t.trigger == trigger), [])
-    snap = await service.fire_transition(
+    snap = await actions.fire_transition(
         session=session,
         client=client,
         user=user,
@@ -242,7 +243,7 @@ async def comment(
     body: Annotated[str, Form(min_length=1, max_length=20000)],
     key: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    out = await service.add_comment(
+    out = await actions.add_comment(
         session=session,
         client=client,
         user=user,

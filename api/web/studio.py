@@ -1,6 +1,6 @@
 """The definition studio: list, edit as YAML with validation as you type, diagram, draft, publish, compare.
 
-Validation is the API's (`definitions_service.validation`, the same loader and validator), so the page
+Validation is the API's (`api.services.definitions.validation`, the same loader and validator), so the page
 shows exactly the errors and paths a POST would get. Saving and publishing call the service functions
 behind the API's process-owner routes, after the same role check.
 """
@@ -13,9 +13,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api import definitions_service as defs
 from api.deps import EngineDep, SessionDep
 from api.problems import ProblemError
+from api.services import definitions as defs
 from api.web import i18n
 from api.web.common import OWNER_ROLES, PageRoute, PostUser, User, render, require
 from api.web.yamlpath import line_of

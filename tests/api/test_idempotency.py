@@ -126,3 +126,15 @@ async def test_the_answer_is_stored(api: Api, mini: str, db_engine: Engine) -> N
         await asyncio.sleep(0.05)
     assert row.status_code == 201 and row.response is not None
     assert row.response["body"] == first.json()
+
+
+async def test_a_malformed_key_is_listed_in_request_order(api: Api) -> None:
+    """The `Idempotency-Key` header comes with a dependency (`api.deps.Idempotent`), whose errors
+    FastAPI lists first; the problem lists every part in request order: path, header, body."""
+    r = await api.post("bob", f"/api/v1/processes/{'x' * 101}/transitions", {"trigger": 3}, key="a b")
+    assert r.status_code == 422
+    assert [e["path"] for e in r.json()["errors"]] == [
+        "path.record",
+        "header.Idempotency-Key",
+        "body.trigger",
+    ]

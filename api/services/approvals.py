@@ -1,0 +1,89 @@
+"""Approvals: the tasks waiting for the caller's decision, and the decision itself.
+
+The inbox is read from the read model; a decision is an Update of the record's workflow, which
+checks that the caller is one of the task's approvers and applies the policy (any, all, quorum…).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from sqlmodel import Session, col, select
+from temporalio.client import Client
+
+from api.auth import Principal
+from api.problems import not_found
+from api.schemas import ApprovalOut, ApprovalRecord
+from api.services.lookup import record_key_by_id
+from api.services.updates import send_update
+from core.tables import ApprovalApproverRow, ApprovalRow, RecordRow
+from workflows.contracts import ApprovalTask, DecideApprovalInput, RecordSnapshot
+from workflows.process import ProcessWorkflow
+
+
+def _approval_out(task: ApprovalTask, row: RecordRow | RecordSnapshot) -> ApprovalOut:
+    """A task with its record: from the read model for the inbox, from the snapshot a decision returns."""
+    if isinstance(row, RecordRow):
+        record = ApprovalRecord(
+            id=row.id,
+            number=row.number,
+            title=row.title,
+            definition=row.definition_key,
+            state=row.state,
+            state_category=row.state_category,
+            priority=row.priority,
+            requester=row.requester,
+            fields=row.fields or {},
+        )
+    else:
+        record = ApprovalRecord(
+            id=row.id,
+            number=row.number,
+            title=row.title,
+            definition=row.definition,
+            state=row.state,
+            state_category=row.state_category,
+            priority=row.priority,
+            requester=row.requester,
+            fields=row.fields,
+        )
+    return ApprovalOut(**task.model_dump(), record=record)
+
+
+def pending_approvals(*, session: Session, user: Principal) -> list[ApprovalOut]:
+    """Tasks waiting for the caller's decision, oldest first."""
+    rows = session.exec(
+        select(ApprovalRow, RecordRow)
+        .join(ApprovalApproverRow, col(ApprovalApproverRow.approval_id) == col(ApprovalRow.id))
+        .join(RecordRow, col(RecordRow.id) == col(ApprovalRow.record_id))
+        .where(ApprovalApproverRow.username == user.username, ApprovalRow.state == "pending")
+        .order_by(col(ApprovalRow.opened_at), col(ApprovalRow.id))
+    ).all()
+    return [_approval_out(ApprovalTask.model_validate(a.data), r) for a, r in rows]
+
+
+async def decide(
+    *,
+    session: Session,
+    client: Client,
+    user: Principal,
+    approval_id: str,
+    decision: Literal["approve", "reject"],
+    comment: str | None,
+    update_id: str | None,
+) -> ApprovalOut:
+    """Approve or reject; answers with the task and its outcome so far (the record may have moved)."""
+    approval = session.get(ApprovalRow, approval_id) if len(approval_id) <= 80 else None
+    if approval is None:
+        raise not_found(f"no approval '{approval_id}'")
+    row = record_key_by_id(session, approval.record_id)
+    if row is None:  # pragma: no cover - written in one transaction with the approval
+        raise not_found(f"no approval '{approval_id}'")
+    # No pre-check of the task's state here: a retried decision (same update id) must reach the
+    # workflow, which answers it with the current task instead of "already decided".
+    inp = DecideApprovalInput(actor=user.actor(), approval_id=approval_id, decision=decision, comment=comment)
+    snap = await send_update(session, client, row, ProcessWorkflow.decide_approval, inp, update_id=update_id)
+    task = next((t for t in snap.approvals if t.id == approval_id), None)
+    if task is None:  # pragma: no cover - an approval never leaves its record
+        raise not_found(f"no approval '{approval_id}'")
+    return _approval_out(task, snap)

@@ -1,0 +1,116 @@
+"""The record list: filters, a text search and keyset pagination over the SQL read model.
+
+Pages are keyed on (created_at, id), newest first, so a page stays stable while records change; the
+cursor is opaque to clients (base64 of that pair).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
+
+from api.auth import Principal
+from api.problems import unprocessable
+from api.schemas import RecordPage, RecordSummary
+from api.services.lookup import can_see_all
+from core.tables import RecordRow
+
+
+def _encode_cursor(row: RecordRow) -> str:
+    raw = json.dumps([row.created_at.isoformat(), row.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        at, record_id = json.loads(raw)
+        return datetime.fromisoformat(at), str(record_id)
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+        raise unprocessable(
+            "the cursor is not one this API returned", [{"path": "query.cursor", "message": "invalid cursor"}]
+        ) from None
+
+
+def summary(row: RecordRow) -> RecordSummary:
+    """A list entry: the read model's columns, without the snapshot (kilobytes of JSON per record)."""
+    return RecordSummary(
+        id=row.id,
+        number=row.number,
+        definition=row.definition_key,
+        definition_version=row.definition_version,
+        title=row.title,
+        state=row.state,
+        state_category=row.state_category,
+        priority=row.priority,
+        requester=row.requester,
+        assignee=row.assignee,
+        assignment_group=row.assignment_group,
+        breached=row.breached,
+        final=row.final,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def list_records(
+    *,
+    session: Session,
+    user: Principal,
+    definition: str | None = None,
+    state: str | None = None,
+    assignee: str | None = None,
+    assignment_group: str | None = None,
+    requester: str | None = None,
+    priority: str | None = None,
+    q: str | None = None,
+    breached: bool | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> RecordPage:
+    """Newest first, keyset-paginated on (created_at, id): stable while records change."""
+    query = select(RecordRow)
+    equal = {
+        RecordRow.definition_key: definition,
+        RecordRow.state: state,
+        RecordRow.assignee: assignee,
+        RecordRow.assignment_group: assignment_group,
+        RecordRow.requester: requester,
+        RecordRow.priority: priority,
+    }
+    for column, value in equal.items():
+        if value is not None:
+            query = query.where(col(column) == value)
+    if breached is not None:
+        query = query.where(col(RecordRow.breached) == breached)
+    if q:
+        query = query.where(
+            or_(
+                col(RecordRow.title).icontains(q, autoescape=True),
+                col(RecordRow.number).icontains(q, autoescape=True),
+            )
+        )
+    if not can_see_all(user):
+        query = query.where(
+            or_(col(RecordRow.requester) == user.username, col(RecordRow.assignee) == user.username)
+        )
+    if cursor:
+        at, record_id = _decode_cursor(cursor)
+        query = query.where(
+            or_(
+                col(RecordRow.created_at) < at,
+                (col(RecordRow.created_at) == at) & (col(RecordRow.id) < record_id),
+            )
+        )
+    query = query.order_by(col(RecordRow.created_at).desc(), col(RecordRow.id).desc()).limit(limit + 1)
+    rows = list(session.exec(query).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return RecordPage(
+        items=[summary(r) for r in rows], next_cursor=_encode_cursor(rows[-1]) if more else None
+    )
