@@ -109,6 +109,8 @@ class RecordState(Contract):
     # task (which Temporal may still discard) and any earlier one not yet re-asserted. The next write
     # sends them again; the ones the workflow knows committed are sealed (see persist_record).
     unsealed: list[AuditEvent] = Field(default_factory=list)
+    # Unused: a count of comments nobody read. Accepted because records carried across continue-as-new
+    # before it was dropped (and their recorded inputs) hold it.
     comments: int = 0
     # The SLA alarm last handed to the worker's alarm clock (SlaAlarm.key), so it is armed once.
     armed_alarm: str | None = None

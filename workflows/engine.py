@@ -154,11 +154,12 @@ GENERIC_ESCALATION = {
 class ProcessEngine:
     def __init__(self, pinned: PinnedDefinition, record: RecordState) -> None:
         self.pinned = pinned
-        self.d: Definition = pinned.definition
-        self.r = record
-        self._staged: dict[str, Any] | None = None
+        self.definition: Definition = pinned.definition
+        self.record = record
         self._model = compiler.MachineModel()
-        self._field_types = {name: self.d.field_type(name) or "string" for name in self._all_field_names()}
+        self._field_types = {
+            name: self.definition.field_type(name) or "string" for name in self._all_field_names()
+        }
 
     # ------------------------------------------------------------------------------------------------
     # creation
@@ -219,10 +220,9 @@ class ProcessEngine:
     def _all_field_names(self) -> list[str]:
         from definitions.model import BUILTIN_FIELDS
 
-        return [f.name for f in self.d.fields] + [n for n in BUILTIN_FIELDS if self.d.field(n) is None]
-
-    def _guard_fields(self) -> dict[str, Any]:
-        return self._staged if self._staged is not None else self.r.fields
+        return [f.name for f in self.definition.fields] + [
+            n for n in BUILTIN_FIELDS if self.definition.field(n) is None
+        ]
 
     def _event(
         self,
@@ -236,11 +236,11 @@ class ProcessEngine:
         comment: str | None = None,
         details: dict[str, Any] | None = None,
     ) -> AuditEvent:
-        self.r.seq += 1
-        self.r.updated_at = now
+        self.record.seq += 1
+        self.record.updated_at = now
         who = actor if isinstance(actor, str) else actor.username
         event = AuditEvent(
-            seq=self.r.seq,
+            seq=self.record.seq,
             at=now,
             actor=who,
             action=action,
@@ -256,12 +256,12 @@ class ProcessEngine:
         errors: list[dict[str, str]] = []
         clean: dict[str, Any] = {}
         for name, value in supplied.items():
-            kind = self.d.field_type(name)
+            kind = self.definition.field_type(name)
             if kind is None:
                 errors.append({"path": f"{what}.{name}", "message": f"unknown field '{name}'"})
                 continue
             try:
-                clean[name] = check_value(kind, value, self.d.field(name))
+                clean[name] = check_value(kind, value, self.definition.field(name))
             except FieldValueError as exc:
                 errors.append({"path": f"{what}.{name}", "message": str(exc)})
         if errors:
@@ -270,12 +270,12 @@ class ProcessEngine:
 
     def matches(self, actor: Actor, perm: Permission) -> bool:
         return permits(
-            self.d,
+            self.definition,
             perm,
             username=actor.username,
             roles=actor.roles,
             groups=actor.groups,
-            fields=self.r.fields,
+            fields=self.record.fields,
         )
 
     @staticmethod
@@ -292,13 +292,13 @@ class ProcessEngine:
         return "; ".join(parts)
 
     def _derive_priority(self) -> bool:
-        pm = self.d.priority_matrix
+        pm = self.definition.priority_matrix
         if pm is None:
             return False
-        value = pm.lookup(self.r.fields.get(pm.impact_field), self.r.fields.get(pm.urgency_field))
-        if value is None or self.r.fields.get(pm.priority_field) == value:
+        value = pm.lookup(self.record.fields.get(pm.impact_field), self.record.fields.get(pm.urgency_field))
+        if value is None or self.record.fields.get(pm.priority_field) == value:
             return False
-        self.r.fields[pm.priority_field] = value
+        self.record.fields[pm.priority_field] = value
         return True
 
     def _substitute(self, value: Any, actor: Actor, now: datetime) -> Any:
@@ -310,27 +310,27 @@ class ProcessEngine:
             if value == "$clear":
                 return None
             if value.startswith("$field:"):
-                return self.r.fields.get(value[7:])
+                return self.record.fields.get(value[7:])
         return value
 
     def _context(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-        state = self.d.state(self.r.state)
+        state = self.definition.state(self.record.state)
         ctx: dict[str, Any] = {
-            **self.r.fields,
-            "number": self.r.number,
-            "id": self.r.record_id,
-            "state": self.r.state,
-            "definition": self.d.key,
-            "state_label": state.label.en if state and state.label else self.r.state,
+            **self.record.fields,
+            "number": self.record.number,
+            "id": self.record.record_id,
+            "state": self.record.state,
+            "definition": self.definition.key,
+            "state_label": state.label.en if state and state.label else self.record.state,
             # The notification activity swaps this in for Chinese-speaking recipients.
-            "state_label_zh": state.label.zh if state and state.label else self.r.state,
+            "state_label_zh": state.label.zh if state and state.label else self.record.state,
         }
         ctx.update(extra or {})
         return ctx
 
     def _recipients(self, specs: list[str], actor: Actor | None) -> list[NotificationRecipient]:
         out: list[NotificationRecipient] = []
-        f = self.r.fields
+        f = self.record.fields
         for spec in specs:
             if spec in ("requester", "assignee") and f.get(spec):
                 out.append(NotificationRecipient(kind="user", name=str(f[spec])))
@@ -358,7 +358,7 @@ class ProcessEngine:
         actor: Actor | None,
         extra: dict[str, Any] | None = None,
     ) -> None:
-        tpl = self.d.notifications.get(template)
+        tpl = self.definition.notifications.get(template)
         if tpl is None:
             return
         recipients = self._recipients(to, actor)
@@ -376,19 +376,19 @@ class ProcessEngine:
     # ------------------------------------------------------------------------------------------------
     # state entry: SLA clocks, approvals, timers
     def _enter_state(self, out: Outcome, state: str, actor: Actor, now: datetime) -> None:
-        self.r.state = state
-        self.r.entered_state_at = now
-        self.r.timed_done = []
-        for sla in self.d.slas:
-            clock = self.r.slas.setdefault(sla.name, SlaClockState(name=sla.name))
+        self.record.state = state
+        self.record.entered_state_at = now
+        self.record.timed_done = []
+        for sla in self.definition.slas:
+            clock = self.record.slas.setdefault(sla.name, SlaClockState(name=sla.name))
             before = clock.status
             changed = False
             if state in sla.runs_in:
-                changed = clocks.start(self.d, sla, clock, self.r.fields, now)
+                changed = clocks.start(self.definition, sla, clock, self.record.fields, now)
             elif state in sla.pauses_in:
-                changed = clocks.pause(self.d, clock, now)
+                changed = clocks.pause(self.definition, clock, now)
             elif state in sla.stops_in:
-                changed = clocks.stop(self.d, clock, now)
+                changed = clocks.stop(self.definition, clock, now)
             if changed:
                 action = {
                     "running": "sla_started" if before == "pending" else "sla_resumed",
@@ -406,7 +406,7 @@ class ProcessEngine:
                         "consumed_seconds": clock.consumed_seconds,
                     },
                 )
-        for task in self.r.approvals:
+        for task in self.record.approvals:
             if task.state in ("pending", "resolving"):
                 step = self._step(task.step)
                 if step is None or step.state != state:
@@ -422,21 +422,23 @@ class ProcessEngine:
                             "reason": f"record left state {step.state if step else '?'}",
                         },
                     )
-        for step in self.d.approvals:
+        for step in self.definition.approvals:
             if step.state == state:
                 self._open_level(out, step, 0, now)
 
     def _step(self, name: str) -> ApprovalStep | None:
-        return next((a for a in self.d.approvals if a.name == name), None)
+        return next((a for a in self.definition.approvals if a.name == name), None)
 
     def _open_level(self, out: Outcome, step: ApprovalStep, level_index: int, now: datetime) -> None:
         level = step.levels[level_index]
-        self.r.approval_counter += 1
+        self.record.approval_counter += 1
         deadline = None
         if step.deadline is not None:
-            deadline = add_business_time(clocks.calendar_of(self.d, step.calendar), now, step.deadline)
+            deadline = add_business_time(
+                clocks.calendar_of(self.definition, step.calendar), now, step.deadline
+            )
         task = ApprovalTask(
-            id=f"{self.r.record_id}.a{self.r.approval_counter}",
+            id=f"{self.record.record_id}.a{self.record.approval_counter}",
             step=step.name,
             level=level_index,
             level_name=level.name,
@@ -444,11 +446,11 @@ class ProcessEngine:
             opened_at=now,
             deadline=deadline,
         )
-        users, groups = policy.approver_fields(level, self.r.fields, dict(self._field_types))
+        users, groups = policy.approver_fields(level, self.record.fields, dict(self._field_types))
         users = list(dict.fromkeys(level.approvers.users + users))
         groups = list(dict.fromkeys(level.approvers.groups + groups))
         task.groups = groups
-        self.r.approvals.append(task)
+        self.record.approvals.append(task)
         out.resolves.append(ResolveRequest(task.id, users, groups, list(level.approvers.roles)))
         self._event(
             out,
@@ -472,7 +474,7 @@ class ProcessEngine:
         if task.state != "resolving" or step is None:
             return out
         level = step.levels[task.level]
-        excluded = policy.exclusions(step, self.r.fields)
+        excluded = policy.exclusions(step, self.record.fields)
         task.excluded = {u: rule for u, rule in excluded.items() if u in users}
         task.eligible = sorted(u for u in dict.fromkeys(users) if u not in excluded)
         task.needed = policy.needed(level, len(task.eligible))
@@ -511,29 +513,39 @@ class ProcessEngine:
             out.notifications.append(NotifyRequest("approval", tpl["subject"], tpl["body"], recipients, ctx))
 
     def _task(self, task_id: str) -> ApprovalTask:
-        task = next((t for t in self.r.approvals if t.id == task_id), None)
+        task = next((t for t in self.record.approvals if t.id == task_id), None)
         if task is None:
-            raise Refusal("UnknownApproval", f"no approval '{task_id}' on {self.r.number}")
+            raise Refusal("UnknownApproval", f"no approval '{task_id}' on {self.record.number}")
         return task
 
     # ------------------------------------------------------------------------------------------------
     # transitions
     def _candidates(self, trigger: str) -> list[TransitionDef]:
-        return [t for t in self.d.transitions if t.trigger == trigger and self.r.state in self.d.sources(t)]
+        return [
+            t
+            for t in self.definition.transitions
+            if t.trigger == trigger and self.record.state in self.definition.sources(t)
+        ]
 
     def _select(
         self, actor: Actor, trigger: str, supplied: dict[str, Any], comment: str | None
     ) -> tuple[TransitionDef, dict[str, Any]]:
-        if not any(t.trigger == trigger for t in self.d.transitions):
-            raise Refusal("UnknownTrigger", f"process '{self.d.key}' has no transition '{trigger}'")
+        if not any(t.trigger == trigger for t in self.definition.transitions):
+            raise Refusal("UnknownTrigger", f"process '{self.definition.key}' has no transition '{trigger}'")
         candidates = self._candidates(trigger)
         if not candidates:
             possible = sorted(
-                {s for t in self.d.transitions if t.trigger == trigger for s in self.d.sources(t)}
+                {
+                    s
+                    for t in self.definition.transitions
+                    if t.trigger == trigger
+                    for s in self.definition.sources(t)
+                }
             )
             raise Refusal(
                 "WrongState",
-                f"'{trigger}' is not possible in state '{self.r.state}' (only from: {', '.join(possible)})",
+                f"'{trigger}' is not possible in state '{self.record.state}' "
+                f"(only from: {', '.join(possible)})",
             )
         if not actor.is_system:
             allowed = [t for t in candidates if t.allowed is not None and self.matches(actor, t.allowed)]
@@ -542,16 +554,12 @@ class ProcessEngine:
                 who = " or ".join(self._describe_permission(p) for p in perms) or "the engine only"
                 raise Refusal(
                     "NotAllowed",
-                    f"{actor.username} may not fire '{trigger}' on {self.r.number}: allowed for {who}",
+                    f"{actor.username} may not fire '{trigger}' on {self.record.number}: allowed for {who}",
                 )
             candidates = allowed
         clean = self._checked_fields(supplied, what="fields")
-        merged = {**self.r.fields, **clean}
-        self._staged = merged
-        try:
-            passing = [t for t in candidates if t.guard is None or evaluate(t.guard, merged)]
-        finally:
-            self._staged = None
+        merged = {**self.record.fields, **clean}
+        passing = [t for t in candidates if t.guard is None or evaluate(t.guard, merged)]
         if not passing:
             t = candidates[0]
             why = (
@@ -564,7 +572,7 @@ class ProcessEngine:
             raise Refusal("GuardFailed", f"'{trigger}' refused: {why}")
         chosen = passing[0]
         if not actor.is_system:
-            target = self.d.state(chosen.to)
+            target = self.definition.state(chosen.to)
             required = list(dict.fromkeys(chosen.required_fields + (target.required if target else [])))
             missing = [n for n in required if is_empty(merged.get(n))]
             errors = [{"path": f"fields.{n}", "message": "required"} for n in missing]
@@ -586,13 +594,15 @@ class ProcessEngine:
         self, t: TransitionDef, clean: dict[str, Any], actor: Actor, comment: str | None, now: datetime
     ) -> Outcome:
         out = Outcome()
-        before = self.r.state
-        changed = {k: v for k, v in clean.items() if self.r.fields.get(k) != v}
-        self.r.fields.update(clean)
-        self.r.fields = {k: v for k, v in self.r.fields.items() if v is not None}
+        before = self.record.state
+        changed = {k: v for k, v in clean.items() if self.record.fields.get(k) != v}
+        self.record.fields.update(clean)
+        self.record.fields = {k: v for k, v in self.record.fields.items() if v is not None}
         priority_changed = self._derive_priority()
         self._model.state = before
-        moved = compiler.fire(compiler.machine_for(self.d), self._model, t.trigger, self._guard_fields)
+        moved = compiler.fire(
+            compiler.machine_for(self.definition), self._model, t.trigger, lambda: self.record.fields
+        )
         if not moved or self._model.state != t.to:
             # The machine is the authority on moves; disagreeing with our selection is a bug.
             raise RuntimeError(f"state machine refused {t.trigger} from {before} to {t.to}")
@@ -617,9 +627,9 @@ class ProcessEngine:
         kind = e.kind
         if e.set is not None:
             values = {k: self._substitute(v, actor, now) for k, v in e.set.items()}
-            changed = {k: v for k, v in values.items() if self.r.fields.get(k) != v}
-            self.r.fields.update(values)
-            self.r.fields = {k: v for k, v in self.r.fields.items() if v is not None}
+            changed = {k: v for k, v in values.items() if self.record.fields.get(k) != v}
+            self.record.fields.update(values)
+            self.record.fields = {k: v for k, v in self.record.fields.items() if v is not None}
             if changed:
                 self._event(out, now, actor, "fields_set", details={"fields": changed, "by": "effect"})
                 if self._derive_priority():
@@ -628,12 +638,12 @@ class ProcessEngine:
             self._notify(out, e.notify.template, e.notify.to, actor)
         elif e.start_sla is not None or e.stop_sla is not None:
             name = e.start_sla or e.stop_sla or ""
-            sla = next(s for s in self.d.slas if s.name == name)
-            clock = self.r.slas.setdefault(name, SlaClockState(name=name))
+            sla = next(s for s in self.definition.slas if s.name == name)
+            clock = self.record.slas.setdefault(name, SlaClockState(name=name))
             ok = (
-                clocks.start(self.d, sla, clock, self.r.fields, now)
+                clocks.start(self.definition, sla, clock, self.record.fields, now)
                 if e.start_sla
-                else clocks.stop(self.d, clock, now)
+                else clocks.stop(self.definition, clock, now)
             )
             if ok:
                 self._event(
@@ -649,29 +659,29 @@ class ProcessEngine:
             title = (
                 render(spec.title, self._context())
                 if spec.title
-                else f"{self.r.number}: " + str(self.r.fields.get("title", ""))
+                else f"{self.record.number}: " + str(self.record.fields.get("title", ""))
             )
             out.creates.append(
                 CreateRequest(spec.definition, title, values, spec.link_field, spec.back_link_field)
             )
         elif e.escalate is not None:
             esc = e.escalate
-            current = self.r.fields.get(esc.field)
+            current = self.record.fields.get(esc.field)
             levels = esc.levels
             idx = levels.index(current) if current in levels else -1
             if idx + 1 < len(levels):
                 new = levels[idx + 1]
-                self.r.fields[esc.field] = new
+                self.record.fields[esc.field] = new
                 details: dict[str, Any] = {"field": esc.field, "from": current, "to": new}
                 if new in esc.groups:
-                    self.r.fields["assignment_group"] = esc.groups[new]
+                    self.record.fields["assignment_group"] = esc.groups[new]
                     details["assignment_group"] = esc.groups[new]
                 self._event(out, now, actor, "escalated", details=details)
         elif e.reassign is not None:
-            before = self.r.fields.get("assignment_group")
+            before = self.record.fields.get("assignment_group")
             if before != e.reassign:
-                self.r.fields["assignment_group"] = e.reassign
-                self.r.fields.pop("assignee", None)
+                self.record.fields["assignment_group"] = e.reassign
+                self.record.fields.pop("assignee", None)
                 self._event(out, now, actor, "reassigned", details={"from": before, "to": e.reassign})
         elif e.fire is not None:
             try:
@@ -686,16 +696,18 @@ class ProcessEngine:
             raise RuntimeError(f"unknown effect {kind}")
 
     def _retarget(self, out: Outcome, now: datetime) -> None:
-        for sla in self.d.slas:
-            clock = self.r.slas.get(sla.name)
+        for sla in self.definition.slas:
+            clock = self.record.slas.get(sla.name)
             if clock is None or clock.status == "stopped":
                 continue
             old = clock.target_seconds
             if clock.status == "pending":
-                if self.r.state in sla.runs_in and clocks.start(self.d, sla, clock, self.r.fields, now):
+                if self.record.state in sla.runs_in and clocks.start(
+                    self.definition, sla, clock, self.record.fields, now
+                ):
                     self._event(out, now, "system:sla", "sla_started", details={"sla": sla.name})
                 continue
-            if clocks.retarget(self.d, sla, clock, self.r.fields, now):
+            if clocks.retarget(self.definition, sla, clock, self.record.fields, now):
                 self._event(
                     out,
                     now,
@@ -707,23 +719,27 @@ class ProcessEngine:
     # ------------------------------------------------------------------------------------------------
     # fields and comments
     def check_update(self, inp: UpdateFieldsInput) -> dict[str, Any]:
-        if not inp.actor.is_system and not self.matches(inp.actor, self.d.editors):
+        if not inp.actor.is_system and not self.matches(inp.actor, self.definition.editors):
             raise Refusal(
                 "NotAllowed",
-                f"{inp.actor.username} may not change fields of {self.r.number}: "
-                f"allowed for {self._describe_permission(self.d.editors)}",
+                f"{inp.actor.username} may not change fields of {self.record.number}: "
+                f"allowed for {self._describe_permission(self.definition.editors)}",
             )
-        if self.d.state(self.r.state) and self.d.state(self.r.state).final:  # type: ignore[union-attr]
-            raise Refusal("WrongState", f"{self.r.number} is {self.r.state}: a closed record cannot change")
+        if self.definition.state(self.record.state) and self.definition.state(self.record.state).final:  # type: ignore[union-attr]
+            raise Refusal(
+                "WrongState", f"{self.record.number} is {self.record.state}: a closed record cannot change"
+            )
         clean = self._checked_fields(inp.fields, what="fields")
-        state = self.d.state(self.r.state)
-        readonly = [n for n in clean if state and n in state.readonly and clean[n] != self.r.fields.get(n)]
+        state = self.definition.state(self.record.state)
+        readonly = [
+            n for n in clean if state and n in state.readonly and clean[n] != self.record.fields.get(n)
+        ]
         if readonly:
             raise Refusal(
                 "InvalidFields",
-                f"read-only in state '{self.r.state}': {', '.join(readonly)}",
+                f"read-only in state '{self.record.state}': {', '.join(readonly)}",
                 [
-                    {"path": f"fields.{n}", "message": f"read-only in state '{self.r.state}'"}
+                    {"path": f"fields.{n}", "message": f"read-only in state '{self.record.state}'"}
                     for n in readonly
                 ],
             )
@@ -732,7 +748,7 @@ class ProcessEngine:
         if cleared:
             raise Refusal(
                 "MissingFields",
-                f"required in state '{self.r.state}': {', '.join(cleared)}",
+                f"required in state '{self.record.state}': {', '.join(cleared)}",
                 [{"path": f"fields.{n}", "message": "required"} for n in cleared],
             )
         return clean
@@ -740,28 +756,27 @@ class ProcessEngine:
     def update_fields(self, inp: UpdateFieldsInput, now: datetime) -> Outcome:
         clean = self.check_update(inp)
         out = Outcome()
-        changed = {k: v for k, v in clean.items() if self.r.fields.get(k) != v}
+        changed = {k: v for k, v in clean.items() if self.record.fields.get(k) != v}
         if not changed:
             return out
-        self.r.fields.update(changed)
-        self.r.fields = {k: v for k, v in self.r.fields.items() if v is not None}
+        self.record.fields.update(changed)
+        self.record.fields = {k: v for k, v in self.record.fields.items() if v is not None}
         self._event(out, now, inp.actor, "fields_changed", comment=inp.comment, details={"fields": changed})
         if self._derive_priority():
-            pm = self.d.priority_matrix
+            pm = self.definition.priority_matrix
             assert pm is not None
             self._event(
                 out,
                 now,
                 "system:priority",
                 "priority_changed",
-                details={"priority": self.r.fields.get(pm.priority_field)},
+                details={"priority": self.record.fields.get(pm.priority_field)},
             )
             self._retarget(out, now)
         return out
 
     def comment(self, inp: AddCommentInput, now: datetime) -> Outcome:
         out = Outcome()
-        self.r.comments += 1
         self._event(out, now, inp.actor, "comment", comment=inp.body)
         return out
 
@@ -776,16 +791,16 @@ class ProcessEngine:
             raise Refusal("AlreadyDecided", f"{user} has already decided approval {task.id}")
         step = self._step(task.step)
         assert step is not None
-        excluded = {**task.excluded, **policy.exclusions(step, self.r.fields)}
+        excluded = {**task.excluded, **policy.exclusions(step, self.record.fields)}
         if user in excluded:
-            raise Refusal("SeparationOfDuties", policy.sod_message(excluded[user], user, self.r.number))
+            raise Refusal("SeparationOfDuties", policy.sod_message(excluded[user], user, self.record.number))
         level = step.levels[task.level]
         by_group = bool(set(inp.actor.groups) & set(task.groups))
         by_role = bool(set(inp.actor.roles) & set(level.approvers.roles))
         if user not in task.eligible and not by_group and not by_role:
             raise Refusal(
                 "NotAllowed",
-                f"{user} is not an approver of {task.step} ({task.level_name}) on {self.r.number}",
+                f"{user} is not an approver of {task.step} ({task.level_name}) on {self.record.number}",
             )
         return task
 
@@ -855,27 +870,33 @@ class ProcessEngine:
     def _timers(self) -> list[tuple[datetime, str, Any]]:
         """Every pending timer as (instant, kind, payload); the workflow sleeps until the earliest."""
         due: list[tuple[datetime, str, Any]] = []
-        for sla in self.d.slas:
-            clock = self.r.slas.get(sla.name)
+        for sla in self.definition.slas:
+            clock = self.record.slas.get(sla.name)
             if clock is not None:
-                nxt = clocks.next_due(self.d, sla, clock)
+                nxt = clocks.next_due(self.definition, sla, clock)
                 if nxt is not None:
                     due.append((nxt[0], "sla", (sla.name, nxt[1])))
-        for task in self.r.approvals:
+        for task in self.record.approvals:
             if task.state != "pending" or task.deadline is None:
                 continue
             step = self._step(task.step)
             assert step is not None
             if task.reminders_sent < len(step.reminders):
-                cal = clocks.calendar_of(self.d, step.calendar)
+                cal = clocks.calendar_of(self.definition, step.calendar)
                 at = add_business_time(cal, task.opened_at, step.reminders[task.reminders_sent])
                 due.append((at, "reminder", task.id))
             if not task.escalated:
                 due.append((task.deadline, "deadline", task.id))
-        for t in self.d.transitions:
-            if t.after is not None and self.r.state in t.from_ and t.trigger not in self.r.timed_done:
-                cal = clocks.calendar_of(self.d, t.calendar)
-                due.append((add_business_time(cal, self.r.entered_state_at, t.after), "timed", t.trigger))
+        for t in self.definition.transitions:
+            if (
+                t.after is not None
+                and self.record.state in t.from_
+                and t.trigger not in self.record.timed_done
+            ):
+                cal = clocks.calendar_of(self.definition, t.calendar)
+                due.append(
+                    (add_business_time(cal, self.record.entered_state_at, t.after), "timed", t.trigger)
+                )
         return sorted(due, key=lambda x: x[0])
 
     def next_wakeup(self, after_alarm: bool = False) -> datetime | None:
@@ -898,14 +919,14 @@ class ProcessEngine:
             elif kind == "deadline":
                 out.extend(self._expire(payload, at))
             elif kind == "timed":
-                self.r.timed_done.append(payload)
+                self.record.timed_done.append(payload)
                 out.extend(self._system_fire(payload, "timer", at))
         return out
 
     def _sla_threshold(self, name: str, percent: float, at: datetime) -> Outcome:
         out = Outcome()
-        sla = next(s for s in self.d.slas if s.name == name)
-        clock = self.r.slas[name]
+        sla = next(s for s in self.definition.slas if s.name == name)
+        clock = self.record.slas[name]
         clock.fired.append(percent)
         if percent >= clocks.BREACH_AT:
             clock.breached = True
@@ -925,7 +946,7 @@ class ProcessEngine:
         """Run a threshold's actions in their order (a notification after a re-assignment goes to the
         new group); `effects=False` only collects the notifications. Each notification is keyed by
         clock, threshold and instant, so the alarm and the timer agree on what was sent."""
-        clock = self.r.slas[sla.name]
+        clock = self.record.slas[sla.name]
         actor = Actor.system(f"sla:{sla.name}")
         first = len(out.notifications)
         for threshold in sla.thresholds:
@@ -943,7 +964,7 @@ class ProcessEngine:
                             {
                                 "sla": sla.name,
                                 "threshold": f"{percent:g}%",
-                                "due_at": (clocks.deadline_at(self.d, clock, 100) or at).isoformat(),
+                                "due_at": (clocks.deadline_at(self.definition, clock, 100) or at).isoformat(),
                             },
                         )
         for i, note in enumerate(out.notifications[first:]):
@@ -959,13 +980,17 @@ class ProcessEngine:
         if not timers or timers[0][1] != "sla":
             return None
         at, _, (name, percent) = timers[0]
-        sla = next(s for s in self.d.slas if s.name == name)
+        sla = next(s for s in self.definition.slas if s.name == name)
         effects = [e for t in sla.thresholds if t.at == percent for e in t.actions]
         if not effects or any(e.notify is None for e in effects):
             return None
         out = Outcome()
         self._threshold_actions(out, sla, percent, at, effects=False)
-        return SlaAlarm(at=at, seq=self.r.seq, notifications=out.notifications) if out.notifications else None
+        return (
+            SlaAlarm(at=at, seq=self.record.seq, notifications=out.notifications)
+            if out.notifications
+            else None
+        )
 
     def _remind(self, task_id: str, at: datetime) -> Outcome:
         out = Outcome()
@@ -981,7 +1006,7 @@ class ProcessEngine:
             "approval_reminder",
             details={"approval": task.id, "to": waiting, "reminder": task.reminders_sent},
         )
-        tpl = self.d.notifications.get(step.remind_template or "")
+        tpl = self.definition.notifications.get(step.remind_template or "")
         texts = (
             {"subject": tpl.subject.model_dump(), "body": tpl.body.model_dump()} if tpl else GENERIC_REMINDER
         )
@@ -1013,11 +1038,11 @@ class ProcessEngine:
     # links
     def linked_created(self, req: CreateRequest, record_id: str, number: str, now: datetime) -> Outcome:
         out = Outcome()
-        self.r.links.append(
+        self.record.links.append(
             {"id": record_id, "number": number, "definition": req.definition, "role": "child"}
         )
         if req.link_field:
-            self.r.fields[req.link_field] = record_id
+            self.record.fields[req.link_field] = record_id
         self._event(
             out,
             now,
@@ -1032,19 +1057,19 @@ class ProcessEngine:
     def available(self, actor: Actor) -> list[AvailableTransition]:
         result: list[AvailableTransition] = []
         seen: set[str] = set()
-        for t in self.d.transitions:
-            if t.trigger in seen or t.allowed is None or self.r.state not in self.d.sources(t):
+        for t in self.definition.transitions:
+            if t.trigger in seen or t.allowed is None or self.record.state not in self.definition.sources(t):
                 continue
             if not self.matches(actor, t.allowed):
                 continue
             if (
                 t.guard is not None
-                and not evaluate(t.guard, self.r.fields)
+                and not evaluate(t.guard, self.record.fields)
                 and not (set(fields_of(t.guard)) & set(t.required_fields))
             ):
                 continue
             seen.add(t.trigger)
-            target = self.d.state(t.to)
+            target = self.definition.state(t.to)
             names = list(dict.fromkeys(t.required_fields + (target.required if target else [])))
             result.append(
                 AvailableTransition(
@@ -1058,31 +1083,35 @@ class ProcessEngine:
         return result
 
     def field_spec(self, name: str, *, required: bool) -> FieldSpec:
-        spec = self.d.field(name)
+        spec = self.definition.field(name)
         return FieldSpec(
             name=name,
-            type=self.d.field_type(name) or "string",
+            type=self.definition.field_type(name) or "string",
             required=required,
             values=spec.values if spec else None,
             label=spec.label.model_dump() if spec and spec.label else None,
         )
 
     def snapshot(self, actor: Actor | None, now: datetime) -> RecordSnapshot:
-        d = self.d
-        state = d.state(self.r.state)
+        d = self.definition
+        state = d.state(self.record.state)
         assert state is not None
-        f = self.r.fields
+        f = self.record.fields
         pm = d.priority_matrix
         priority = f.get(pm.priority_field if pm else "priority")
-        views = [clocks.view(d, sla, self.r.slas[sla.name], now) for sla in d.slas if sla.name in self.r.slas]
+        views = [
+            clocks.view(d, sla, self.record.slas[sla.name], now)
+            for sla in d.slas
+            if sla.name in self.record.slas
+        ]
         return RecordSnapshot(
-            id=self.r.record_id,
-            number=self.r.number,
+            id=self.record.record_id,
+            number=self.record.number,
             definition=d.key,
             definition_version=self.pinned.version,
             definition_hash=self.pinned.hash,
             title=str(f.get("title", "")),
-            state=self.r.state,
+            state=self.record.state,
             state_label=state.label.model_dump() if state.label else None,
             state_category=state.category,
             final=state.final,
@@ -1091,18 +1120,18 @@ class ProcessEngine:
             requester=f.get("requester"),
             assignee=f.get("assignee"),
             assignment_group=f.get("assignment_group"),
-            created_at=self.r.created_at,
-            updated_at=self.r.updated_at,
+            created_at=self.record.created_at,
+            updated_at=self.record.updated_at,
             slas=views,
-            approvals=[t.model_copy(deep=True) for t in self.r.approvals],
+            approvals=[t.model_copy(deep=True) for t in self.record.approvals],
             available_transitions=self.available(actor) if actor else [],
             hidden_fields=list(state.hidden),
             readonly_fields=list(state.readonly),
-            links=list(self.r.links),
-            seq=self.r.seq,
+            links=list(self.record.links),
+            seq=self.record.seq,
         )
 
     @property
     def is_final(self) -> bool:
-        state = self.d.state(self.r.state)
+        state = self.definition.state(self.record.state)
         return bool(state and state.final)

@@ -85,7 +85,6 @@ class ProcessWorkflow:
         self._poked = False
         self._ready = False
         self._notifications: list[Any] = []
-        self._pending_events: list[Any] = []
         self._startup: Outcome | None = None
         self._refusal: Refusal | None = None
         # Continue-as-new well before Temporal's own limits (50k events); tests lower it.
@@ -140,18 +139,18 @@ class ProcessWorkflow:
                 await self._drain_notifications()
                 # The next run starts a history of its own: it is on this code's generation. Its
                 # first write seals what this run left unsealed.
-                update = {"carried": self._engine.r, "code_version": CODE_VERSION}
+                update = {"carried": self._engine.record, "code_version": CODE_VERSION}
                 workflow.continue_as_new(inp.model_copy(update=update))
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._drain_notifications()
-        if self._engine.r.unsealed and workflow.patched("audit-seal-on-close"):
+        if self._engine.record.unsealed and workflow.patched("audit-seal-on-close"):
             await self._seal()
         return self._engine.snapshot(None, workflow.now())
 
     async def _seal(self) -> None:
         """Seal the last rows of a closed record: no later task would re-assert them otherwise."""
         self._mark_task()
-        if self._committed_seq < self._engine.r.seq:
+        if self._committed_seq < self._engine.record.seq:
             await workflow.sleep(SEAL_DELAY)  # in a later task, the closing one is committed
             self._mark_task()
         await self._persist(self._engine.snapshot(None, workflow.now()), [], notifications=None)
@@ -166,7 +165,7 @@ class ProcessWorkflow:
         length = workflow.info().get_current_history_length()
         if length != self._task_length:
             self._task_length = length
-            self._committed_seq = self._engine.r.seq
+            self._committed_seq = self._engine.record.seq
 
     async def _alarm_wake(self, wake: datetime | None) -> datetime | None:
         """Arm the next SLA alarm once it is due within ALARM_LEAD; returns when to wake up next.
@@ -182,10 +181,10 @@ class ProcessWorkflow:
         now = workflow.now()
         if alarm is None or alarm.at <= now:
             return wake
-        if alarm.key != self._engine.r.armed_alarm:
+        if alarm.key != self._engine.record.armed_alarm:
             if alarm.at - now > ALARM_LEAD:
                 return alarm.at - ALARM_LEAD
-            record_id = self._engine.r.record_id
+            record_id = self._engine.record.record_id
             try:
                 await workflow.execute_local_activity(
                     "arm_alarm",
@@ -205,7 +204,7 @@ class ProcessWorkflow:
                 # Only an accelerator: the durable timer delivers without it.
                 workflow.logger.warning("SLA alarm not armed; the timer will deliver at the deadline")
                 return wake
-            self._engine.r.armed_alarm = alarm.key
+            self._engine.record.armed_alarm = alarm.key
         after = self._engine.next_wakeup(after_alarm=True)
         return min(alarm.at + ALARM_GRACE, after) if after is not None else alarm.at + ALARM_GRACE
 
@@ -251,9 +250,9 @@ class ProcessWorkflow:
                 created = await workflow.execute_activity(
                     "create_linked_record",
                     CreateLinkedRecordInput(
-                        key=f"{engine.r.record_id}:link:{engine.r.seq}",
-                        parent_id=engine.r.record_id,
-                        parent_number=engine.r.number,
+                        key=f"{engine.record.record_id}:link:{engine.record.seq}",
+                        parent_id=engine.record.record_id,
+                        parent_number=engine.record.number,
                         definition=create.definition,
                         title=create.title,
                         fields=create.fields,
@@ -266,7 +265,7 @@ class ProcessWorkflow:
                 self._mark_task()  # an activity's result comes in a later workflow task
                 out.extend(engine.linked_created(create, created.record_id, created.number, workflow.now()))
         notes = [
-            self._notify_input(note, engine.r.record_id, engine.r.seq, i)
+            self._notify_input(note, engine.record.record_id, engine.record.seq, i)
             for i, note in enumerate(out.notifications)
         ]
         # The outbox: notifications are written with the change that caused them, and only those with
@@ -280,7 +279,7 @@ class ProcessWorkflow:
             if not out.events:
                 return None
         persisted = engine.snapshot(None, workflow.now())
-        engine.r.unsealed.extend(out.events)
+        engine.record.unsealed.extend(out.events)
         result = await self._persist(persisted, notes if outbox else [], notifications=outbox)
         if isinstance(result, PersistRecordResult):
             deliver = set(result.deliver)
@@ -304,7 +303,7 @@ class ProcessWorkflow:
             "persist_record",
             PersistRecordInput(
                 snapshot=snapshot,
-                events=list(engine.r.unsealed),
+                events=list(engine.record.unsealed),
                 committed_seq=self._committed_seq,
                 notifications=notes,
             ),
@@ -313,7 +312,7 @@ class ProcessWorkflow:
             start_to_close_timeout=DB_TIMEOUT,
             retry_policy=DB_RETRY,
         )
-        engine.r.unsealed = [e for e in engine.r.unsealed if e.seq > self._committed_seq]
+        engine.record.unsealed = [e for e in engine.record.unsealed if e.seq > self._committed_seq]
         return result if isinstance(result, PersistRecordResult) else None
 
     def _start_notify(self, note: NotifyInput) -> None:
@@ -347,12 +346,12 @@ class ProcessWorkflow:
 
     def _remembered(self) -> bool:
         info = workflow.current_update_info()
-        return info is not None and info.id in self._engine.r.applied_requests
+        return info is not None and info.id in self._engine.record.applied_requests
 
     def _remember(self) -> None:
         info = workflow.current_update_info()
         if info is not None:
-            ids = self._engine.r.applied_requests
+            ids = self._engine.record.applied_requests
             ids.append(info.id)
             del ids[:-MAX_REMEMBERED_REQUESTS]
 

@@ -44,12 +44,12 @@ def decide(engine: ProcessEngine, actor: Actor, task: str, decision: str = "appr
 
 
 def refused(engine: ProcessEngine, actor: Actor, task: str) -> Refusal:
-    before = engine.r.model_copy(deep=True)
+    before = engine.record.model_copy(deep=True)
     with pytest.raises(Refusal) as info:
         engine.check_decide(DecideApprovalInput(actor=actor, approval_id=task, decision="approve"))
     with pytest.raises(Refusal):
         decide(engine, actor, task)
-    assert engine.r == before
+    assert engine.record == before
     return info.value
 
 
@@ -67,7 +67,7 @@ def test_entering_the_approval_state_opens_the_first_level() -> None:
         "deadline": None,
     }
     assert out.resolves == [ResolveRequest("rec1.a1", [], ["cab"], [])]
-    [task] = engine.r.approvals
+    [task] = engine.record.approvals
     assert (task.state, task.step, task.level, task.level_name, task.opened_at, task.groups) == (
         "resolving",
         "cab",
@@ -76,7 +76,7 @@ def test_entering_the_approval_state_opens_the_first_level() -> None:
         S1,
         ["cab"],
     )
-    assert engine.r.approval_counter == 1
+    assert engine.record.approval_counter == 1
 
 
 def test_resolved_approvers_minus_separation_of_duties_make_the_task_pending() -> None:
@@ -89,7 +89,7 @@ def test_resolved_approvers_minus_separation_of_duties_make_the_task_pending() -
         "needed": 2,
         "excluded": {"dave": "field:builder", "alice": "requester"},
     }
-    task = engine.r.approvals[0]
+    task = engine.record.approvals[0]
     assert (task.state, task.eligible, task.needed) == ("pending", ["carol", "erin"], 2)
     # A late or repeated answer changes nothing.
     assert engine.approvers_resolved("rec1.a1", ["x"], S1).events == []
@@ -139,7 +139,7 @@ def test_who_may_decide() -> None:
 def test_separation_of_duties_reads_the_fields_at_decision_time() -> None:
     engine, out = submitted()
     answer_resolves(engine, out, CAB, S1)
-    engine.r.fields["builder"] = "erin"
+    engine.record.fields["builder"] = "erin"
     assert refused(engine, ERIN, "rec1.a1").kind == "SeparationOfDuties"
 
 
@@ -148,7 +148,7 @@ def test_a_member_of_an_approver_group_who_joined_later_may_decide() -> None:
     answer_resolves(engine, out, CAB, S1)
     newcomer = Actor(username="nina", roles=["approver"], groups=["cab"])
     decide(engine, newcomer, "rec1.a1")
-    assert "nina" in engine.r.approvals[0].eligible
+    assert "nina" in engine.record.approvals[0].eligible
 
 
 def test_levels_run_in_order_and_the_last_approval_fires_on_approved() -> None:
@@ -162,11 +162,11 @@ def test_levels_run_in_order_and_the_last_approval_fires_on_approved() -> None:
         "level": "board",
         "decision": "approve",
     }
-    assert engine.r.approvals[0].decisions == [Decision(by="carol", decision="approve", at=S1)]
+    assert engine.record.approvals[0].decisions == [Decision(by="carol", decision="approve", at=S1)]
     out = decide(engine, DAVE, "rec1.a1")
     assert actions(out) == ["approval_decision", "approval_approved", "approval_opened"]
     assert out.resolves == [ResolveRequest("rec1.a2", ["boss"], [], [])]
-    board, manager = engine.r.approvals
+    board, manager = engine.record.approvals
     assert (board.state, board.closed_at, manager.level_name, manager.policy) == (
         "approved",
         S1,
@@ -185,7 +185,7 @@ def test_levels_run_in_order_and_the_last_approval_fires_on_approved() -> None:
         "approval",
         "in_progress",
     )
-    assert engine.r.state == "in_progress"
+    assert engine.record.state == "in_progress"
 
 
 def test_a_rejection_fires_on_rejected() -> None:
@@ -194,7 +194,7 @@ def test_a_rejection_fires_on_rejected() -> None:
     decide(engine, CAROL, "rec1.a1", "reject")
     out = decide(engine, DAVE, "rec1.a1", "reject")  # quorum 2 of 3 is out of reach
     assert actions(out)[:3] == ["approval_decision", "approval_rejected", "transition"]
-    assert engine.r.state == "rejected"
+    assert engine.record.state == "rejected"
 
 
 def test_leaving_the_state_cancels_open_approvals() -> None:
@@ -202,7 +202,7 @@ def test_leaving_the_state_cancels_open_approvals() -> None:
     out = fire(engine, SYSTEM, "reject", S1)
     assert actions(out) == ["transition", "sla_stopped", "approval_cancelled"]
     assert out.events[2].details == {"approval": "rec1.a1", "reason": "record left state approval"}
-    assert engine.r.approvals[0].state == "cancelled"
+    assert engine.record.approvals[0].state == "cancelled"
 
 
 # --- policies ------------------------------------------------------------------------------------------
@@ -302,12 +302,12 @@ def test_approvers_named_by_fields_groups_and_roles() -> None:
     ]
     more = engine.approvers_resolved("rec1.a1", ["sam", "spo", "rev", "bo"], T0)
     assert more.events[0].details["excluded"] == {"rev": "assignee"}
-    task_ = engine.r.approvals[0]
+    task_ = engine.record.approvals[0]
     assert (task_.eligible, task_.needed) == (["bo", "sam", "spo"], 2)
     # A holder of an approver role may decide without having been resolved.
     decide(engine, Actor(username="aud", roles=["auditor"]), "rec1.a1")
     out = decide(engine, Actor(username="sam"), "rec1.a1")
-    assert engine.r.state == "done" and "approval_approved" in actions(out)
+    assert engine.record.state == "done" and "approval_approved" in actions(out)
 
 
 # --- reminders and expiry --------------------------------------------------------------------------------
@@ -324,7 +324,7 @@ def test_the_deadline_is_set_when_the_level_opens() -> None:
     engine, _ = start(fixture("approval_deadline.yaml"))
     out = fire(engine, ALICE, "submit")
     assert out.events[1].details["deadline"] == "2026-03-02T09:00:04+00:00"
-    assert engine.r.approvals[0].deadline == T0 + timedelta(seconds=4)
+    assert engine.record.approvals[0].deadline == T0 + timedelta(seconds=4)
 
 
 def test_a_reminder_goes_to_those_who_have_not_decided() -> None:
@@ -342,7 +342,7 @@ def test_a_reminder_goes_to_those_who_have_not_decided() -> None:
     )
     assert [r.name for r in note.recipients] == ["dave", "erin"]
     assert (note.context["approval"], note.context["deadline"]) == ("board", "2026-03-02T09:00:04+00:00")
-    assert engine.r.approvals[0].reminders_sent == 1
+    assert engine.record.approvals[0].reminders_sent == 1
     assert engine.next_wakeup() == T0 + timedelta(seconds=4)  # no second reminder: the deadline
 
 
@@ -355,7 +355,7 @@ def test_at_the_deadline_the_escalation_is_sent_and_the_expiry_rule_applies() ->
     escalation = out.notifications[1]
     assert escalation.subject["en"] == "Approval escalated: {{number}} {{title}}"
     assert [r.name for r in escalation.recipients] == ["boss"]
-    assert engine.r.state == "rejected" and engine.r.approvals[0].escalated
+    assert engine.record.state == "rejected" and engine.record.approvals[0].escalated
 
 
 EXPIRY = """
@@ -410,12 +410,12 @@ def test_expiry_rules_and_deadlines_in_business_hours(
     out = fire(engine, ALICE, "submit", T0 + timedelta(hours=7))
     engine.approvers_resolved(out.resolves[0].task_id, ["sam"], T0 + timedelta(hours=7))
     tuesday_10 = T0 + timedelta(days=1, hours=1)
-    assert engine.r.approvals[0].deadline == tuesday_10  # one hour on Monday, one on Tuesday
+    assert engine.record.approvals[0].deadline == tuesday_10  # one hour on Monday, one on Tuesday
     assert engine.next_wakeup() == T0 + timedelta(hours=8)  # the reminder: Monday 17:00
     out = engine.on_timers(tuesday_10)
     assert actions(out) == actions_after
     assert (
         out.notifications[0].subject["en"] == "Approval reminder: {{number}} {{title}}"
     )  # no template: generic
-    assert engine.r.state == state
+    assert engine.record.state == state
     assert engine.on_timers(tuesday_10 + timedelta(days=7)).events == []  # each fires once

@@ -58,7 +58,7 @@ def refused(
     engine: ProcessEngine, actor: Actor, trigger: str, comment: str | None = None, **fields: object
 ) -> Refusal:
     """check_fire and fire refuse alike, and neither changes the record."""
-    before = engine.r.model_copy(deep=True)
+    before = engine.record.model_copy(deep=True)
     inp = FireTransitionInput(actor=actor, trigger=trigger, fields=fields, comment=comment)
     with pytest.raises(Refusal) as checked:
         engine.check_fire(inp)
@@ -69,7 +69,7 @@ def refused(
         fired.value.message,
         fired.value.errors,
     )
-    assert engine.r == before
+    assert engine.record == before
     return checked.value
 
 
@@ -138,9 +138,9 @@ def test_a_failed_guard_gives_its_message() -> None:
     refusal = refused(engine, BOB, "submit", plan="p", backout_plan="b", risk=5)
     assert (refusal.kind, refusal.message) == ("GuardFailed", "'submit' refused: risk must be at most 4")
     # The guard reads the values sent with the trigger, not only the stored ones.
-    engine.r.fields["risk"] = 5
+    engine.record.fields["risk"] = 5
     fire(engine, BOB, "submit", plan="p", backout_plan="b", risk=2)
-    assert engine.r.state == "approval"
+    assert engine.record.state == "approval"
 
 
 def test_a_failed_guard_without_message_describes_itself() -> None:
@@ -170,14 +170,14 @@ def test_required_fields_of_the_transition_and_the_target_state_and_a_comment() 
         [{"path": "comment", "message": "required"}],
     )
     fire(engine, ALICE, "reopen", comment="still broken")
-    assert engine.r.state == "in_progress"
+    assert engine.record.state == "in_progress"
 
 
 def test_the_first_transition_whose_permission_and_guard_pass_is_taken() -> None:
     manager = Actor(username="m", roles=["manager", "agent"])
     engine, _ = start(TRIAGE, actor=BOB, severity=1)
     fire(engine, manager, "route")
-    assert engine.r.state == "managed"
+    assert engine.record.state == "managed"
     # A guard failing for every permitted transition names the first permitted one's guard.
     engine, _ = start(TRIAGE, actor=BOB)
     refusal = refused(engine, BOB, "route")
@@ -197,19 +197,19 @@ def test_a_transition_the_actor_may_not_fire_does_not_stand_in_the_way() -> None
     refusal = refused(engine, BOB, "route")
     assert refusal.message == "'route' needs: reason"  # urgent requires a reason
     fire(engine, BOB, "route", reason="smoke")
-    assert engine.r.state == "urgent"
+    assert engine.record.state == "urgent"
     engine, _ = start(TRIAGE, actor=BOB, severity=1)
     fire(engine, BOB, "route")
-    assert engine.r.state == "normal"
+    assert engine.record.state == "normal"
 
 
 def test_the_engine_itself_skips_permissions_and_required_fields() -> None:
     engine, _ = start(TRIAGE, actor=BOB, severity=5)
     fire(engine, SYSTEM, "route")
-    assert engine.r.state == "managed"  # the first transition: no permission applies to the engine
+    assert engine.record.state == "managed"  # the first transition: no permission applies to the engine
     engine = mini()
     out = fire(engine, SYSTEM, "accept")
-    assert engine.r.state == "in_progress" and "assignee" not in engine.r.fields
+    assert engine.record.state == "in_progress" and "assignee" not in engine.record.fields
     assert out.events[0].actor == "system:test"
 
 
@@ -217,7 +217,7 @@ def test_a_wildcard_source_is_every_state_that_is_not_final() -> None:
     engine, _ = start(TRIAGE, actor=BOB, severity=1, reason="r")
     fire(engine, SYSTEM, "route")
     fire(engine, BOB, "close")
-    assert engine.r.state == "done" and engine.is_final
+    assert engine.record.state == "done" and engine.is_final
     refusal = refused(engine, BOB, "close")
     assert (
         refusal.message == "'close' is not possible in state 'done' (only from: managed, new, normal, urgent)"
@@ -242,14 +242,18 @@ def test_a_transition_records_what_changed_and_enters_the_new_state() -> None:
         "mine",
     )
     assert event.details == {"trigger": "accept", "fields": {"assignee": "bob"}}  # impact was already 2
-    assert (engine.r.state, engine.r.entered_state_at, engine.r.updated_at) == ("in_progress", later, later)
+    assert (engine.record.state, engine.record.entered_state_at, engine.record.updated_at) == (
+        "in_progress",
+        later,
+        later,
+    )
     assert [n.template for n in out.notifications] == ["assigned"]
 
 
 def test_values_sent_as_none_clear_the_field() -> None:
     engine = mini(plan="p")
     fire(engine, BOB, "accept", assignee="bob", plan=None)
-    assert "plan" not in engine.r.fields
+    assert "plan" not in engine.record.fields
 
 
 def test_a_priority_change_in_a_transition_retargets_the_clocks() -> None:
@@ -257,7 +261,7 @@ def test_a_priority_change_in_a_transition_retargets_the_clocks() -> None:
     out = fire(engine, BOB, "accept", T0 + timedelta(seconds=1), assignee="bob", impact="1", urgency="1")
     assert actions(out) == ["transition", "sla_retargeted"]
     assert out.events[1].details == {"sla": "resolution", "from_seconds": 20.0, "to_seconds": 4.0}
-    assert engine.r.fields["priority"] == "1"
+    assert engine.record.fields["priority"] == "1"
 
 
 def test_entering_a_state_pauses_resumes_and_stops_clocks() -> None:
@@ -275,9 +279,9 @@ def test_entering_a_state_pauses_resumes_and_stops_clocks() -> None:
 
 def test_entering_a_state_resets_its_timed_transitions() -> None:
     engine = mini()
-    engine.r.timed_done = ["auto_close"]
+    engine.record.timed_done = ["auto_close"]
     fire(engine, BOB, "accept", assignee="bob")
-    assert engine.r.timed_done == []
+    assert engine.record.timed_done == []
 
 
 # --- update_fields ----------------------------------------------------------------------------------------
@@ -288,12 +292,12 @@ def update(engine: ProcessEngine, actor: Actor, comment: str | None = None, **fi
 
 
 def refused_update(engine: ProcessEngine, actor: Actor, **fields: object) -> Refusal:
-    before = engine.r.model_copy(deep=True)
+    before = engine.record.model_copy(deep=True)
     with pytest.raises(Refusal) as checked:
         engine.check_update(UpdateFieldsInput(actor=actor, fields=fields))
     with pytest.raises(Refusal) as applied:
         update(engine, actor, **fields)
-    assert checked.value.message == applied.value.message and engine.r == before
+    assert checked.value.message == applied.value.message and engine.record == before
     return checked.value
 
 
@@ -349,11 +353,11 @@ def test_an_edit_records_what_changed_and_re_derives_the_priority() -> None:
     assert actions(out) == ["fields_changed", "priority_changed", "sla_retargeted"]
     assert out.events[0].details == {"fields": {"impact": "1", "backout_plan": None}}
     assert (out.events[1].actor, out.events[1].details) == ("system:priority", {"priority": "2"})
-    assert "backout_plan" not in engine.r.fields
+    assert "backout_plan" not in engine.record.fields
 
 
 def test_a_comment() -> None:
     engine = mini()
     out = engine.comment(AddCommentInput(actor=ALICE, body="any news?"), T0)
     assert actions(out) == ["comment"] and out.events[0].comment == "any news?"
-    assert engine.r.comments == 1 and engine.r.seq == 3
+    assert engine.record.seq == 3

@@ -27,7 +27,7 @@ transitions:
 
 def test_a_record_starts_in_the_initial_state_with_defaults_derived_priority_and_running_clocks() -> None:
     engine, out = start(fixture("mini.yaml"), impact="2", urgency="2")
-    record = engine.r
+    record = engine.record
     assert (record.state, record.created_at, record.updated_at, record.entered_state_at) == (
         "new",
         T0,
@@ -66,7 +66,7 @@ def test_a_linked_record_names_its_parent() -> None:
 
 def test_a_system_start_has_no_requester() -> None:
     engine, _ = start(fixture("notify.yaml"), actor=SYSTEM)
-    assert "requester" not in engine.r.fields
+    assert "requester" not in engine.record.fields
 
 
 def test_only_start_roles_may_start() -> None:
@@ -85,7 +85,7 @@ def test_required_fields_of_the_definition_and_of_the_initial_state() -> None:
         start(STATE_REQUIRED, actor=BOB)
     assert (info.value.kind, info.value.message) == ("MissingFields", "missing required field(s): code")
     engine, _ = start(STATE_REQUIRED, actor=BOB, code="3")
-    assert engine.r.fields["code"] == 3  # normalised to its type
+    assert engine.record.fields["code"] == 3  # normalised to its type
 
 
 def test_field_values_are_checked_against_their_types() -> None:
@@ -104,4 +104,4 @@ def test_field_values_are_checked_against_their_types() -> None:
 
 def test_a_field_given_as_none_is_left_out() -> None:
     engine, _ = start(fixture("mini.yaml"), impact="1", urgency="1", plan=None)
-    assert "plan" not in engine.r.fields and engine.r.fields["priority"] == "1"
+    assert "plan" not in engine.record.fields and engine.record.fields["priority"] == "1"

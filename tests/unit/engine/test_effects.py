@@ -29,7 +29,7 @@ def test_set_substitutes_the_actor_the_time_a_field_or_nothing() -> None:
         },
         "by": "effect",
     }
-    assert "note" not in engine.r.fields  # $clear
+    assert "note" not in engine.record.fields  # $clear
 
 
 def test_a_set_that_changes_the_priority_retargets_the_clocks() -> None:
@@ -40,7 +40,7 @@ def test_a_set_that_changes_the_priority_retargets_the_clocks() -> None:
 
 def test_a_set_that_changes_nothing_records_nothing() -> None:
     engine = started()
-    engine.r.fields.update(
+    engine.record.fields.update(
         started_by="bob", started_at=M1.isoformat(), summary="Printer on fire", urgency="1"
     )
     out = fire(engine, BOB, "start", M1)
@@ -52,7 +52,7 @@ def test_start_sla_and_stop_sla() -> None:
     out = fire(engine, BOB, "start", M1)
     assert out.events[3].action == "sla_started"
     assert (out.events[3].actor, out.events[3].details) == ("bob", {"sla": "response", "breached": False})
-    assert engine.r.slas["response"].status == "running"
+    assert engine.record.slas["response"].status == "running"
     out = fire(engine, BOB, "park", M1 + timedelta(minutes=30))
     assert actions(out)[:3] == ["transition", "sla_paused", "sla_stopped"]
     assert out.events[2].details == {"sla": "response", "breached": True}  # 30 of 20 minutes
@@ -84,12 +84,12 @@ def test_a_created_record_is_linked_back() -> None:
         "system:link",
         {"record": "child-1", "number": "EFF0000002", "definition": "effects"},
     )
-    assert engine.r.links == [
+    assert engine.record.links == [
         {"id": "child-1", "number": "EFF0000002", "definition": "effects", "role": "child"}
     ]
-    assert engine.r.fields["child"] == "child-1"
+    assert engine.record.fields["child"] == "child-1"
     engine.linked_created(out.creates[1], "child-2", "EFF0000003", M1)
-    assert engine.r.fields["child"] == "child-1" and len(engine.r.links) == 2
+    assert engine.record.fields["child"] == "child-1" and len(engine.record.links) == 2
 
 
 def test_reassign_drops_the_assignee_and_only_records_a_change() -> None:
@@ -97,10 +97,10 @@ def test_reassign_drops_the_assignee_and_only_records_a_change() -> None:
     out = fire(engine, BOB, "start", M1)
     reassigned = out.events[-1]
     assert (reassigned.action, reassigned.details) == ("reassigned", {"from": "desk", "to": "l2-team"})
-    assert "assignee" not in engine.r.fields
+    assert "assignee" not in engine.record.fields
     engine = started(assignee="ann", assignment_group="l2-team")
     assert "reassigned" not in actions(fire(engine, BOB, "start", M1))
-    assert engine.r.fields["assignee"] == "ann"
+    assert engine.record.fields["assignee"] == "ann"
 
 
 def test_escalate_raises_the_level_one_step_and_assigns_its_group() -> None:
@@ -116,7 +116,10 @@ def test_escalate_raises_the_level_one_step_and_assigns_its_group() -> None:
     }
     fire(engine, BOB, "unpark", M1)
     out = fire(engine, BOB, "park", M1)
-    assert engine.r.fields["support_level"] == "L3" and engine.r.fields["assignment_group"] == "l3-team"
+    assert (
+        engine.record.fields["support_level"] == "L3"
+        and engine.record.fields["assignment_group"] == "l3-team"
+    )
     fire(engine, BOB, "unpark", M1)
     assert "escalated" not in actions(fire(engine, BOB, "park", M1))  # the top level
 
@@ -147,4 +150,4 @@ def test_threshold_actions_run_in_order_and_a_refused_fire_is_recorded_as_skippe
         "reason": "'withdraw' is not possible in state 'working' (only from: new)",
     }
     assert (out.events[3].actor, out.events[3].to_state) == ("system:sla:resolution", "closed")
-    assert engine.r.state == "closed"
+    assert engine.record.state == "closed"

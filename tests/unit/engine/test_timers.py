@@ -37,7 +37,7 @@ def test_a_threshold_fires_once_with_its_notifications_keyed() -> None:
         "75%",
         "2026-03-02T09:00:20+00:00",
     )
-    assert engine.r.slas["resolution"].fired == [75.0]
+    assert engine.record.slas["resolution"].fired == [75.0]
     assert engine.on_timers(T0 + s(16)).events == []
     assert engine.next_wakeup() == T0 + s(20)
 
@@ -48,8 +48,11 @@ def test_the_breach_runs_its_effects() -> None:
     assert actions(out) == ["sla_threshold", "sla_threshold", "escalated"]
     assert [e.at for e in out.events] == [T0 + s(15), T0 + s(20), T0 + s(20)]
     assert out.events[1].details == {"sla": "resolution", "at_percent": 100.0, "breached": True}
-    assert engine.r.slas["resolution"].breached
-    assert (engine.r.fields["support_level"], engine.r.fields["assignment_group"]) == ("L2", "l2-team")
+    assert engine.record.slas["resolution"].breached
+    assert (engine.record.fields["support_level"], engine.record.fields["assignment_group"]) == (
+        "L2",
+        "l2-team",
+    )
     assert out.notifications == []  # the 75 % warning had nobody to tell yet
     assert engine.next_wakeup() is None
 
@@ -78,7 +81,7 @@ def test_an_alarm_is_the_next_threshold_when_it_only_notifies() -> None:
     assert (alarm.at, alarm.seq, alarm.key) == (T0 + s(15), 3, "2026-03-02T09:00:15+00:00@3")
     [note] = alarm.notifications
     assert note.key == "sla:resolution:75:2026-03-02T09:00:15+00:00:0"
-    assert engine.r.seq == 3  # an alarm is only a question: nothing changed
+    assert engine.record.seq == 3  # an alarm is only a question: nothing changed
     # The timer after the alarm's own: none, a clock's next threshold is due only once this one fired.
     assert engine.next_wakeup(after_alarm=True) is None
     fire(engine, BOB, "resolve", T0 + s(2), resolution="fixed")
@@ -113,7 +116,7 @@ def test_a_refused_timed_transition_is_skipped_until_the_state_is_entered_again(
     engine, _ = start(fixture("effects.yaml"), actor=BOB)
     fire(engine, BOB, "start")
     fire(engine, BOB, "finish", T0 + timedelta(minutes=2))
-    engine.r.fields["note"] = "open question"
+    engine.record.fields["note"] = "open question"
     assert engine.next_wakeup() == T0 + timedelta(minutes=20)  # the response clock's breach first
     out = engine.on_timers(T0 + timedelta(hours=2))
     assert actions(out) == ["sla_threshold", "action_skipped"]
@@ -122,4 +125,4 @@ def test_a_refused_timed_transition_is_skipped_until_the_state_is_entered_again(
         T0 + timedelta(hours=1, minutes=2),
         {"fire": "close", "reason": "'close' refused: a note is still open"},
     )
-    assert engine.r.timed_done == ["close"] and engine.next_wakeup() is None
+    assert engine.record.timed_done == ["close"] and engine.next_wakeup() is None

@@ -73,7 +73,7 @@ def test_available_lists_each_trigger_the_actor_may_fire_once() -> None:
         # audit: its guard fails on fields nobody is asked for; expire: the engine's own.
     ]
     assert engine.available(ALICE) == []
-    engine.r.fields["cost"] = 500
+    engine.record.fields["cost"] = 500
     assert [a.trigger for a in engine.available(BOB)] == ["finish", "drop", "audit"]
 
 
@@ -122,8 +122,8 @@ def test_the_snapshot_of_a_record() -> None:
         "bob",
         None,
     )
-    assert snap.fields == engine.r.fields and snap.fields is not engine.r.fields
-    assert (snap.created_at, snap.updated_at, snap.seq) == (T0, T0, engine.r.seq)
+    assert snap.fields == engine.record.fields and snap.fields is not engine.record.fields
+    assert (snap.created_at, snap.updated_at, snap.seq) == (T0, T0, engine.record.seq)
     [sla] = snap.slas
     assert (sla.name, sla.state, sla.target, sla.elapsed, sla.remaining, sla.elapsed_percent) == (
         "resolution",
@@ -134,7 +134,7 @@ def test_the_snapshot_of_a_record() -> None:
         25.0,
     )
     assert sla.due_at == T0 + timedelta(seconds=20)
-    assert snap.approvals == engine.r.approvals and snap.approvals[0] is not engine.r.approvals[0]
+    assert snap.approvals == engine.record.approvals and snap.approvals[0] is not engine.record.approvals[0]
     assert (snap.readonly_fields, snap.hidden_fields, snap.links) == (["plan"], [], [])
     assert snap.available_transitions == []  # approve and reject are the engine's
     assert engine.snapshot(None, T0).available_transitions == []
