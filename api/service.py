@@ -24,7 +24,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.launch import DefinitionNotFound, launch_record, pinned_definition, record_id_for
 from api.auth import Principal
-from api.problems import ProblemError, conflict, not_found, unprocessable
+from api.problems import REFUSAL_STATUS, ProblemError, conflict, not_found, unprocessable
 from api.schemas import ApprovalOut, ApprovalRecord, CommentOut, HistoryEntry, RecordPage, RecordSummary
 from core.tables import ApprovalApproverRow, ApprovalRow, AuditRow, RecordRow
 from workflows.contracts import (
@@ -36,7 +36,7 @@ from workflows.contracts import (
     SnapshotQuery,
     UpdateFieldsInput,
 )
-from workflows.engine import REFUSAL_STATUS, Refusal
+from workflows.engine import Refusal
 from workflows.process import ProcessWorkflow
 
 # Roles that work on other people's records; a plain requester sees only their own.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from definitions import compiler
@@ -51,28 +52,30 @@ from workflows.contracts import (
 )
 
 
-class Refusal(Exception):
-    """An action the rules refuse. `kind` becomes the ApplicationError type (and the HTTP status)."""
+class RefusalKind(StrEnum):
+    """The rule family that refused an action. The values are the type names of the Temporal
+    `ApplicationError`s that Update validators raise (recorded in histories; the API maps them)."""
 
-    def __init__(self, kind: str, message: str, errors: list[dict[str, str]] | None = None) -> None:
+    NotAllowed = "NotAllowed"
+    SeparationOfDuties = "SeparationOfDuties"
+    WrongState = "WrongState"
+    GuardFailed = "GuardFailed"
+    MissingFields = "MissingFields"
+    InvalidFields = "InvalidFields"
+    AlreadyDecided = "AlreadyDecided"
+    UnknownApproval = "UnknownApproval"
+    UnknownTrigger = "UnknownTrigger"
+
+
+class Refusal(Exception):
+    """An action the rules refuse: `kind` names the rule family, `message` says which rule and why, and
+    `errors` names each offending field or input by path."""
+
+    def __init__(self, kind: RefusalKind, message: str, errors: list[dict[str, str]] | None = None) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
         self.errors = errors or []
-
-
-# kind -> HTTP status, used by the API.
-REFUSAL_STATUS = {
-    "NotAllowed": 403,
-    "SeparationOfDuties": 403,
-    "WrongState": 409,
-    "GuardFailed": 409,
-    "AlreadyDecided": 409,
-    "UnknownTrigger": 409,
-    "UnknownApproval": 404,
-    "MissingFields": 422,
-    "InvalidFields": 422,
-}
 
 
 @dataclass
@@ -167,7 +170,9 @@ class ProcessEngine:
     def create(cls, inp: StartProcessInput, now: datetime) -> tuple[ProcessEngine, Outcome]:
         d = inp.definition.definition
         if not inp.actor.is_system and not set(inp.actor.roles) & set(d.start_roles):
-            raise Refusal("NotAllowed", f"only roles {', '.join(d.start_roles)} may start a {d.key} record")
+            raise Refusal(
+                RefusalKind.NotAllowed, f"only roles {', '.join(d.start_roles)} may start a {d.key} record"
+            )
         values = {f.name: f.default for f in d.fields if f.default is not None}
         values["title"] = inp.title
         values.setdefault("requester", inp.actor.username if not inp.actor.is_system else None)
@@ -190,7 +195,7 @@ class ProcessEngine:
         missing = [n for n in dict.fromkeys(required) if is_empty(values.get(n))]
         if missing:
             raise Refusal(
-                "MissingFields",
+                RefusalKind.MissingFields,
                 f"missing required field(s): {', '.join(missing)}",
                 [{"path": f"fields.{n}", "message": "required"} for n in missing],
             )
@@ -265,7 +270,9 @@ class ProcessEngine:
             except FieldValueError as exc:
                 errors.append({"path": f"{what}.{name}", "message": str(exc)})
         if errors:
-            raise Refusal("InvalidFields", "; ".join(f"{e['path']}: {e['message']}" for e in errors), errors)
+            raise Refusal(
+                RefusalKind.InvalidFields, "; ".join(f"{e['path']}: {e['message']}" for e in errors), errors
+            )
         return clean
 
     def matches(self, actor: Actor, perm: Permission) -> bool:
@@ -515,7 +522,7 @@ class ProcessEngine:
     def _task(self, task_id: str) -> ApprovalTask:
         task = next((t for t in self.record.approvals if t.id == task_id), None)
         if task is None:
-            raise Refusal("UnknownApproval", f"no approval '{task_id}' on {self.record.number}")
+            raise Refusal(RefusalKind.UnknownApproval, f"no approval '{task_id}' on {self.record.number}")
         return task
 
     # ------------------------------------------------------------------------------------------------
@@ -531,7 +538,9 @@ class ProcessEngine:
         self, actor: Actor, trigger: str, supplied: dict[str, Any], comment: str | None
     ) -> tuple[TransitionDef, dict[str, Any]]:
         if not any(t.trigger == trigger for t in self.definition.transitions):
-            raise Refusal("UnknownTrigger", f"process '{self.definition.key}' has no transition '{trigger}'")
+            raise Refusal(
+                RefusalKind.UnknownTrigger, f"process '{self.definition.key}' has no transition '{trigger}'"
+            )
         candidates = self._candidates(trigger)
         if not candidates:
             possible = sorted(
@@ -543,7 +552,7 @@ class ProcessEngine:
                 }
             )
             raise Refusal(
-                "WrongState",
+                RefusalKind.WrongState,
                 f"'{trigger}' is not possible in state '{self.record.state}' "
                 f"(only from: {', '.join(possible)})",
             )
@@ -553,7 +562,7 @@ class ProcessEngine:
                 perms = [t.allowed for t in candidates if t.allowed is not None]
                 who = " or ".join(self._describe_permission(p) for p in perms) or "the engine only"
                 raise Refusal(
-                    "NotAllowed",
+                    RefusalKind.NotAllowed,
                     f"{actor.username} may not fire '{trigger}' on {self.record.number}: allowed for {who}",
                 )
             candidates = allowed
@@ -569,7 +578,7 @@ class ProcessEngine:
                 if t.guard
                 else "condition not met"
             )
-            raise Refusal("GuardFailed", f"'{trigger}' refused: {why}")
+            raise Refusal(RefusalKind.GuardFailed, f"'{trigger}' refused: {why}")
         chosen = passing[0]
         if not actor.is_system:
             target = self.definition.state(chosen.to)
@@ -580,7 +589,7 @@ class ProcessEngine:
                 errors.append({"path": "comment", "message": "required"})
             if errors:
                 names = ", ".join(e["path"].removeprefix("fields.") for e in errors)
-                raise Refusal("MissingFields", f"'{trigger}' needs: {names}", errors)
+                raise Refusal(RefusalKind.MissingFields, f"'{trigger}' needs: {names}", errors)
         return chosen, clean
 
     def check_fire(self, inp: FireTransitionInput) -> None:
@@ -721,13 +730,14 @@ class ProcessEngine:
     def check_update(self, inp: UpdateFieldsInput) -> dict[str, Any]:
         if not inp.actor.is_system and not self.matches(inp.actor, self.definition.editors):
             raise Refusal(
-                "NotAllowed",
+                RefusalKind.NotAllowed,
                 f"{inp.actor.username} may not change fields of {self.record.number}: "
                 f"allowed for {self._describe_permission(self.definition.editors)}",
             )
         if self.definition.state(self.record.state) and self.definition.state(self.record.state).final:  # type: ignore[union-attr]
             raise Refusal(
-                "WrongState", f"{self.record.number} is {self.record.state}: a closed record cannot change"
+                RefusalKind.WrongState,
+                f"{self.record.number} is {self.record.state}: a closed record cannot change",
             )
         clean = self._checked_fields(inp.fields, what="fields")
         state = self.definition.state(self.record.state)
@@ -736,7 +746,7 @@ class ProcessEngine:
         ]
         if readonly:
             raise Refusal(
-                "InvalidFields",
+                RefusalKind.InvalidFields,
                 f"read-only in state '{self.record.state}': {', '.join(readonly)}",
                 [
                     {"path": f"fields.{n}", "message": f"read-only in state '{self.record.state}'"}
@@ -747,7 +757,7 @@ class ProcessEngine:
         cleared = [n for n in clean if clean[n] is None and n in required_now]
         if cleared:
             raise Refusal(
-                "MissingFields",
+                RefusalKind.MissingFields,
                 f"required in state '{self.record.state}': {', '.join(cleared)}",
                 [{"path": f"fields.{n}", "message": "required"} for n in cleared],
             )
@@ -785,21 +795,25 @@ class ProcessEngine:
     def check_decide(self, inp: DecideApprovalInput) -> ApprovalTask:
         task = self._task(inp.approval_id)
         if task.state != "pending":
-            raise Refusal("AlreadyDecided", f"approval {task.id} is {task.state}; it takes no more decisions")
+            raise Refusal(
+                RefusalKind.AlreadyDecided, f"approval {task.id} is {task.state}; it takes no more decisions"
+            )
         user = inp.actor.username
         if any(d.by == user for d in task.decisions):
-            raise Refusal("AlreadyDecided", f"{user} has already decided approval {task.id}")
+            raise Refusal(RefusalKind.AlreadyDecided, f"{user} has already decided approval {task.id}")
         step = self._step(task.step)
         assert step is not None
         excluded = {**task.excluded, **policy.exclusions(step, self.record.fields)}
         if user in excluded:
-            raise Refusal("SeparationOfDuties", policy.sod_message(excluded[user], user, self.record.number))
+            raise Refusal(
+                RefusalKind.SeparationOfDuties, policy.sod_message(excluded[user], user, self.record.number)
+            )
         level = step.levels[task.level]
         by_group = bool(set(inp.actor.groups) & set(task.groups))
         by_role = bool(set(inp.actor.roles) & set(level.approvers.roles))
         if user not in task.eligible and not by_group and not by_role:
             raise Refusal(
-                "NotAllowed",
+                RefusalKind.NotAllowed,
                 f"{user} is not an approver of {task.step} ({task.level_name}) on {self.record.number}",
             )
         return task

@@ -38,7 +38,7 @@ with workflow.unsafe.imports_passed_through():
         StartProcessInput,
         UpdateFieldsInput,
     )
-    from workflows.engine import NotifyRequest, Outcome, ProcessEngine, Refusal
+    from workflows.engine import NotifyRequest, Outcome, ProcessEngine, Refusal, RefusalKind
 
 # The changes made with `workflow.patched()` before runs carried their code generation: a run started
 # on generation 1 or later has them all (see CODE_VERSION), an older run asks for each as it did.
@@ -73,7 +73,7 @@ SEAL_DELAY = timedelta(milliseconds=200)
 
 def _refused(refusal: Refusal) -> ApplicationError:
     return ApplicationError(
-        refusal.message, {"errors": refusal.errors}, type=refusal.kind, non_retryable=True
+        refusal.message, {"errors": refusal.errors}, type=refusal.kind.value, non_retryable=True
     )
 
 
@@ -375,7 +375,9 @@ class ProcessWorkflow:
 
     def _validate(self, check: Any) -> None:
         if self._engine is None:
-            raise ApplicationError("record could not be created", type="WrongState", non_retryable=True)
+            raise ApplicationError(
+                "record could not be created", type=RefusalKind.WrongState.value, non_retryable=True
+            )
         if self._remembered():
             return  # a retried request: the handler answers with the current snapshot
         try:
@@ -393,7 +395,9 @@ class ProcessWorkflow:
     @ready.validator
     def _validate_ready(self, q: SnapshotQuery) -> None:
         if self._engine is None:
-            raise ApplicationError("record could not be created", type="WrongState", non_retryable=True)
+            raise ApplicationError(
+                "record could not be created", type=RefusalKind.WrongState.value, non_retryable=True
+            )
 
     @workflow.update
     async def fire_transition(self, inp: FireTransitionInput) -> RecordSnapshot:
