@@ -25,9 +25,9 @@ from tests.unit.engine.support import (
     mini,
     start,
 )
-from workflows import approvals as policy
 from workflows.contracts import Actor, ApprovalTask, DecideApprovalInput, Decision
 from workflows.engine import Outcome, ProcessEngine, Refusal, ResolveRequest
+from workflows.engine import policies as policy
 
 S1 = T0 + timedelta(seconds=1)
 
