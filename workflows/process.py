@@ -12,6 +12,7 @@ A lock serialises handlers: Updates run concurrently, and every change must see 
 """
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from workflows.contracts import (
         CODE_VERSION,
+        Actor,
         AddCommentInput,
         ArmAlarmInput,
         CreateLinkedRecordInput,
@@ -84,7 +86,7 @@ class ProcessWorkflow:
         self._lock = asyncio.Lock()
         self._poked = False
         self._ready = False
-        self._notifications: list[Any] = []
+        self._notifications: list[workflow.ActivityHandle[Any]] = []
         self._startup: Outcome | None = None
         self._refusal: Refusal | None = None
         # Continue-as-new well before Temporal's own limits (50k events); tests lower it.
@@ -257,7 +259,7 @@ class ProcessWorkflow:
                         title=create.title,
                         fields=create.fields,
                         back_link_field=create.back_link_field,
-                        actor=_system_actor(),
+                        actor=Actor.system("link"),
                     ),
                     result_type=CreateLinkedRecordResult,
                     start_to_close_timeout=timedelta(seconds=60),
@@ -355,7 +357,7 @@ class ProcessWorkflow:
             ids.append(info.id)
             del ids[:-MAX_REMEMBERED_REQUESTS]
 
-    async def _command(self, actor: Any, apply: Any) -> RecordSnapshot:
+    async def _command(self, actor: Actor, apply: Callable[[datetime], Outcome]) -> RecordSnapshot:
         await workflow.wait_condition(lambda: self._ready)
         async with self._lock:
             persisted = None
@@ -373,7 +375,7 @@ class ProcessWorkflow:
             # Exactly what the read model now holds (read-your-writes), plus what this caller may do.
             return persisted.model_copy(update={"available_transitions": self._engine.available(actor)})
 
-    def _validate(self, check: Any) -> None:
+    def _validate(self, check: Callable[[], object]) -> None:
         if self._engine is None:
             raise ApplicationError(
                 "record could not be created", type=RefusalKind.WrongState.value, non_retryable=True
@@ -434,12 +436,6 @@ class ProcessWorkflow:
     @workflow.query
     def snapshot(self, q: SnapshotQuery) -> RecordSnapshot:
         return self._engine.snapshot(q.actor, workflow.now())
-
-
-def _system_actor() -> Any:
-    from workflows.contracts import Actor
-
-    return Actor.system("link")
 
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:

@@ -38,7 +38,7 @@ from workflows.engine.record import RecordContext
 from workflows.engine.refusals import Refusal, RefusalKind, describe_permission, required
 from workflows.engine.sla_clocks import SlaClocks
 from workflows.engine.thresholds import Thresholds
-from workflows.engine.timers import Timers
+from workflows.engine.timers import Timer, Timers
 
 
 class ProcessEngine:
@@ -246,6 +246,10 @@ class ProcessEngine:
         return self._effects.linked_created(req, record_id, number, now)
 
     # --- timers ---------------------------------------------------------------------------------------
+    def timers(self) -> list[Timer]:
+        """Every pending timer, earliest first."""
+        return self._timers.pending()
+
     def next_wakeup(self, after_alarm: bool = False) -> datetime | None:
         """The earliest timer; with `after_alarm`, the earliest after the next alarm's own timer."""
         return self._timers.next_wakeup(after_alarm)

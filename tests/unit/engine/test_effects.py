@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from definitions.model import Effect
 from tests.unit.engine.support import BOB, T0, actions, fire, fixture, start
 from workflows.engine import CreateRequest, ProcessEngine
+from workflows.engine.effects import Effects
+from workflows.engine.notifications import Notifier
+from workflows.engine.record import RecordContext
+from workflows.engine.sla_clocks import SlaClocks
 
 M1 = T0 + timedelta(minutes=1)
 
@@ -151,3 +156,10 @@ def test_threshold_actions_run_in_order_and_a_refused_fire_is_recorded_as_skippe
     }
     assert (out.events[3].actor, out.events[3].to_state) == ("system:sla:resolution", "closed")
     assert engine.record.state == "closed"
+
+
+def test_every_kind_of_effect_has_a_handler() -> None:
+    engine = started()
+    ctx = RecordContext(engine.pinned, engine.record)
+    effects = Effects(ctx, Notifier(ctx), SlaClocks(ctx), engine)
+    assert set(effects.handlers) == set(Effect.model_fields)

@@ -5,8 +5,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.unit.engine.support import ALICE, BOB, T0, actions, fire, fixture, mini, start
+from tests.unit.engine.support import (
+    ALICE,
+    BOB,
+    CAB,
+    T0,
+    actions,
+    answer_resolves,
+    fire,
+    fixture,
+    mini,
+    start,
+)
 from workflows.contracts import UpdateFieldsInput
+from workflows.engine import DeadlineTimer, ReminderTimer, SlaTimer, TransitionTimer
 
 
 def s(seconds: float) -> timedelta:
@@ -126,3 +138,15 @@ def test_a_refused_timed_transition_is_skipped_until_the_state_is_entered_again(
         {"fire": "close", "reason": "'close' refused: a note is still open"},
     )
     assert engine.record.timed_done == ["close"] and engine.next_wakeup() is None
+
+
+def test_each_kind_of_timer_is_a_typed_value() -> None:
+    engine = mini()
+    assert engine.timers() == [SlaTimer(T0 + s(15), "resolution", 75.0)]
+    fire(engine, BOB, "accept", assignee="bob")
+    fire(engine, BOB, "resolve", T0 + s(1), resolution="fixed")
+    assert engine.timers() == [TransitionTimer(T0 + s(4), "auto_close")]
+    engine, _ = start(fixture("approval_deadline.yaml"))
+    answer_resolves(engine, fire(engine, ALICE, "submit"), CAB, T0)
+    assert engine.timers() == [ReminderTimer(T0 + s(2), "rec1.a1"), DeadlineTimer(T0 + s(4), "rec1.a1")]
+    assert engine.next_wakeup() == T0 + s(2) and engine.next_wakeup(after_alarm=True) == T0 + s(4)
