@@ -1,16 +1,20 @@
 """Moves: which transition a trigger takes for an actor, or the rule that refuses it.
 
-The checks come in the order a person can act on: the trigger exists, it can fire from this state,
-the actor may fire it, the values sent are valid, a guard lets it through, and the fields (and comment)
-its target needs are there."""
+The definition's state machine (`definitions.compiler`) is the one authority on moves: it knows each
+trigger's transitions, their sources and order, and decides with their conditions (the actor may fire
+it, its guard passes) which one is taken. The engine only words the refusals, in the order a person can
+act on them: the trigger exists, it can fire from this state, the actor may fire it, the values sent
+are valid, a guard lets it through, and the fields (and comment) its target needs are there."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from functools import partial
 from typing import Any, NamedTuple, Protocol
 
-from definitions.guards import describe, evaluate, is_empty
+from definitions import compiler
+from definitions.guards import describe, is_empty
 from definitions.model import Definition, TransitionDef
 from workflows.contracts import Actor
 from workflows.engine.outcome import Outcome
@@ -35,40 +39,43 @@ class Move(NamedTuple):
 def choose(
     ctx: RecordContext, actor: Actor, trigger: str, supplied: Mapping[str, Any], comment: str | None
 ) -> Move:
-    """The transition `trigger` takes for `actor` with these values, or the Refusal saying why not."""
+    """The transition the machine takes for `actor` firing `trigger` with these values, or the Refusal
+    saying why none."""
     definition, record = ctx.definition, ctx.record
-    if not any(t.trigger == trigger for t in definition.transitions):
+    machine = compiler.machine_for(definition)
+    sources = compiler.sources_of(machine, trigger)
+    if sources is None:
         raise Refusal(RefusalKind.UnknownTrigger, f"process '{definition.key}' has no transition '{trigger}'")
-    candidates = [
-        t for t in definition.transitions if t.trigger == trigger and record.state in definition.sources(t)
-    ]
-    if not candidates:
-        possible = sorted(
-            {s for t in definition.transitions if t.trigger == trigger for s in definition.sources(t)}
-        )
+    if record.state not in sources:
         raise Refusal(
             RefusalKind.WrongState,
-            f"'{trigger}' is not possible in state '{record.state}' (only from: {', '.join(possible)})",
+            f"'{trigger}' is not possible in state '{record.state}' "
+            f"(only from: {', '.join(sorted(sources))})",
         )
+    try:
+        values = ctx.checked_fields(supplied, what="fields")
+        invalid = None
+    except Refusal as refusal:
+        values, invalid = {}, refusal
+    merged = {**record.fields, **values}
+    # Permissions read the record as it is (its relations name who they name now), guards the values sent.
+    admits = None if actor.is_system else partial(ctx.permits, actor)
+    attempt = compiler.Attempt(admits=admits, fields=merged)
+    taken = compiler.ask(machine, record.state, trigger, attempt)
+    if not attempt.permitted:
+        perms = [t.allowed for t, _ in attempt.refused if t.allowed is not None]
+        who = " or ".join(describe_permission(p) for p in perms) or "the engine only"
+        raise Refusal(
+            RefusalKind.NotAllowed,
+            f"{actor.username} may not fire '{trigger}' on {record.number}: allowed for {who}",
+        )
+    if invalid is not None:
+        raise invalid
+    if taken is None:
+        raise guard_failed(trigger, next(t for t, why in attempt.refused if why == "guard"))
     if not actor.is_system:
-        allowed = [t for t in candidates if t.allowed is not None and ctx.permits(actor, t.allowed)]
-        if not allowed:
-            perms = [t.allowed for t in candidates if t.allowed is not None]
-            who = " or ".join(describe_permission(p) for p in perms) or "the engine only"
-            raise Refusal(
-                RefusalKind.NotAllowed,
-                f"{actor.username} may not fire '{trigger}' on {record.number}: allowed for {who}",
-            )
-        candidates = allowed
-    clean = ctx.checked_fields(supplied, what="fields")
-    merged = {**record.fields, **clean}
-    passing = [t for t in candidates if t.guard is None or evaluate(t.guard, merged)]
-    if not passing:
-        raise guard_failed(trigger, candidates[0])
-    chosen = passing[0]
-    if not actor.is_system:
-        refuse_missing(required_by(definition, chosen), merged, chosen, trigger, comment)
-    return Move(chosen, clean)
+        refuse_missing(required_by(definition, taken), merged, taken, trigger, comment)
+    return Move(taken, values)
 
 
 def guard_failed(trigger: str, transition: TransitionDef) -> Refusal:

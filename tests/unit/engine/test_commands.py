@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from definitions import compiler
 from tests.unit.engine.support import ALICE, BOB, SYSTEM, T0, actions, fire, inline, mini, start
 from workflows.contracts import Actor, AddCommentInput, FireTransitionInput, UpdateFieldsInput
 from workflows.engine import ProcessEngine, Refusal
@@ -186,12 +187,6 @@ def test_the_first_transition_whose_permission_and_guard_pass_is_taken() -> None
     assert refusal.message == "'route' refused: condition not met: severity is set"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RuntimeError,
-    reason="the engine chooses among the permitted transitions, then fires the shared machine, which "
-    "ignores permissions and takes the first whose guard passes: it disagrees, and the engine gives up",
-)
 def test_a_transition_the_actor_may_not_fire_does_not_stand_in_the_way() -> None:
     engine, _ = start(TRIAGE, actor=BOB, severity=4)
     refusal = refused(engine, BOB, "route")
@@ -361,3 +356,15 @@ def test_a_comment() -> None:
     out = engine.comment(AddCommentInput(actor=ALICE, body="any news?"), T0)
     assert actions(out) == ["comment"] and out.events[0].comment == "any news?"
     assert engine.record.seq == 3
+
+
+def test_the_machine_takes_the_transition_and_says_why_it_passed_over_the_others() -> None:
+    machine = compiler.machine_for(TRIAGE.definition)
+    route = [t for t in TRIAGE.definition.transitions if t.trigger == "route"]
+    attempt = compiler.Attempt(admits=lambda perm: "agent" in perm.roles, fields={"severity": 1})
+    assert compiler.ask(machine, "new", "route", attempt) is route[2]
+    assert attempt.refused == [(route[0], "permission"), (route[1], "guard")] and attempt.permitted
+    nobody = compiler.Attempt(admits=lambda perm: False, fields={"severity": 1})
+    assert compiler.ask(machine, "new", "route", nobody) is None and not nobody.permitted
+    assert compiler.ask(machine, "done", "route", nobody) is None  # not from this state
+    assert compiler.sources_of(machine, "route") == ["new"] and compiler.sources_of(machine, "nope") is None
