@@ -22,7 +22,6 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from workflows.contracts import (
-        CODE_VERSION,
         Actor,
         AddCommentInput,
         ArmAlarmInput,
@@ -42,9 +41,20 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.engine import NotifyRequest, Outcome, ProcessEngine, Refusal, RefusalKind
 
-# The changes made with `workflow.patched()` before runs carried their code generation: a run started
-# on generation 1 or later has them all (see CODE_VERSION), an older run asks for each as it did.
-GENERATION_1 = frozenset({"sla-alarms", "named-approvers-without-directory", "notifications-in-persist"})
+# The workflow's changes made with `workflow.patched()`, and how far each is retired. Temporal retires a
+# patch in steps: `patched()` while a run may still replay its old path; `deprecate_patch()` (new path
+# only) once none can, which replays histories with or without the marker; nothing once no run carries
+# a marker (Temporal's Core fails a replay that meets a marker no code asks for, unless deprecated).
+# Version 0.5 started runs on "code generation 1" (StartProcessInput.code_version) instead, which took
+# the first three changes without markers; generations are retired, and such runs keep their path.
+# - "named-approvers-without-directory": deprecated. It is asked only when a level names users alone;
+#   no recorded history (tests/fixtures/histories/) took its old path, and a run that has not opened
+#   such a level yet takes the new path whatever its age. The call goes once no run holds its marker.
+# - "sla-alarms", "notifications-in-persist": kept. Every run started before them took their old path
+#   at its very start (recorded: mini_rejected.json, mini_sla_breach.json), which only `patched()`
+#   replays; `_patched` also says yes, without a marker, to a run started on 0.5. They, and the
+#   code_version field, go once no run started before 0.5, or on 0.5, remains.
+# - "audit-seal-on-close": a plain `patched()`, new in this version.
 
 # The read-model write and the directory look-up are short database calls: local activities run them
 # in this worker without a task round trip through the server, which is most of an Update's latency.
@@ -91,7 +101,8 @@ class ProcessWorkflow:
         self._refusal: Refusal | None = None
         # Continue-as-new well before Temporal's own limits (50k events); tests lower it.
         self._history_limit = inp.history_limit
-        self._code_version = inp.code_version
+        # Started by version 0.5: the changes before it were taken without markers (see _patched).
+        self._started_on_generation_1 = inp.code_version >= 1
         # The workflow task the run is in (its history length when it began) and the record's sequence
         # number then: every change up to it is in Temporal's history, anything after may be discarded
         # with the task (see _mark_task and persist_record).
@@ -114,7 +125,7 @@ class ProcessWorkflow:
         if self._refusal is not None:
             raise _refused(self._refusal)
         # Runs that began before SLA alarms existed keep sleeping exactly as they did (replay).
-        alarms = self._has("sla-alarms")
+        alarms = self._patched("sla-alarms")
         async with self._lock:
             if self._startup is not None:
                 await self._execute(self._startup)  # the first task: nothing is committed yet
@@ -139,9 +150,9 @@ class ProcessWorkflow:
             if self._should_continue() and not self._engine.is_final:
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 await self._drain_notifications()
-                # The next run starts a history of its own: it is on this code's generation. Its
+                # The next run starts a history of its own (it records its own patch markers), and its
                 # first write seals what this run left unsealed.
-                update = {"carried": self._engine.record, "code_version": CODE_VERSION}
+                update = {"carried": self._engine.record, "code_version": 0}
                 workflow.continue_as_new(inp.model_copy(update=update))
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._drain_notifications()
@@ -234,9 +245,10 @@ class ProcessWorkflow:
             if out.resolves:
                 req = out.resolves.pop(0)
                 users = sorted(set(req.users))
-                # Only groups and roles need the directory; named users are taken as named. Runs that
-                # began before this rule still look them up, so their histories replay unchanged.
-                if req.groups or req.roles or not self._has("named-approvers-without-directory"):
+                # Only groups and roles need the directory; named users are taken as named.
+                if not (req.groups or req.roles):
+                    workflow.deprecate_patch("named-approvers-without-directory")
+                else:
                     result = await workflow.execute_local_activity(
                         "resolve_approvers",
                         ResolveApproversInput(users=req.users, groups=req.groups, roles=req.roles),
@@ -273,7 +285,7 @@ class ProcessWorkflow:
         # The outbox: notifications are written with the change that caused them, and only those with
         # an e-mail or webhook to send become a `notify` activity (an inbox-only one used to cost an
         # activity and a second workflow task per action). Runs that began before keep their order.
-        outbox = bool(out.events) and self._has("notifications-in-persist")
+        outbox = bool(out.events) and self._patched("notifications-in-persist")
         if not outbox:
             # Notifications start first: they do not depend on the read model.
             for note in notes:
@@ -338,13 +350,11 @@ class ProcessWorkflow:
                 # Each failure is recorded in the notifications table; a lost e-mail never fails a record.
                 workflow.logger.warning("notification failed after retries")
 
-    def _has(self, change: str) -> bool:
-        """Whether this run has `change`, one of GENERATION_1's: without a patch marker if the run started
-        on generation 1 or later, else as Temporal's patch (True in a run that recorded its marker or
-        starts now, False when replaying a run that began before the change)."""
-        if change not in GENERATION_1:
-            raise ValueError(f"{change!r} is not a change of generation 1; use workflow.patched()")
-        return self._code_version >= 1 or workflow.patched(change)
+    def _patched(self, change: str) -> bool:
+        """Whether this run takes `change` ("sla-alarms" or "notifications-in-persist"): as Temporal's
+        patch (True in a run that recorded its marker or starts now, False when replaying a run that
+        began before the change), or without a marker for a run started on version 0.5."""
+        return self._started_on_generation_1 or workflow.patched(change)
 
     def _remembered(self) -> bool:
         info = workflow.current_update_info()
