@@ -144,22 +144,34 @@ class ProcessEngine:
         return self._apply(move.transition, {}, actor, None, now)
 
     def _apply(
-        self, t: TransitionDef, values: dict[str, Any], actor: Actor, comment: str | None, now: datetime
+        self,
+        transition: TransitionDef,
+        values: dict[str, Any],
+        actor: Actor,
+        comment: str | None,
+        now: datetime,
     ) -> Outcome:
-        """Move the record along `t`, the transition the machine took, with the values sent; enter the
-        new state, then run the effects."""
+        """Move the record along `transition` (the one the machine took) with the values sent, enter the
+        new state, then run the transition's effects."""
         out = Outcome()
         before = self.record.state
         changed = self._ctx.set_fields(values)
         priority_changed = self._ctx.derive_priority()
-        details = {"trigger": t.trigger, **({"fields": changed} if changed else {})}
+        details = {"trigger": transition.trigger, **({"fields": changed} if changed else {})}
         self._ctx.event(
-            out, now, actor, "transition", from_state=before, to_state=t.to, comment=comment, details=details
+            out,
+            now,
+            actor,
+            "transition",
+            from_state=before,
+            to_state=transition.to,
+            comment=comment,
+            details=details,
         )
         if priority_changed:
             self._clocks.retarget(out, now)
-        self._enter_state(out, t.to, now)
-        for effect in t.effects:
+        self._enter_state(out, transition.to, now)
+        for effect in transition.effects:
             self._effects.apply(out, effect, actor, now)
         return out
 
