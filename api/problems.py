@@ -7,6 +7,7 @@ all end as `application/problem+json` with `detail` saying which rule refused an
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -15,6 +16,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from workflows.engine import RefusalKind
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -76,6 +79,20 @@ def problem_response(
     status: int, body: dict[str, Any], headers: dict[str, str] | None = None
 ) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+# The HTTP status of each kind of refusal by the process rules (a workflow Update's ApplicationError type).
+REFUSAL_STATUS: Mapping[str, int] = {
+    RefusalKind.NotAllowed: 403,
+    RefusalKind.SeparationOfDuties: 403,
+    RefusalKind.WrongState: 409,
+    RefusalKind.GuardFailed: 409,
+    RefusalKind.AlreadyDecided: 409,
+    RefusalKind.UnknownTrigger: 409,
+    RefusalKind.UnknownApproval: 404,
+    RefusalKind.MissingFields: 422,
+    RefusalKind.InvalidFields: 422,
+}
 
 
 def not_found(what: str) -> ProblemError:

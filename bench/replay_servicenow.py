@@ -237,7 +237,7 @@ class Replayer:
         names = list(dict.fromkeys(t.required_fields + (target.required if target else [])))
         out: dict[str, Any] = {}
         for n in names:
-            if engine.r.fields.get(n) not in (None, "", []):
+            if engine.record.fields.get(n) not in (None, "", []):
                 continue
             raw = self.supplied_value(n, row)
             if raw is not None:
@@ -253,7 +253,7 @@ class Replayer:
 
     # -- actors ---------------------------------------------------------------------------------------
     def actors(self, engine: ProcessEngine, row: dict[str, str]) -> list[Actor]:
-        f = engine.r.fields
+        f = engine.record.fields
         worker = name(value(row, "assigned_to")) or name(value(row, "sys_updated_by")) or "agent"
         group = f.get("assignment_group")
         agent = Actor(username=worker, roles=["agent"], groups=[group] if group else [])
@@ -294,7 +294,7 @@ class Replayer:
     def step(self, engine: ProcessEngine, res: Result, row: dict[str, str], at: datetime) -> bool:
         """Move the record to the row's state; False (with the refusal recorded) when refused."""
         targets = STATES[row["incident_state"]]
-        current = engine.r.state
+        current = engine.record.state
         if current in targets:
             return True
         if engine.is_final and row["incident_state"] == "Closed":
@@ -341,7 +341,7 @@ class Replayer:
 
     def update(self, engine: ProcessEngine, res: Result, row: dict[str, str], at: datetime) -> bool:
         wanted = self.row_fields(row)
-        changed = {k: v for k, v in wanted.items() if engine.r.fields.get(k) != v}
+        changed = {k: v for k, v in wanted.items() if engine.record.fields.get(k) != v}
         if not changed:
             return True
         if engine.is_final:
@@ -360,7 +360,7 @@ class Replayer:
 
     def check_priority(self, engine: ProcessEngine, res: Result, row: dict[str, str]) -> None:
         logged = level(value(row, "priority"))
-        ours = engine.r.fields.get(self.pm.priority_field)
+        ours = engine.record.fields.get(self.pm.priority_field)
         res.priority_checks += 1
         if ours == logged:
             res.priority_matches += 1
@@ -430,7 +430,7 @@ class Replayer:
             log_state = state
         # The snapshot at the last event: clocks still running are not judged against a later "now".
         res.snapshot = engine.snapshot(None, at)
-        res.breached = any(c.breached for c in engine.r.slas.values())
+        res.breached = any(c.breached for c in engine.record.slas.values())
         return res
 
 

@@ -23,7 +23,6 @@ from core.store import allocate_number, utcnow
 from core.tables import DefinitionRow, RecordRow
 from definitions.loader import PinnedDefinition, load_text, pin, share_pinned, shared_pinned
 from workflows.contracts import (
-    CODE_VERSION,
     Actor,
     RecordSnapshot,
     SnapshotQuery,
@@ -114,7 +113,6 @@ async def launch_record(
         title=title,
         fields=fields,
         parent_id=parent_id,
-        code_version=CODE_VERSION,
     )
     ProcessEngine.create(inp, utcnow())  # raises Refusal
     # In a thread: a SQLite write may wait for another process's, and must not stall the event loop.

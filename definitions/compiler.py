@@ -1,25 +1,29 @@
-"""Compile a definition into a `transitions` state machine.
+"""Compile a definition into a `transitions` state machine, the one authority on moves.
 
-The machine is the authority on which trigger leads where; guards are passed as callables (never as
-strings, which `transitions` would resolve by import), and there are no other callbacks: the engine
-applies effects itself, after the machine has moved. `auto_transitions=False` so that `to_<state>`
-shortcuts cannot bypass the definition.
+For each transition the machine holds its sources (with '*' expanded), its order among the transitions
+of its trigger, and two conditions: the actor may fire it (`allowed`) and its guard passes. Asked about a
+trigger (`ask`), the machine takes the first transition from the record's state whose conditions pass,
+as `transitions` does, and the `Attempt` it was given says which one it took or, for each it passed
+over, which condition refused it: the engine words its refusals from that. Conditions and callbacks are
+callables (never strings, which `transitions` would resolve by import). `auto_transitions=False` so
+that `to_<state>` shortcuts cannot bypass the definition.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from transitions import Machine, MachineError
 
 from definitions.derived import Derived
 from definitions.guards import evaluate
-from definitions.model import Definition, TransitionDef
+from definitions.model import Definition, Permission, TransitionDef
 
 
 class MachineModel:
-    """The object whose `state` the machine drives; one per record."""
+    """The object whose `state` the machine drives."""
 
     state: str
 
@@ -27,22 +31,65 @@ class MachineModel:
         self.state = state
 
 
-FieldsProvider = Callable[[], Mapping[str, Any]]
+Refused = Literal["permission", "guard"]
 
 
-def _condition(transition: TransitionDef) -> Callable[[FieldsProvider], bool]:
-    guard = transition.guard
+@dataclass
+class Attempt:
+    """One question to the machine: may an actor fire a trigger on a record, and along which transition?
 
-    # `transitions` calls a condition with the trigger's arguments: here, the record's fields.
-    def check(fields: FieldsProvider) -> bool:
-        return guard is None or evaluate(guard, fields())
+    `admits` says whether a transition's permission admits the actor (None: the engine itself, which every
+    transition admits); guards read `fields`, the record's fields with the values sent with the trigger.
+    Neither holds the definition, so a machine never keeps its definition alive (`SHARED_MACHINES`)."""
+
+    admits: Callable[[Permission], bool] | None
+    fields: Mapping[str, Any]
+    # Filled in by the machine: each transition it passed over and the condition that refused it, in
+    # the machine's order, and the transition it took.
+    refused: list[tuple[TransitionDef, Refused]] = field(default_factory=list)
+    taken: TransitionDef | None = None
+
+    @property
+    def permitted(self) -> bool:
+        """Whether the actor may fire at least one of the transitions the machine considered."""
+        return self.taken is not None or any(why == "guard" for _, why in self.refused)
+
+
+def _allowed(transition: TransitionDef) -> Callable[[Attempt], bool]:
+    perm = transition.allowed
+
+    # `transitions` calls a condition with the trigger's arguments: here, the attempt.
+    def check(attempt: Attempt) -> bool:
+        if attempt.admits is None or (perm is not None and attempt.admits(perm)):
+            return True
+        attempt.refused.append((transition, "permission"))
+        return False
 
     return check
 
 
+def _guarded(transition: TransitionDef) -> Callable[[Attempt], bool]:
+    guard = transition.guard
+
+    def check(attempt: Attempt) -> bool:
+        if guard is None or evaluate(guard, attempt.fields):
+            return True
+        attempt.refused.append((transition, "guard"))
+        return False
+
+    return check
+
+
+def _taken(transition: TransitionDef) -> Callable[[Attempt], None]:
+    def took(attempt: Attempt) -> None:
+        attempt.taken = transition
+
+    return took
+
+
 def build_machine(definition: Definition) -> Machine:
-    """The definition's machine. It holds no record: `fire` moves the model it is given, so one machine
-    serves every record of the definition. `initial=None`: a model starts where its record is."""
+    """The definition's machine. It holds no record: `ask` and `fire` move the model they are given, so
+    one machine serves every record of the definition. `initial=None`: a model starts where its record is."""
     machine = Machine(
         model=None,
         states=[s.name for s in definition.states],
@@ -56,7 +103,8 @@ def build_machine(definition: Definition) -> Machine:
             trigger=t.trigger,
             source=list[Any](definition.sources(t)),
             dest=t.to,
-            conditions=[_condition(t)],
+            conditions=[_allowed(t), _guarded(t)],
+            after=[_taken(t)],
         )
     return machine
 
@@ -73,9 +121,31 @@ def machine_for(definition: Definition) -> Machine:
     return SHARED_MACHINES.get(definition)
 
 
-def fire(machine: Machine, model: MachineModel, trigger: str, fields: FieldsProvider) -> bool:
-    """Fire a trigger for the model, guards reading `fields`; False when no guarded branch accepts it."""
+def sources_of(machine: Machine, trigger: str) -> list[str] | None:
+    """The states `trigger` can fire from (None: the machine has no such trigger)."""
+    event = machine.events.get(trigger)
+    if event is None:
+        return None
+    return [state for state, transitions in event.transitions.items() if transitions]
+
+
+def ask(machine: Machine, state: str, trigger: str, attempt: Attempt) -> TransitionDef | None:
+    """The transition `trigger` takes from `state` for the attempt (None: the conditions of every
+    transition refused it; `attempt.refused` says which and why). Fires on a model of its own: the
+    record itself moves only when the engine applies the move."""
     try:
-        return bool(machine.events[trigger].trigger(model, fields))
+        machine.events[trigger].trigger(MachineModel(state), attempt)
+    except (KeyError, MachineError):
+        return None
+    return attempt.taken
+
+
+def fire(
+    machine: Machine, model: MachineModel, trigger: str, fields: Callable[[], Mapping[str, Any]]
+) -> bool:
+    """Fire a trigger for the model as the engine itself, guards reading `fields`; False when no guarded
+    branch accepts it."""
+    try:
+        return bool(machine.events[trigger].trigger(model, Attempt(admits=None, fields=fields())))
     except (KeyError, MachineError):
         return False

@@ -145,8 +145,10 @@ class Sim:
         return self.snap
 
     def pending(self, step: str) -> str:
-        tasks = [t for t in self.engine.r.approvals if t.step == step and t.state == "pending"]
-        assert tasks, f"no pending approval {step}: {[(t.step, t.state) for t in self.engine.r.approvals]}"
+        tasks = [t for t in self.engine.record.approvals if t.step == step and t.state == "pending"]
+        assert tasks, (
+            f"no pending approval {step}: {[(t.step, t.state) for t in self.engine.record.approvals]}"
+        )
         return tasks[-1].id
 
     def decide(
@@ -167,11 +169,11 @@ class Sim:
 
     @property
     def state(self) -> str:
-        return self.engine.r.state
+        return self.engine.record.state
 
     @property
     def fields(self) -> dict[str, Any]:
-        return self.engine.r.fields
+        return self.engine.record.fields
 
     def sla(self, name: str) -> Any:
         return next(v for v in self.snap.slas if v.name == name)
@@ -544,7 +546,7 @@ def test_change_normal_happy_path_with_cab_quorum() -> None:
     sim = change()
     sim.fire(CM, "submit", **PLANS)
     assert sim.state == "cab_review"
-    task = sim.engine.r.approvals[-1]
+    task = sim.engine.record.approvals[-1]
     assert task.needed == 2 and task.eligible == ["carol", "dave", "erin", "ivan"]
     sim.decide(CAROL, "cab_approval")
     assert sim.state == "cab_review"  # one of two
@@ -591,7 +593,7 @@ def test_change_rejected_by_cab() -> None:
 def test_change_separation_of_duties_excludes_requester_and_implementer() -> None:
     sim = change(by=actor("carol", "requester", "approver"))
     sim.fire(CM, "submit", **{**PLANS, "implementer": "dave"})
-    task = sim.engine.r.approvals[-1]
+    task = sim.engine.record.approvals[-1]
     assert task.eligible == ["erin", "ivan"]
     assert task.excluded == {"carol": "requester", "dave": "field:implementer"}
     for who in (CAROL, DAVE):
@@ -603,7 +605,7 @@ def test_change_separation_of_duties_excludes_requester_and_implementer() -> Non
 def test_change_standard_is_pre_approved() -> None:
     sim = change("standard")
     sim.fire(CM, "submit", standard_template="STD-PATCH-OS", **PLANS)
-    assert sim.state == "scheduled" and sim.engine.r.approvals == []
+    assert sim.state == "scheduled" and sim.engine.record.approvals == []
 
 
 def test_change_major_needs_cab_then_management() -> None:
@@ -612,7 +614,7 @@ def test_change_major_needs_cab_then_management() -> None:
     sim.decide(CAROL, "major_approval")
     sim.decide(ERIN, "major_approval")
     assert sim.state == "major_review"
-    assert sim.engine.r.approvals[-1].level_name == "management"
+    assert sim.engine.record.approvals[-1].level_name == "management"
     sim.decide(BOSS, "major_approval")
     assert sim.state == "scheduled"
 
@@ -652,9 +654,9 @@ def test_change_approval_reminder_and_escalation() -> None:
     sim = change()
     sim.fire(CM, "submit", **PLANS)
     sim.advance(timedelta(days=1))  # Tuesday 09:00: 8 working hours
-    assert sim.engine.r.approvals[-1].reminders_sent == 1
+    assert sim.engine.record.approvals[-1].reminders_sent == 1
     sim.advance(timedelta(days=2))  # Thursday 09:00: 24 working hours = deadline
-    assert sim.engine.r.approvals[-1].escalated
+    assert sim.engine.record.approvals[-1].escalated
     assert ["role:change_manager"] in [to for name, to in sim.notes if name == "approval"]
 
 
@@ -703,7 +705,7 @@ def test_release_happy_path() -> None:
 
 def test_release_signoff_by_the_builder_is_refused() -> None:
     sim = built_release()
-    assert sim.engine.r.approvals[-1].excluded == {"bob": "field:builder"}
+    assert sim.engine.record.approvals[-1].excluded == {"bob": "field:builder"}
     with pytest.raises(Refusal) as info:
         sim.decide(BOB_QA, "test_signoff")
     assert info.value.kind == "SeparationOfDuties"

@@ -378,7 +378,7 @@ def test_persist_records_notifications_once_and_names_what_is_left_to_send(db_en
     have an e-mail to send, the same on a retried call, and none once they are sent."""
     now = datetime.now(UTC)
     engine, out = created_in_memory("notify.yaml", now, title=TITLE)
-    rid = engine.r.record_id
+    rid = engine.record.record_id
     notes = [
         NotifyInput(
             key=f"{rid}:1:{i}",

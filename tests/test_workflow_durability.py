@@ -26,6 +26,7 @@ from tests.conftest import pinned_fixture
 from tests.engine_helpers import (
     ALICE,
     BOB,
+    BOSS,
     CAROL,
     DAVE,
     Record,
@@ -110,7 +111,10 @@ async def test_replay_of_recorded_histories_is_deterministic(
     )
     history = await record.handle.fetch_history()
     await replayer.replay_workflow(history)  # raises on any non-determinism
-    # Histories recorded from earlier versions of the code must replay too.
+    # Histories recorded from earlier versions of the code must replay too: before any patch
+    # (mini_rejected, mini_sla_breach: the old paths), with patch markers (*_patched; mini_approved_patched
+    # also has named-approvers-without-directory's), and started on 0.5's code generation 1, without
+    # markers (*_generation_1); mini_continued_* end in continue-as-new.
     recorded = sorted((Path(__file__).parent / "fixtures" / "histories").glob("*.json"))
     for path in recorded:
         await replayer.replay_workflow(WorkflowHistory.from_json(path.stem, path.read_text()))
@@ -118,12 +122,13 @@ async def test_replay_of_recorded_histories_is_deterministic(
 
 
 def _patches(history: WorkflowHistory) -> list[str]:
-    """The ids of the patch markers in a history."""
+    """The ids of the patch markers in a history (a deprecated one with "(deprecated)")."""
     ids = []
     for event in history.events:
         marker = event.marker_recorded_event_attributes
         if event.HasField("marker_recorded_event_attributes") and marker.marker_name == "core_patch":
-            ids.append(json.loads(marker.details["patch-data"].payloads[0].data)["id"])
+            data = json.loads(marker.details["patch-data"].payloads[0].data)
+            ids.append(data["id"] + (" (deprecated)" if data["deprecated"] else ""))
     return ids
 
 
@@ -133,31 +138,54 @@ def _upserts(history: WorkflowHistory) -> int:
     )
 
 
-async def test_runs_carry_their_code_generation_instead_of_patch_markers(
+async def _through_both_cab_levels(record: Record) -> None:
+    await record.fire(BOB, "accept", assignee="bob")
+    snap = await record.fire(BOB, "submit", plan="p", backout_plan="b", risk=1)
+    await record.decide(CAROL, snap.approvals[0].id)
+    snap = await record.decide(DAVE, snap.approvals[0].id)
+    snap = await record.decide(BOSS, snap.approvals[1].id)  # the manager level names boss alone
+    assert snap.state == "in_progress"
+
+
+async def test_code_generations_are_retired_and_runs_started_on_one_keep_their_path(
     temporal_client: Client, db_engine: Engine, task_queue: str, worker: object
 ) -> None:
-    """A record started now (code_version = CODE_VERSION) has the patched changes without their markers
-    and TemporalChangeVersion upserts; one whose input has no code_version, as an older API process or
-    a run from before sends it, still records them and behaves the same. Both histories replay."""
+    """A record started now asks `workflow.patched()` for the changes runs from before them still replay
+    the old way (their markers and TemporalChangeVersion upserts), and records the deprecated marker of
+    the one retired: named approvers are taken without the directory. A run started by version 0.5
+    (code_version 1) keeps taking every change without markers. Both behave the same and replay."""
     new = await new_record(temporal_client, db_engine, task_queue)
-    await new.fire(BOB, "accept", assignee="bob")
-    # An input without code_version, as an older API process sends it.
-    older = await _start_directly(temporal_client, task_queue, "started by an older API")
-    await older.fire(BOB, "accept", assignee="bob")
+    await _through_both_cab_levels(new)
+    on_0_5 = await _start_directly(temporal_client, task_queue, "started by 0.5", code_version=1)
+    await _through_both_cab_levels(on_0_5)
 
     new_history = await new.handle.fetch_history()
-    older_history = await older.handle.fetch_history()
-    assert _patches(new_history) == [] and _upserts(new_history) == 0
-    assert _patches(older_history) == ["sla-alarms", "notifications-in-persist"]
-    assert _upserts(older_history) == 2
-    # The same behaviour: both wrote their state and audit rows before answering (the outbox order).
-    for record in (new, older):
+    history_0_5 = await on_0_5.handle.fetch_history()
+    assert _patches(new_history) == [
+        "sla-alarms",
+        "notifications-in-persist",
+        "named-approvers-without-directory (deprecated)",
+    ]
+    assert _upserts(new_history) == 3  # Temporal's Core upserts TemporalChangeVersion for each marker
+    # Code running now records the deprecated marker in any run; the others stay as the run started.
+    assert _patches(history_0_5) == ["named-approvers-without-directory (deprecated)"]
+    # The same behaviour: both wrote their state and audit rows before answering (the outbox order),
+    # and asked the directory only for the CAB group, not for boss.
+    for record in (new, on_0_5):
         assert (await record.snapshot()).state == "in_progress"
         assert [a.action for a in audit(db_engine, record.id)][-1] == "transition"
+    for history in (new_history, history_0_5):
+        activities = [
+            json.loads(e.marker_recorded_event_attributes.details["data"].payloads[0].data)["activity_type"]
+            for e in history.events
+            if e.HasField("marker_recorded_event_attributes")
+            and e.marker_recorded_event_attributes.marker_name == "core_local_activity"
+        ]
+        assert activities.count("resolve_approvers") == 1, activities
     replayer = Replayer(
         workflows=list(WORKFLOWS), workflow_runner=sandbox_runner(), data_converter=data_converter
     )
-    for history in (new_history, older_history):
+    for history in (new_history, history_0_5):
         await replayer.replay_workflow(history)
 
 

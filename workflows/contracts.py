@@ -109,18 +109,11 @@ class RecordState(Contract):
     # task (which Temporal may still discard) and any earlier one not yet re-asserted. The next write
     # sends them again; the ones the workflow knows committed are sealed (see persist_record).
     unsealed: list[AuditEvent] = Field(default_factory=list)
+    # Unused: a count of comments nobody read. Accepted because records carried across continue-as-new
+    # before it was dropped (and their recorded inputs) hold it.
     comments: int = 0
     # The SLA alarm last handed to the worker's alarm clock (SlaAlarm.key), so it is armed once.
     armed_alarm: str | None = None
-
-
-# The generation of ProcessWorkflow's code that new runs start on (StartProcessInput.code_version).
-# A run started on generation 1 or later has the changes of workflows/process.py's GENERATION_1
-# without asking `workflow.patched()`, which records a marker and makes Temporal's Core upsert the
-# TemporalChangeVersion search attribute (two more events and a visibility write per change, per
-# record). Runs whose input has no code_version (0: started before it existed) still ask, so their
-# histories replay. The next change is a plain `workflow.patched()`, or generation 2 with its own set.
-CODE_VERSION = 1
 
 
 class StartProcessInput(Contract):
@@ -136,8 +129,11 @@ class StartProcessInput(Contract):
     )
     # Set only by continue-as-new: the record as it was.
     carried: RecordState | None = None
+    # Deprecated: only runs started by version 0.5 carry it (1). Such a run took the workflow changes
+    # made before 0.5 without recording their patch markers (see ProcessWorkflow._patched); nothing
+    # sets it any more, and continue-as-new drops it.
     code_version: int = Field(
-        default=0, ge=0, description="The workflow code generation the run started on (CODE_VERSION)."
+        default=0, ge=0, description="Deprecated: 1 on runs started by version 0.5; ignored otherwise."
     )
 
 

@@ -12,6 +12,7 @@ A lock serialises handlers: Updates run concurrently, and every change must see 
 """
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,7 +22,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from workflows.contracts import (
-        CODE_VERSION,
+        Actor,
         AddCommentInput,
         ArmAlarmInput,
         CreateLinkedRecordInput,
@@ -38,11 +39,22 @@ with workflow.unsafe.imports_passed_through():
         StartProcessInput,
         UpdateFieldsInput,
     )
-    from workflows.engine import NotifyRequest, Outcome, ProcessEngine, Refusal
+    from workflows.engine import NotifyRequest, Outcome, ProcessEngine, Refusal, RefusalKind
 
-# The changes made with `workflow.patched()` before runs carried their code generation: a run started
-# on generation 1 or later has them all (see CODE_VERSION), an older run asks for each as it did.
-GENERATION_1 = frozenset({"sla-alarms", "named-approvers-without-directory", "notifications-in-persist"})
+# The workflow's changes made with `workflow.patched()`, and how far each is retired. Temporal retires a
+# patch in steps: `patched()` while a run may still replay its old path; `deprecate_patch()` (new path
+# only) once none can, which replays histories with or without the marker; nothing once no run carries
+# a marker (Temporal's Core fails a replay that meets a marker no code asks for, unless deprecated).
+# Version 0.5 started runs on "code generation 1" (StartProcessInput.code_version) instead, which took
+# the first three changes without markers; generations are retired, and such runs keep their path.
+# - "named-approvers-without-directory": deprecated. It is asked only when a level names users alone;
+#   no recorded history (tests/fixtures/histories/) took its old path, and a run that has not opened
+#   such a level yet takes the new path whatever its age. The call goes once no run holds its marker.
+# - "sla-alarms", "notifications-in-persist": kept. Every run started before them took their old path
+#   at its very start (recorded: mini_rejected.json, mini_sla_breach.json), which only `patched()`
+#   replays; `_patched` also says yes, without a marker, to a run started on 0.5. They, and the
+#   code_version field, go once no run started before 0.5, or on 0.5, remains.
+# - "audit-seal-on-close": a plain `patched()`, new in this version.
 
 # The read-model write and the directory look-up are short database calls: local activities run them
 # in this worker without a task round trip through the server, which is most of an Update's latency.
@@ -70,7 +82,7 @@ ALARM_RETRY = RetryPolicy(maximum_attempts=2)
 
 def _refused(refusal: Refusal) -> ApplicationError:
     return ApplicationError(
-        refusal.message, {"errors": refusal.errors}, type=refusal.kind, non_retryable=True
+        refusal.message, {"errors": refusal.errors}, type=refusal.kind.value, non_retryable=True
     )
 
 
@@ -81,13 +93,13 @@ class ProcessWorkflow:
         self._lock = asyncio.Lock()
         self._poked = False
         self._ready = False
-        self._notifications: list[Any] = []
-        self._pending_events: list[Any] = []
+        self._notifications: list[workflow.ActivityHandle[Any]] = []
         self._startup: Outcome | None = None
         self._refusal: Refusal | None = None
         # Continue-as-new well before Temporal's own limits (50k events); tests lower it.
         self._history_limit = inp.history_limit
-        self._code_version = inp.code_version
+        # Started by version 0.5: the changes before it were taken without markers (see _patched).
+        self._started_on_generation_1 = inp.code_version >= 1
         # The workflow task the run is in (its history length when it began) and the record's sequence
         # number then: every change up to it is in Temporal's history, anything after may be discarded
         # with the task (see _mark_task and persist_record).
@@ -110,7 +122,7 @@ class ProcessWorkflow:
         if self._refusal is not None:
             raise _refused(self._refusal)
         # Runs that began before SLA alarms existed keep sleeping exactly as they did (replay).
-        alarms = self._has("sla-alarms")
+        alarms = self._patched("sla-alarms")
         async with self._lock:
             if self._startup is not None:
                 await self._execute(self._startup)  # the first task: nothing is committed yet
@@ -135,9 +147,9 @@ class ProcessWorkflow:
             if self._should_continue() and not self._engine.is_final:
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 await self._drain_notifications()
-                # The next run starts a history of its own: it is on this code's generation. Its
+                # The next run starts a history of its own (it records its own patch markers), and its
                 # first write seals what this run left unsealed.
-                update = {"carried": self._engine.r, "code_version": CODE_VERSION}
+                update = {"carried": self._engine.record, "code_version": 0}
                 workflow.continue_as_new(inp.model_copy(update=update))
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._drain_notifications()
@@ -156,7 +168,7 @@ class ProcessWorkflow:
         length = workflow.info().get_current_history_length()
         if length != self._task_length:
             self._task_length = length
-            self._committed_seq = self._engine.r.seq
+            self._committed_seq = self._engine.record.seq
 
     async def _alarm_wake(self, wake: datetime | None) -> datetime | None:
         """Arm the next SLA alarm once it is due within ALARM_LEAD; returns when to wake up next.
@@ -172,10 +184,10 @@ class ProcessWorkflow:
         now = workflow.now()
         if alarm is None or alarm.at <= now:
             return wake
-        if alarm.key != self._engine.r.armed_alarm:
+        if alarm.key != self._engine.record.armed_alarm:
             if alarm.at - now > ALARM_LEAD:
                 return alarm.at - ALARM_LEAD
-            record_id = self._engine.r.record_id
+            record_id = self._engine.record.record_id
             try:
                 await workflow.execute_local_activity(
                     "arm_alarm",
@@ -195,7 +207,7 @@ class ProcessWorkflow:
                 # Only an accelerator: the durable timer delivers without it.
                 workflow.logger.warning("SLA alarm not armed; the timer will deliver at the deadline")
                 return wake
-            self._engine.r.armed_alarm = alarm.key
+            self._engine.record.armed_alarm = alarm.key
         after = self._engine.next_wakeup(after_alarm=True)
         return min(alarm.at + ALARM_GRACE, after) if after is not None else alarm.at + ALARM_GRACE
 
@@ -223,9 +235,10 @@ class ProcessWorkflow:
             if out.resolves:
                 req = out.resolves.pop(0)
                 users = sorted(set(req.users))
-                # Only groups and roles need the directory; named users are taken as named. Runs that
-                # began before this rule still look them up, so their histories replay unchanged.
-                if req.groups or req.roles or not self._has("named-approvers-without-directory"):
+                # Only groups and roles need the directory; named users are taken as named.
+                if not (req.groups or req.roles):
+                    workflow.deprecate_patch("named-approvers-without-directory")
+                else:
                     result = await workflow.execute_local_activity(
                         "resolve_approvers",
                         ResolveApproversInput(users=req.users, groups=req.groups, roles=req.roles),
@@ -241,14 +254,14 @@ class ProcessWorkflow:
                 created = await workflow.execute_activity(
                     "create_linked_record",
                     CreateLinkedRecordInput(
-                        key=f"{engine.r.record_id}:link:{engine.r.seq}",
-                        parent_id=engine.r.record_id,
-                        parent_number=engine.r.number,
+                        key=f"{engine.record.record_id}:link:{engine.record.seq}",
+                        parent_id=engine.record.record_id,
+                        parent_number=engine.record.number,
                         definition=create.definition,
                         title=create.title,
                         fields=create.fields,
                         back_link_field=create.back_link_field,
-                        actor=_system_actor(),
+                        actor=Actor.system("link"),
                     ),
                     result_type=CreateLinkedRecordResult,
                     start_to_close_timeout=timedelta(seconds=60),
@@ -256,13 +269,13 @@ class ProcessWorkflow:
                 self._mark_task()  # an activity's result comes in a later workflow task
                 out.extend(engine.linked_created(create, created.record_id, created.number, workflow.now()))
         notes = [
-            self._notify_input(note, engine.r.record_id, engine.r.seq, i)
+            self._notify_input(note, engine.record.record_id, engine.record.seq, i)
             for i, note in enumerate(out.notifications)
         ]
         # The outbox: notifications are written with the change that caused them, and only those with
         # an e-mail or webhook to send become a `notify` activity (an inbox-only one used to cost an
         # activity and a second workflow task per action). Runs that began before keep their order.
-        outbox = bool(out.events) and self._has("notifications-in-persist")
+        outbox = bool(out.events) and self._patched("notifications-in-persist")
         if not outbox:
             # Notifications start first: they do not depend on the read model.
             for note in notes:
@@ -270,7 +283,7 @@ class ProcessWorkflow:
             if not out.events:
                 return None
         persisted = engine.snapshot(None, workflow.now())
-        engine.r.unsealed.extend(out.events)
+        engine.record.unsealed.extend(out.events)
         result = await self._persist(persisted, notes if outbox else [], notifications=outbox)
         if isinstance(result, PersistRecordResult):
             deliver = set(result.deliver)
@@ -294,7 +307,7 @@ class ProcessWorkflow:
             "persist_record",
             PersistRecordInput(
                 snapshot=snapshot,
-                events=list(engine.r.unsealed),
+                events=list(engine.record.unsealed),
                 committed_seq=self._committed_seq,
                 notifications=notes,
             ),
@@ -303,7 +316,7 @@ class ProcessWorkflow:
             start_to_close_timeout=DB_TIMEOUT,
             retry_policy=DB_RETRY,
         )
-        engine.r.unsealed = [e for e in engine.r.unsealed if e.seq > self._committed_seq]
+        engine.record.unsealed = [e for e in engine.record.unsealed if e.seq > self._committed_seq]
         return result if isinstance(result, PersistRecordResult) else None
 
     def _start_notify(self, note: NotifyInput) -> None:
@@ -327,26 +340,24 @@ class ProcessWorkflow:
                 # Each failure is recorded in the notifications table; a lost e-mail never fails a record.
                 workflow.logger.warning("notification failed after retries")
 
-    def _has(self, change: str) -> bool:
-        """Whether this run has `change`, one of GENERATION_1's: without a patch marker if the run started
-        on generation 1 or later, else as Temporal's patch (True in a run that recorded its marker or
-        starts now, False when replaying a run that began before the change)."""
-        if change not in GENERATION_1:
-            raise ValueError(f"{change!r} is not a change of generation 1; use workflow.patched()")
-        return self._code_version >= 1 or workflow.patched(change)
+    def _patched(self, change: str) -> bool:
+        """Whether this run takes `change` ("sla-alarms" or "notifications-in-persist"): as Temporal's
+        patch (True in a run that recorded its marker or starts now, False when replaying a run that
+        began before the change), or without a marker for a run started on version 0.5."""
+        return self._started_on_generation_1 or workflow.patched(change)
 
     def _remembered(self) -> bool:
         info = workflow.current_update_info()
-        return info is not None and info.id in self._engine.r.applied_requests
+        return info is not None and info.id in self._engine.record.applied_requests
 
     def _remember(self) -> None:
         info = workflow.current_update_info()
         if info is not None:
-            ids = self._engine.r.applied_requests
+            ids = self._engine.record.applied_requests
             ids.append(info.id)
             del ids[:-MAX_REMEMBERED_REQUESTS]
 
-    async def _command(self, actor: Any, apply: Any) -> RecordSnapshot:
+    async def _command(self, actor: Actor, apply: Callable[[datetime], Outcome]) -> RecordSnapshot:
         await workflow.wait_condition(lambda: self._ready)
         async with self._lock:
             persisted = None
@@ -364,9 +375,11 @@ class ProcessWorkflow:
             # Exactly what the read model now holds (read-your-writes), plus what this caller may do.
             return persisted.model_copy(update={"available_transitions": self._engine.available(actor)})
 
-    def _validate(self, check: Any) -> None:
+    def _validate(self, check: Callable[[], object]) -> None:
         if self._engine is None:
-            raise ApplicationError("record could not be created", type="WrongState", non_retryable=True)
+            raise ApplicationError(
+                "record could not be created", type=RefusalKind.WrongState.value, non_retryable=True
+            )
         if self._remembered():
             return  # a retried request: the handler answers with the current snapshot
         try:
@@ -384,7 +397,9 @@ class ProcessWorkflow:
     @ready.validator
     def _validate_ready(self, q: SnapshotQuery) -> None:
         if self._engine is None:
-            raise ApplicationError("record could not be created", type="WrongState", non_retryable=True)
+            raise ApplicationError(
+                "record could not be created", type=RefusalKind.WrongState.value, non_retryable=True
+            )
 
     @workflow.update
     async def fire_transition(self, inp: FireTransitionInput) -> RecordSnapshot:
@@ -421,12 +436,6 @@ class ProcessWorkflow:
     @workflow.query
     def snapshot(self, q: SnapshotQuery) -> RecordSnapshot:
         return self._engine.snapshot(q.actor, workflow.now())
-
-
-def _system_actor() -> Any:
-    from workflows.contracts import Actor
-
-    return Actor.system("link")
 
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:

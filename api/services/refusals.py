@@ -10,10 +10,9 @@ from __future__ import annotations
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
-from api.problems import ProblemError, conflict
+from api.problems import REFUSAL_STATUS, ProblemError, conflict
 from api.services.lookup import RecordKey
 from core.tables import RecordRow
-from workflows.engine import REFUSAL_STATUS
 
 
 def refusal_problem(kind: str, message: str, errors: list[dict[str, str]] | None = None) -> ProblemError:

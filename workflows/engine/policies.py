@@ -8,12 +8,13 @@ rejected as soon as the approvals still possible can no longer reach what is nee
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from definitions.model import ApprovalLevel, ApprovalStep
 from workflows.contracts import ApprovalTask
 
-Outcome = Literal["approved", "rejected"] | None
+Verdict = Literal["approved", "rejected"] | None
 
 
 def needed(level: ApprovalLevel, eligible: int) -> int:
@@ -26,7 +27,7 @@ def needed(level: ApprovalLevel, eligible: int) -> int:
     return max(1, math.ceil((level.percentage or 100.0) * eligible / 100.0))
 
 
-def outcome(level: ApprovalLevel, task: ApprovalTask) -> Outcome:
+def outcome(level: ApprovalLevel, task: ApprovalTask) -> Verdict:
     approvals = sum(1 for d in task.decisions if d.decision == "approve")
     rejections = sum(1 for d in task.decisions if d.decision == "reject")
     if level.policy == "any" and task.decisions:
@@ -41,18 +42,19 @@ def outcome(level: ApprovalLevel, task: ApprovalTask) -> Outcome:
     return None
 
 
-def _users_in(value: Any) -> list[str]:
+def users_in(value: object) -> list[str]:
+    """The user (or group) names a field holds: one name, or a list of them."""
     if isinstance(value, list):
         return [str(v) for v in value if v]
     return [str(value)] if value else []
 
 
-def exclusions(step: ApprovalStep, fields: dict[str, Any]) -> dict[str, str]:
+def exclusions(step: ApprovalStep, fields: Mapping[str, Any]) -> dict[str, str]:
     """user -> the separation-of-duties rule that excludes them, from the record's current fields."""
     out: dict[str, str] = {}
     for rule in step.separation_of_duties.exclude:
         name = rule.removeprefix("field:")
-        for user in _users_in(fields.get(name)):
+        for user in users_in(fields.get(name)):
             out.setdefault(user, rule)
     return out
 
@@ -68,12 +70,12 @@ def sod_message(rule: str, user: str, number: str) -> str:
 
 
 def approver_fields(
-    level: ApprovalLevel, fields: dict[str, Any], types: dict[str, str]
+    level: ApprovalLevel, fields: Mapping[str, Any], types: Mapping[str, str]
 ) -> tuple[list[str], list[str]]:
     """Users and groups named by the level's `fields` (user fields, group fields, lists of users)."""
     users: list[str] = []
     groups: list[str] = []
     for name in level.approvers.fields:
         target = groups if types.get(name) == "group" else users
-        target.extend(_users_in(fields.get(name)))
+        target.extend(users_in(fields.get(name)))
     return users, groups

@@ -1,0 +1,117 @@
+"""Effects: what a transition or an SLA threshold does besides moving the record, one handler per kind
+of effect (`Effect.kind`, the one key an effect has)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from definitions.model import Effect
+from definitions.templates import render
+from workflows.contracts import Actor
+from workflows.engine.moves import Mover
+from workflows.engine.notifications import Notifier
+from workflows.engine.outcome import CreateRequest, Outcome
+from workflows.engine.record import RecordContext
+from workflows.engine.sla_clocks import SlaClocks
+
+Handler = Callable[[Outcome, Effect, Actor, datetime], None]
+
+
+class Effects:
+    def __init__(self, ctx: RecordContext, notifier: Notifier, clocks: SlaClocks, mover: Mover) -> None:
+        self._ctx = ctx
+        self._notifier = notifier
+        self._clocks = clocks
+        self._mover = mover
+        self.handlers: Mapping[str, Handler] = {
+            "set": self._set,
+            "notify": self._notify,
+            "start_sla": self._start_sla,
+            "stop_sla": self._stop_sla,
+            "create_record": self._create_record,
+            "escalate": self._escalate,
+            "reassign": self._reassign,
+            "fire": self._fire,
+        }
+
+    def apply(self, out: Outcome, effect: Effect, actor: Actor, now: datetime) -> None:
+        self.handlers[effect.kind](out, effect, actor, now)
+
+    def linked_created(self, req: CreateRequest, record_id: str, number: str, now: datetime) -> Outcome:
+        """The linked record a `create_record` effect asked for was started: link it."""
+        out = Outcome()
+        record = self._ctx.record
+        record.links.append(
+            {"id": record_id, "number": number, "definition": req.definition, "role": "child"}
+        )
+        if req.link_field:
+            record.fields[req.link_field] = record_id
+        details = {"record": record_id, "number": number, "definition": req.definition}
+        self._ctx.event(out, now, "system:link", "linked_record_created", details=details)
+        return out
+
+    # --- one handler per kind -------------------------------------------------------------------------
+    def _set(self, out: Outcome, effect: Effect, actor: Actor, now: datetime) -> None:
+        assert effect.set is not None
+        values = {k: self._ctx.substitute(v, actor, now) for k, v in effect.set.items()}
+        changed = self._ctx.set_fields(values)
+        if changed:
+            self._ctx.event(out, now, actor, "fields_set", details={"fields": changed, "by": "effect"})
+            if self._ctx.derive_priority():
+                self._clocks.retarget(out, now)
+
+    def _notify(self, out: Outcome, effect: Effect, actor: Actor, now: datetime) -> None:
+        assert effect.notify is not None
+        self._notifier.notify(out, effect.notify.template, effect.notify.to, actor)
+
+    def _start_sla(self, out: Outcome, effect: Effect, actor: Actor, now: datetime) -> None:
+        assert effect.start_sla is not None
+        self._clocks.start(out, effect.start_sla, actor, now)
+
+    def _stop_sla(self, out: Outcome, effect: Effect, actor: Actor, now: datetime) -> None:
+        assert effect.stop_sla is not None
+        self._clocks.stop(out, effect.stop_sla, actor, now)
+
+    def _create_record(self, out: Outcome, effect: Effect, actor: Actor, now: datetime) -> None:
+        spec = effect.create_record
+        assert spec is not None
+        record = self._ctx.record
+        values: dict[str, Any] = {k: self._ctx.substitute(v, actor, now) for k, v in spec.fields.items()}
+        if spec.title:
+            title = render(spec.title, self._notifier.values())
+        else:
+            title = f"{record.number}: " + str(record.fields.get("title", ""))
+        out.creates.append(
+            CreateRequest(spec.definition, title, values, spec.link_field, spec.back_link_field)
+        )
+
+    def _escalate(self, out: Outcome, effect: Effect, actor: Actor, now: datetime) -> None:
+        esc = effect.escalate
+        assert esc is not None
+        fields = self._ctx.record.fields
+        current = fields.get(esc.field)
+        index = esc.levels.index(current) if current in esc.levels else -1
+        if index + 1 < len(esc.levels):
+            new = esc.levels[index + 1]
+            fields[esc.field] = new
+            details: dict[str, Any] = {"field": esc.field, "from": current, "to": new}
+            if new in esc.groups:
+                fields["assignment_group"] = esc.groups[new]
+                details["assignment_group"] = esc.groups[new]
+            self._ctx.event(out, now, actor, "escalated", details=details)
+
+    def _reassign(self, out: Outcome, effect: Effect, actor: Actor, now: datetime) -> None:
+        group = effect.reassign
+        assert group is not None
+        fields = self._ctx.record.fields
+        before = fields.get("assignment_group")
+        if before != group:
+            fields["assignment_group"] = group
+            fields.pop("assignee", None)
+            self._ctx.event(out, now, actor, "reassigned", details={"from": before, "to": group})
+
+    def _fire(self, out: Outcome, effect: Effect, actor: Actor, now: datetime) -> None:
+        assert effect.fire is not None
+        out.extend(self._mover.try_fire(actor, effect.fire, now))

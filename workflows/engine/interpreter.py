@@ -1,0 +1,276 @@
+"""ProcessEngine: the interpreter of one record's definition, and the one door into the engine.
+
+It creates records, checks and applies commands, moves the record and enters its new state; the parts
+it is made of do the rest (approvals, SLA clocks and thresholds, timers, effects, notifications, read
+views), all sharing one `RecordContext`. Every command comes in two halves: `check_*` raises a `Refusal`
+and changes nothing (the Update validator calls it), and the command itself re-checks and applies (the
+Update handler)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from definitions.guards import is_empty
+from definitions.loader import PinnedDefinition
+from definitions.model import Definition, Permission, TransitionDef
+from workflows.contracts import (
+    Actor,
+    AddCommentInput,
+    ApprovalTask,
+    AvailableTransition,
+    DecideApprovalInput,
+    FieldSpec,
+    FireTransitionInput,
+    RecordSnapshot,
+    RecordState,
+    SlaClockState,
+    StartProcessInput,
+    UpdateFieldsInput,
+)
+from workflows.engine import moves, views
+from workflows.engine.approvals import Approvals
+from workflows.engine.effects import Effects
+from workflows.engine.notifications import Notifier
+from workflows.engine.outcome import CreateRequest, Outcome, SlaAlarm
+from workflows.engine.record import RecordContext
+from workflows.engine.refusals import Refusal, RefusalKind, describe_permission, required
+from workflows.engine.sla_clocks import SlaClocks
+from workflows.engine.thresholds import Thresholds
+from workflows.engine.timers import Timer, Timers
+
+
+class ProcessEngine:
+    """One record and its pinned definition. Pure and deterministic: no I/O, no clock (`now` is passed
+    in), so it runs unchanged in a Temporal workflow, in unit tests and in the conformance replay."""
+
+    def __init__(self, pinned: PinnedDefinition, record: RecordState) -> None:
+        self._ctx = ctx = RecordContext(pinned, record)
+        self._notifier = Notifier(ctx)
+        self._clocks = SlaClocks(ctx)
+        self._effects = Effects(ctx, self._notifier, self._clocks, self)
+        self._approvals = Approvals(ctx, self._notifier, self)
+        self._timers = Timers(
+            ctx, Thresholds(ctx, self._notifier, self._clocks, self._effects), self._approvals, self
+        )
+
+    @property
+    def pinned(self) -> PinnedDefinition:
+        return self._ctx.pinned
+
+    @property
+    def definition(self) -> Definition:
+        return self._ctx.definition
+
+    @property
+    def record(self) -> RecordState:
+        return self._ctx.record
+
+    @property
+    def is_final(self) -> bool:
+        state = self._ctx.state
+        return bool(state and state.final)
+
+    def matches(self, actor: Actor, perm: Permission) -> bool:
+        """Whether the permission admits the actor on this record."""
+        return self._ctx.permits(actor, perm)
+
+    # --- creation -------------------------------------------------------------------------------------
+    @classmethod
+    def create(cls, inp: StartProcessInput, now: datetime) -> tuple[ProcessEngine, Outcome]:
+        d = inp.definition.definition
+        if not inp.actor.is_system and not set(inp.actor.roles) & set(d.start_roles):
+            raise Refusal(
+                RefusalKind.NotAllowed, f"only roles {', '.join(d.start_roles)} may start a {d.key} record"
+            )
+        values = {f.name: f.default for f in d.fields if f.default is not None}
+        values["title"] = inp.title
+        values.setdefault("requester", inp.actor.username if not inp.actor.is_system else None)
+        record = RecordState(
+            record_id=inp.record_id,
+            number=inp.number,
+            state=d.initial,
+            fields={},
+            created_at=now,
+            updated_at=now,
+            entered_state_at=now,
+        )
+        engine = cls(inp.definition, record)
+        values.update(engine._ctx.checked_fields(inp.fields, what="fields"))
+        values = {k: v for k, v in values.items() if v is not None}
+        names = [f.name for f in d.fields if f.required]
+        state = d.state(d.initial)
+        names += state.required if state else []
+        missing = [n for n in dict.fromkeys(names) if is_empty(values.get(n))]
+        if missing:
+            raise Refusal(
+                RefusalKind.MissingFields,
+                f"missing required field(s): {', '.join(missing)}",
+                required(missing),
+            )
+        record.fields = values
+        engine._ctx.derive_priority()
+        for sla in d.slas:
+            record.slas[sla.name] = SlaClockState(name=sla.name)
+        out = Outcome()
+        details = {
+            "definition": d.key,
+            "version": inp.definition.version,
+            "fields": record.fields,
+            **({"parent": inp.parent_id} if inp.parent_id else {}),
+        }
+        engine._ctx.event(out, now, inp.actor, "created", to_state=d.initial, details=details)
+        engine._enter_state(out, d.initial, now)
+        return engine, out
+
+    # --- transitions ----------------------------------------------------------------------------------
+    def check_fire(self, inp: FireTransitionInput) -> None:
+        moves.choose(self._ctx, inp.actor, inp.trigger, inp.fields, inp.comment)
+
+    def fire(self, inp: FireTransitionInput, now: datetime) -> Outcome:
+        move = moves.choose(self._ctx, inp.actor, inp.trigger, inp.fields, inp.comment)
+        return self._apply(move.transition, move.values, inp.actor, inp.comment, now)
+
+    def try_fire(self, actor: Actor, trigger: str, now: datetime) -> Outcome:
+        """Fire `trigger` as `actor` without values; a refusal is recorded as a skipped action (what
+        approvals, timers and effects do: the rules they meet are facts, not errors)."""
+        try:
+            move = moves.choose(self._ctx, actor, trigger, {}, None)
+        except Refusal as refusal:
+            out = Outcome()
+            details = {"fire": trigger, "reason": refusal.message}
+            self._ctx.event(out, now, actor, "action_skipped", details=details)
+            return out
+        return self._apply(move.transition, {}, actor, None, now)
+
+    def _apply(
+        self,
+        transition: TransitionDef,
+        values: dict[str, Any],
+        actor: Actor,
+        comment: str | None,
+        now: datetime,
+    ) -> Outcome:
+        """Move the record along `transition` (the one the machine took) with the values sent, enter the
+        new state, then run the transition's effects."""
+        out = Outcome()
+        before = self.record.state
+        changed = self._ctx.set_fields(values)
+        priority_changed = self._ctx.derive_priority()
+        details = {"trigger": transition.trigger, **({"fields": changed} if changed else {})}
+        self._ctx.event(
+            out,
+            now,
+            actor,
+            "transition",
+            from_state=before,
+            to_state=transition.to,
+            comment=comment,
+            details=details,
+        )
+        if priority_changed:
+            self._clocks.retarget(out, now)
+        self._enter_state(out, transition.to, now)
+        for effect in transition.effects:
+            self._effects.apply(out, effect, actor, now)
+        return out
+
+    def _enter_state(self, out: Outcome, state: str, now: datetime) -> None:
+        self.record.state = state
+        self.record.entered_state_at = now
+        self.record.timed_done = []
+        self._clocks.on_enter(out, state, now)
+        self._approvals.on_enter(out, state, now)
+
+    # --- fields and comments --------------------------------------------------------------------------
+    def check_update(self, inp: UpdateFieldsInput) -> dict[str, Any]:
+        record, editors = self.record, self.definition.editors
+        if not inp.actor.is_system and not self._ctx.permits(inp.actor, editors):
+            raise Refusal(
+                RefusalKind.NotAllowed,
+                f"{inp.actor.username} may not change fields of {record.number}: "
+                f"allowed for {describe_permission(editors)}",
+            )
+        state = self._ctx.state
+        if state and state.final:
+            raise Refusal(
+                RefusalKind.WrongState, f"{record.number} is {record.state}: a closed record cannot change"
+            )
+        clean = self._ctx.checked_fields(inp.fields, what="fields")
+        readonly = [n for n in clean if state and n in state.readonly and clean[n] != record.fields.get(n)]
+        if readonly:
+            why = f"read-only in state '{record.state}'"
+            errors = [{"path": f"fields.{n}", "message": why} for n in readonly]
+            raise Refusal(RefusalKind.InvalidFields, f"{why}: {', '.join(readonly)}", errors)
+        required_now = set(state.required) if state else set()
+        cleared = [n for n in clean if clean[n] is None and n in required_now]
+        if cleared:
+            raise Refusal(
+                RefusalKind.MissingFields,
+                f"required in state '{record.state}': {', '.join(cleared)}",
+                required(cleared),
+            )
+        return clean
+
+    def update_fields(self, inp: UpdateFieldsInput, now: datetime) -> Outcome:
+        clean = self.check_update(inp)
+        out = Outcome()
+        changed = {k: v for k, v in clean.items() if self.record.fields.get(k) != v}
+        if not changed:
+            return out
+        self._ctx.set_fields(changed)
+        self._ctx.event(
+            out, now, inp.actor, "fields_changed", comment=inp.comment, details={"fields": changed}
+        )
+        pm = self.definition.priority_matrix
+        if pm is not None and self._ctx.derive_priority():
+            priority = {"priority": self.record.fields.get(pm.priority_field)}
+            self._ctx.event(out, now, "system:priority", "priority_changed", details=priority)
+            self._clocks.retarget(out, now)
+        return out
+
+    def comment(self, inp: AddCommentInput, now: datetime) -> Outcome:
+        out = Outcome()
+        self._ctx.event(out, now, inp.actor, "comment", comment=inp.body)
+        return out
+
+    # --- approvals ------------------------------------------------------------------------------------
+    def check_decide(self, inp: DecideApprovalInput) -> ApprovalTask:
+        return self._approvals.check_decide(inp)
+
+    def decide(self, inp: DecideApprovalInput, now: datetime) -> Outcome:
+        return self._approvals.decide(inp, now)
+
+    def approvers_resolved(self, task_id: str, users: list[str], now: datetime) -> Outcome:
+        """The directory answered who may decide: apply separation of duties and open the task."""
+        return self._approvals.resolved(task_id, users, now)
+
+    # --- linked records -------------------------------------------------------------------------------
+    def linked_created(self, req: CreateRequest, record_id: str, number: str, now: datetime) -> Outcome:
+        return self._effects.linked_created(req, record_id, number, now)
+
+    # --- timers ---------------------------------------------------------------------------------------
+    def timers(self) -> list[Timer]:
+        """Every pending timer, earliest first."""
+        return self._timers.pending()
+
+    def next_wakeup(self, after_alarm: bool = False) -> datetime | None:
+        """The earliest timer; with `after_alarm`, the earliest after the next alarm's own timer."""
+        return self._timers.next_wakeup(after_alarm)
+
+    def next_alarm(self) -> SlaAlarm | None:
+        return self._timers.next_alarm()
+
+    def on_timers(self, now: datetime) -> Outcome:
+        """Fire everything due at or before `now`, earliest first, each exactly once."""
+        return self._timers.fire_due(now)
+
+    # --- read views -----------------------------------------------------------------------------------
+    def available(self, actor: Actor) -> list[AvailableTransition]:
+        return views.available(self._ctx, actor)
+
+    def field_spec(self, name: str, *, required: bool) -> FieldSpec:
+        return views.field_spec(self.definition, name, required=required)
+
+    def snapshot(self, actor: Actor | None, now: datetime) -> RecordSnapshot:
+        return views.snapshot(self._ctx, actor, now)

@@ -1,0 +1,125 @@
+"""The record being interpreted, with its definition, and the few rules every part of the engine
+applies to it: writing audit events, checking field values, permissions, the priority matrix."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from definitions.fieldvalues import FieldValueError, check_value
+from definitions.loader import PinnedDefinition
+from definitions.model import BUILTIN_FIELDS, Definition, FieldType, Permission, StateDef
+from definitions.permissions import permits
+from workflows.contracts import Actor, AuditEvent, RecordState
+from workflows.engine.outcome import Outcome
+from workflows.engine.refusals import Refusal, RefusalKind
+
+
+class RecordContext:
+    """One record and its pinned definition, shared by the parts of a `ProcessEngine`."""
+
+    def __init__(self, pinned: PinnedDefinition, record: RecordState) -> None:
+        self.pinned = pinned
+        self.definition: Definition = pinned.definition
+        self.record = record
+        names = [f.name for f in self.definition.fields]
+        names += [n for n in BUILTIN_FIELDS if self.definition.field(n) is None]
+        self.field_types: Mapping[str, FieldType] = {
+            name: self.definition.field_type(name) or "string" for name in names
+        }
+
+    @property
+    def state(self) -> StateDef | None:
+        """The definition of the state the record is in."""
+        return self.definition.state(self.record.state)
+
+    def event(
+        self,
+        out: Outcome,
+        now: datetime,
+        actor: Actor | str,
+        action: str,
+        *,
+        from_state: str | None = None,
+        to_state: str | None = None,
+        comment: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> AuditEvent:
+        """Write the record's next audit event into `out`."""
+        self.record.seq += 1
+        self.record.updated_at = now
+        event = AuditEvent(
+            seq=self.record.seq,
+            at=now,
+            actor=actor if isinstance(actor, str) else actor.username,
+            action=action,
+            from_state=from_state,
+            to_state=to_state,
+            comment=comment,
+            details=details or {},
+        )
+        out.events.append(event)
+        return event
+
+    def checked_fields(self, supplied: Mapping[str, Any], *, what: str) -> dict[str, Any]:
+        """The values normalised to their fields' types, or an InvalidFields refusal naming each one."""
+        errors: list[dict[str, str]] = []
+        clean: dict[str, Any] = {}
+        for name, value in supplied.items():
+            kind = self.definition.field_type(name)
+            if kind is None:
+                errors.append({"path": f"{what}.{name}", "message": f"unknown field '{name}'"})
+                continue
+            try:
+                clean[name] = check_value(kind, value, self.definition.field(name))
+            except FieldValueError as exc:
+                errors.append({"path": f"{what}.{name}", "message": str(exc)})
+        if errors:
+            message = "; ".join(f"{e['path']}: {e['message']}" for e in errors)
+            raise Refusal(RefusalKind.InvalidFields, message, errors)
+        return clean
+
+    def permits(self, actor: Actor, perm: Permission) -> bool:
+        """Whether the permission admits the actor on this record (its relations as they are now)."""
+        return permits(
+            self.definition,
+            perm,
+            username=actor.username,
+            roles=actor.roles,
+            groups=actor.groups,
+            fields=self.record.fields,
+        )
+
+    def set_fields(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Store the values (None clears a field); returns those that changed."""
+        fields = self.record.fields
+        changed = {k: v for k, v in values.items() if fields.get(k) != v}
+        fields.update(values)
+        self.record.fields = {k: v for k, v in fields.items() if v is not None}
+        return changed
+
+    def derive_priority(self) -> bool:
+        """Apply the priority matrix to impact and urgency; whether the priority changed."""
+        pm = self.definition.priority_matrix
+        if pm is None:
+            return False
+        fields = self.record.fields
+        value = pm.lookup(fields.get(pm.impact_field), fields.get(pm.urgency_field))
+        if value is None or fields.get(pm.priority_field) == value:
+            return False
+        fields[pm.priority_field] = value
+        return True
+
+    def substitute(self, value: object, actor: Actor, now: datetime) -> object:
+        """An effect's value with `$now`, `$actor`, `$clear` and `$field:NAME` filled in."""
+        if isinstance(value, str):
+            if value == "$now":
+                return now.isoformat()
+            if value == "$actor":
+                return actor.username
+            if value == "$clear":
+                return None
+            if value.startswith("$field:"):
+                return self.record.fields.get(value[7:])
+        return value

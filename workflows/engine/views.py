@@ -1,0 +1,97 @@
+"""Read views: what an actor may do next, how a field is described, and the record's snapshot (what the
+API answers and the read model stores). Reading changes nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from definitions.guards import evaluate, fields_of
+from definitions.model import Definition
+from workflows import sla as clocks
+from workflows.contracts import Actor, AvailableTransition, FieldSpec, RecordSnapshot
+from workflows.engine.moves import required_by
+from workflows.engine.record import RecordContext
+
+
+def available(ctx: RecordContext, actor: Actor) -> list[AvailableTransition]:
+    """The triggers `actor` may fire now, each once. A transition whose guard fails is left out, unless
+    the guard reads a field the actor is asked for (the guard is then checked when it fires)."""
+    definition, record = ctx.definition, ctx.record
+    result: list[AvailableTransition] = []
+    seen: set[str] = set()
+    for t in definition.transitions:
+        if t.trigger in seen or t.allowed is None or record.state not in definition.sources(t):
+            continue
+        if not ctx.permits(actor, t.allowed):
+            continue
+        if (
+            t.guard is not None
+            and not evaluate(t.guard, record.fields)
+            and not (set(fields_of(t.guard)) & set(t.required_fields))
+        ):
+            continue
+        seen.add(t.trigger)
+        result.append(
+            AvailableTransition(
+                trigger=t.trigger,
+                to=t.to,
+                label=t.label.model_dump() if t.label else None,
+                required_fields=[
+                    field_spec(definition, n, required=True) for n in required_by(definition, t)
+                ],
+                comment_required=t.comment_required,
+            )
+        )
+    return result
+
+
+def field_spec(definition: Definition, name: str, *, required: bool) -> FieldSpec:
+    spec = definition.field(name)
+    return FieldSpec(
+        name=name,
+        type=definition.field_type(name) or "string",
+        required=required,
+        values=spec.values if spec else None,
+        label=spec.label.model_dump() if spec and spec.label else None,
+    )
+
+
+def snapshot(ctx: RecordContext, actor: Actor | None, now: datetime) -> RecordSnapshot:
+    """The record as it is at `now` (SLA views count to `now`); with `actor`, what they may do next."""
+    definition, record, pinned = ctx.definition, ctx.record, ctx.pinned
+    state = ctx.state
+    assert state is not None
+    fields = record.fields
+    pm = definition.priority_matrix
+    priority = fields.get(pm.priority_field if pm else "priority")
+    slas = [
+        clocks.view(definition, sla, record.slas[sla.name], now)
+        for sla in definition.slas
+        if sla.name in record.slas
+    ]
+    return RecordSnapshot(
+        id=record.record_id,
+        number=record.number,
+        definition=definition.key,
+        definition_version=pinned.version,
+        definition_hash=pinned.hash,
+        title=str(fields.get("title", "")),
+        state=record.state,
+        state_label=state.label.model_dump() if state.label else None,
+        state_category=state.category,
+        final=state.final,
+        fields=dict(fields),
+        priority=None if priority is None else str(priority),
+        requester=fields.get("requester"),
+        assignee=fields.get("assignee"),
+        assignment_group=fields.get("assignment_group"),
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+        slas=slas,
+        approvals=[t.model_copy(deep=True) for t in record.approvals],
+        available_transitions=available(ctx, actor) if actor else [],
+        hidden_fields=list(state.hidden),
+        readonly_fields=list(state.readonly),
+        links=list(record.links),
+        seq=record.seq,
+    )
