@@ -1,5 +1,5 @@
 # The two commands of the README. Both set up whatever is missing first (virtualenv, Temporal CLI, ...).
-.PHONY: dev test setup lint bench
+.PHONY: dev test test-fast setup lint bench
 
 setup:
 	bash scripts/bootstrap.sh
@@ -9,6 +9,11 @@ dev: setup
 
 test: setup
 	bash scripts/test.sh
+
+# The unit tier for the inner loop: definitions, the engine, calendars, the architecture rules; no
+# Temporal, no database, no browser (well under a minute).
+test-fast: setup
+	.venv/bin/pytest -q -p no:cacheprovider tests/unit
 
 lint: setup
 	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy

@@ -10,38 +10,27 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
 
 from definitions import templates
+from definitions.creations import automatic_creations, creation_cycle
 from definitions.fieldvalues import FieldValueError, check_value
 from definitions.guards import fields_of
+from definitions.issues import Issue
 from definitions.model import (
     BUILTIN_FIELDS,
     RELATIONS,
-    ApprovalStep,
-    CreateRecordSpec,
     Definition,
     Effect,
     Guard,
     Permission,
-    SlaDef,
     TransitionDef,
 )
+from definitions.validate_steps import StepChecks
 
 ORDERED_TYPES = {"int", "datetime", "duration", "enum", "string"}
 
 
-@dataclass(frozen=True)
-class Issue:
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
-
-
-class _Checker:
+class _Checker(StepChecks):
     def __init__(self, definition: Definition) -> None:
         self.d = definition
         self.issues: list[Issue] = []
@@ -320,115 +309,6 @@ class _Checker:
             elif not s.final and finals and not (_reach(s.name, edges) & finals):
                 self.add(f"states[{i}]", f"no final state can be reached from '{s.name}'")
 
-    def check_approval(self, path: str, a: ApprovalStep) -> None:
-        self.state_ref(f"{path}.state", a.state)
-        if a.state in self.d.final_states():
-            self.add(f"{path}.state", f"an approval cannot wait in final state '{a.state}'")
-        for key in ("on_approved", "on_rejected"):
-            trigger = getattr(a, key)
-            self._trigger_from(f"{path}.{key}", trigger, a.state)
-        if a.on_expiry == "fire":
-            if not a.expiry_trigger:
-                self.add(f"{path}.expiry_trigger", "on_expiry 'fire' needs an expiry_trigger")
-            else:
-                self._trigger_from(f"{path}.expiry_trigger", a.expiry_trigger, a.state)
-        if a.reminders and a.deadline is None:
-            self.add(f"{path}.reminders", "reminders need a deadline")
-        for j, r in enumerate(a.reminders):
-            if a.deadline is not None and r >= a.deadline:
-                self.add(f"{path}.reminders[{j}]", "a reminder must come before the deadline")
-        if a.on_expiry != "escalate" and a.deadline is None:
-            self.add(f"{path}.deadline", f"on_expiry '{a.on_expiry}' needs a deadline")
-        if a.on_expiry == "escalate" and a.deadline is not None and not a.escalate_to:
-            self.add(f"{path}.escalate_to", "escalation on expiry needs escalate_to recipients")
-        self.calendar_ref(f"{path}.calendar", a.calendar)
-        self.check_recipients(f"{path}.escalate_to", a.escalate_to)
-        if a.remind_template and a.remind_template not in self.d.notifications:
-            self.add(f"{path}.remind_template", f"unknown notification template '{a.remind_template}'")
-        for j, ex in enumerate(a.separation_of_duties.exclude):
-            if ex.startswith("field:"):
-                self.user_field(f"{path}.separation_of_duties.exclude[{j}]", ex)
-            elif ex not in ("requester", "assignee"):
-                self.add(
-                    f"{path}.separation_of_duties.exclude[{j}]",
-                    f"unknown exclusion '{ex}' (requester, assignee or field:FIELD)",
-                )
-        self.duplicates(f"{path}.levels", [lv.name for lv in a.levels], "level")
-        for j, lv in enumerate(a.levels):
-            lpath = f"{path}.levels[{j}]"
-            spec = lv.approvers
-            if spec.is_empty():
-                self.add(f"{lpath}.approvers", "no approvers: name users, groups, roles or fields")
-            for k, role in enumerate(spec.roles):
-                if role not in self.roles:
-                    self.add(f"{lpath}.approvers.roles[{k}]", f"unknown role '{role}'")
-            for k, name in enumerate(spec.fields):
-                self.user_field(f"{lpath}.approvers.fields[{k}]", name, allow_group=True)
-            self._check_policy(lpath, lv.policy, lv.quorum, lv.percentage, spec)
-
-    def _check_policy(self, path: str, policy: str, quorum: int | None, pct: float | None, spec: Any) -> None:
-        if policy == "quorum":
-            if quorum is None:
-                self.add(f"{path}.quorum", "policy quorum needs 'quorum'")
-            elif quorum < 1:
-                self.add(f"{path}.quorum", "a quorum must be at least 1")
-            elif not (spec.groups or spec.roles or spec.fields) and quorum > len(set(spec.users)):
-                self.add(
-                    f"{path}.quorum",
-                    f"impossible quorum: {quorum} approvals needed but only "
-                    f"{len(set(spec.users))} approver(s) named",
-                )
-        elif quorum is not None:
-            self.add(f"{path}.quorum", f"'quorum' only applies to policy quorum (policy is {policy})")
-        if policy == "percentage":
-            if pct is None or not 0 < pct <= 100:
-                self.add(f"{path}.percentage", "policy percentage needs a percentage in (0, 100]")
-        elif pct is not None:
-            self.add(
-                f"{path}.percentage", f"'percentage' only applies to policy percentage (policy is {policy})"
-            )
-
-    def _trigger_from(self, path: str, trigger: str, state: str) -> None:
-        matches = [t for t in self.d.transitions if t.trigger == trigger]
-        if not matches:
-            self.add(path, f"unknown trigger '{trigger}'{self._suggest(trigger, self.triggers)}")
-        elif not any(state in self.d.sources(t) for t in matches):
-            self.add(path, f"trigger '{trigger}' cannot fire from state '{state}'")
-
-    def check_sla(self, path: str, s: SlaDef) -> None:
-        groups = {"runs_in": s.runs_in, "pauses_in": s.pauses_in, "stops_in": s.stops_in}
-        for key, names in groups.items():
-            for j, name in enumerate(names):
-                self.state_ref(f"{path}.{key}[{j}]", name)
-        for a, b in (("runs_in", "pauses_in"), ("runs_in", "stops_in"), ("pauses_in", "stops_in")):
-            for name in sorted(set(groups[a]) & set(groups[b])):
-                self.add(f"{path}.{b}", f"state '{name}' is in both {a} and {b}")
-        self.field_ref(f"{path}.target_field", s.target_field)
-        spec = self.d.field(s.target_field)
-        if spec is not None and spec.values:
-            for value in s.targets:
-                if value not in spec.values:
-                    self.add(f"{path}.targets.{value}", f"'{value}' is not a value of '{s.target_field}'")
-            missing = [v for v in spec.values if v not in s.targets]
-            if missing and s.default_target is None:
-                self.add(
-                    f"{path}.targets",
-                    f"no target for {s.target_field} {', '.join(missing)} (add them or a default_target)",
-                )
-        for value, target in s.targets.items():
-            if target.total_seconds() <= 0:
-                self.add(f"{path}.targets.{value}", "a target must be positive")
-        self.calendar_ref(f"{path}.calendar", s.calendar)
-        for value, cal in s.calendars.items():
-            self.calendar_ref(f"{path}.calendars.{value}", cal)
-        seen: set[float] = set()
-        for j, th in enumerate(s.thresholds):
-            if th.at in seen:
-                self.add(f"{path}.thresholds[{j}].at", f"duplicate threshold {th.at:g}%")
-            seen.add(th.at)
-            for k, e in enumerate(th.actions):
-                self.check_effect(f"{path}.thresholds[{j}].actions[{k}]", e, in_sla=True)
-
     def check_priority_matrix(self) -> None:
         pm = self.d.priority_matrix
         if pm is None:
@@ -479,53 +359,9 @@ def _reach(start: str, edges: dict[str, set[str]]) -> set[str]:
     return seen
 
 
-def automatic_creations(definition: Definition) -> list[tuple[str, CreateRecordSpec]]:
-    """Every `create_record` effect that runs without a person acting, with its path: on timed
-    transitions, in SLA threshold actions, and on the transitions SLA thresholds fire."""
-    fired = {e.fire for s in definition.slas for th in s.thresholds for e in th.actions if e.fire is not None}
-    found: list[tuple[str, CreateRecordSpec]] = []
-    for i, t in enumerate(definition.transitions):
-        if t.after is not None or t.trigger in fired:
-            for j, e in enumerate(t.effects):
-                if e.create_record is not None:
-                    found.append((f"transitions[{i}].effects[{j}]", e.create_record))
-    for i, s in enumerate(definition.slas):
-        for k, th in enumerate(s.thresholds):
-            for j, e in enumerate(th.actions):
-                if e.create_record is not None:
-                    found.append((f"slas[{i}].thresholds[{k}].actions[{j}]", e.create_record))
-    return found
-
-
-def creation_cycle(creates: dict[str, set[str]]) -> list[str] | None:
-    """A cycle in "process A creates a record of B without anyone acting" across definitions, as
-    the keys along it (first repeated at the end), or None. Publishing checks it over every published
-    definition plus the one being published: A→B→A loops as surely as A→A."""
-    state: dict[str, int] = {}  # 1 on the current path, 2 done
-    for start in sorted(creates):
-        if state.get(start):
-            continue
-        path: list[str] = []
-        stack: list[tuple[str, list[str]]] = [(start, sorted(creates.get(start, ())))]
-        state[start] = 1
-        path.append(start)
-        while stack:
-            node, todo = stack[-1]
-            if not todo:
-                stack.pop()
-                path.pop()
-                state[node] = 2
-                continue
-            nxt = todo.pop()
-            if state.get(nxt) == 1:
-                return path[path.index(nxt) :] + [nxt]
-            if not state.get(nxt):
-                state[nxt] = 1
-                path.append(nxt)
-                stack.append((nxt, sorted(creates.get(nxt, ()))))
-    return None
-
-
 def check(definition: Definition) -> list[Issue]:
     """Every semantic problem of an already well-formed definition."""
     return _Checker(definition).run()
+
+
+__all__ = ["Issue", "automatic_creations", "check", "creation_cycle"]

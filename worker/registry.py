@@ -43,10 +43,10 @@ def workflow_runner() -> WorkflowRunner:
     a fifth of the worker's CPU per action (bench/api.py). What it guarded was little: the engine,
     which holds the logic, was passed through it (as it has to be, to share decoded definitions and
     machines), so only workflows/process.py ran restricted. Determinism is kept instead by
-    - tests/test_architecture.py: no I/O imports, and no clock, randomness, environment or thread
+    - tests/unit/test_architecture.py: no I/O imports, and no clock, randomness, environment or thread
       calls anywhere in `workflows/` and `definitions/` (wider than the sandbox checked);
     - replaying recorded histories of earlier versions, under the sandbox (`sandbox_runner`), in
-      tests/test_workflow_durability.py."""
+      tests/workflow/test_workflow_durability.py."""
     return UnsandboxedWorkflowRunner()
 
 

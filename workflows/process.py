@@ -17,10 +17,21 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from workflows import patches
+    from workflows.calls import (
+        ALARM_GRACE,
+        ALARM_LEAD,
+        ALARM_RETRY,
+        DB_RETRY,
+        DB_TIMEOUT,
+        MAX_REMEMBERED_REQUESTS,
+        NOTIFY_RETRY,
+        notify_input,
+        refused,
+    )
     from workflows.contracts import (
         Actor,
         AddCommentInput,
@@ -39,51 +50,9 @@ with workflow.unsafe.imports_passed_through():
         StartProcessInput,
         UpdateFieldsInput,
     )
-    from workflows.engine import NotifyRequest, Outcome, ProcessEngine, Refusal, RefusalKind
+    from workflows.engine import Outcome, ProcessEngine, Refusal, RefusalKind
 
-# The workflow's changes made with `workflow.patched()`, and how far each is retired. Temporal retires a
-# patch in steps: `patched()` while a run may still replay its old path; `deprecate_patch()` (new path
-# only) once none can, which replays histories with or without the marker; nothing once no run carries
-# a marker (Temporal's Core fails a replay that meets a marker no code asks for, unless deprecated).
-# Version 0.5 started runs on "code generation 1" (StartProcessInput.code_version) instead, which took
-# the first three changes without markers; generations are retired, and such runs keep their path.
-# - "named-approvers-without-directory": deprecated. It is asked only when a level names users alone;
-#   no recorded history (tests/fixtures/histories/) took its old path, and a run that has not opened
-#   such a level yet takes the new path whatever its age. The call goes once no run holds its marker.
-# - "sla-alarms", "notifications-in-persist": kept. Every run started before them took their old path
-#   at its very start (recorded: mini_rejected.json, mini_sla_breach.json), which only `patched()`
-#   replays; `_patched` also says yes, without a marker, to a run started on 0.5. They, and the
-#   code_version field, go once no run started before 0.5, or on 0.5, remains.
-# - "audit-seal-on-close": a plain `patched()`, new in this version.
-
-# The read-model write and the directory look-up are short database calls: local activities run them
-# in this worker without a task round trip through the server, which is most of an Update's latency.
-# They are idempotent, so a crash between running one and recording it only repeats it harmlessly.
-DB_TIMEOUT = timedelta(seconds=10)
-DB_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=200),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=10),
-)
-NOTIFY_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=5),
-    maximum_attempts=20,  # about an hour: rides out a mail-server restart
-)
-MAX_REMEMBERED_REQUESTS = 500
-# How long before an SLA deadline its notifications are handed to the worker's alarm clock. A burst
-# of coinciding deadlines is then worked through ahead of time (about 20 ms of CPU per record across
-# worker and server), and at the deadline only the sending is left: 30 s covers ~2,500 at once here.
-ALARM_LEAD = timedelta(seconds=30)
-ALARM_GRACE = timedelta(seconds=3)
-ALARM_RETRY = RetryPolicy(maximum_attempts=2)
-
-
-def _refused(refusal: Refusal) -> ApplicationError:
-    return ApplicationError(
-        refusal.message, {"errors": refusal.errors}, type=refusal.kind.value, non_retryable=True
-    )
+# How far each change made with `workflow.patched()` is retired: workflows/patches.py.
 
 
 @workflow.defn(name="ProcessWorkflow")
@@ -120,9 +89,9 @@ class ProcessWorkflow:
     @workflow.run
     async def run(self, inp: StartProcessInput) -> RecordSnapshot:
         if self._refusal is not None:
-            raise _refused(self._refusal)
+            raise refused(self._refusal)
         # Runs that began before SLA alarms existed keep sleeping exactly as they did (replay).
-        alarms = self._patched("sla-alarms")
+        alarms = self._patched(patches.SLA_ALARMS)
         async with self._lock:
             if self._startup is not None:
                 await self._execute(self._startup)  # the first task: nothing is committed yet
@@ -196,7 +165,7 @@ class ProcessWorkflow:
                         record_id=record_id,
                         seq=alarm.seq,
                         notifications=[
-                            self._notify_input(n, record_id, alarm.seq, i)
+                            notify_input(n, record_id, alarm.seq, i)
                             for i, n in enumerate(alarm.notifications)
                         ],
                     ),
@@ -210,18 +179,6 @@ class ProcessWorkflow:
             self._engine.record.armed_alarm = alarm.key
         after = self._engine.next_wakeup(after_alarm=True)
         return min(alarm.at + ALARM_GRACE, after) if after is not None else alarm.at + ALARM_GRACE
-
-    @staticmethod
-    def _notify_input(note: NotifyRequest, record_id: str, seq: int, index: int) -> NotifyInput:
-        return NotifyInput(
-            key=f"{record_id}:{note.key}" if note.key else f"{record_id}:{seq}:{index}",
-            record_id=record_id,
-            template_name=note.template,
-            subject=note.subject,
-            body=note.body,
-            recipients=note.recipients,
-            context=_jsonable(note.context),
-        )
 
     def _should_continue(self) -> bool:
         info = workflow.info()
@@ -237,7 +194,7 @@ class ProcessWorkflow:
                 users = sorted(set(req.users))
                 # Only groups and roles need the directory; named users are taken as named.
                 if not (req.groups or req.roles):
-                    workflow.deprecate_patch("named-approvers-without-directory")
+                    workflow.deprecate_patch(patches.NAMED_APPROVERS)
                 else:
                     result = await workflow.execute_local_activity(
                         "resolve_approvers",
@@ -269,13 +226,13 @@ class ProcessWorkflow:
                 self._mark_task()  # an activity's result comes in a later workflow task
                 out.extend(engine.linked_created(create, created.record_id, created.number, workflow.now()))
         notes = [
-            self._notify_input(note, engine.record.record_id, engine.record.seq, i)
+            notify_input(note, engine.record.record_id, engine.record.seq, i)
             for i, note in enumerate(out.notifications)
         ]
         # The outbox: notifications are written with the change that caused them, and only those with
         # an e-mail or webhook to send become a `notify` activity (an inbox-only one used to cost an
         # activity and a second workflow task per action). Runs that began before keep their order.
-        outbox = bool(out.events) and self._patched("notifications-in-persist")
+        outbox = bool(out.events) and self._patched(patches.NOTIFICATIONS_IN_PERSIST)
         if not outbox:
             # Notifications start first: they do not depend on the read model.
             for note in notes:
@@ -366,7 +323,7 @@ class ProcessWorkflow:
                 try:
                     out = apply(workflow.now())
                 except Refusal as refusal:
-                    raise _refused(refusal) from None
+                    raise refused(refusal) from None
                 persisted = await self._execute(out)
                 self._remember()
                 self._poked = True
@@ -385,7 +342,7 @@ class ProcessWorkflow:
         try:
             check()
         except Refusal as refusal:
-            raise _refused(refusal) from None
+            raise refused(refusal) from None
 
     # ---------------------------------------------------------------------------------------------
     @workflow.update
@@ -436,10 +393,3 @@ class ProcessWorkflow:
     @workflow.query
     def snapshot(self, q: SnapshotQuery) -> RecordSnapshot:
         return self._engine.snapshot(q.actor, workflow.now())
-
-
-def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
-    return {
-        k: v if isinstance(v, str | int | float | bool | list | dict) or v is None else str(v)
-        for k, v in values.items()
-    }

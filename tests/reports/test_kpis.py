@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,8 +18,9 @@ from core.store import add_definition_version
 from core.tables import ApprovalRow, AuditRow, RecordRow
 from reports.kpis import compute_kpis, kind_of
 from reports.model import Kpi, KpiReport, Period
+from tests.paths import LIBRARY as SHIPPED
 
-LIBRARY = Path(__file__).resolve().parents[1] / "definitions" / "library"
+LIBRARY = SHIPPED
 T0 = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
 
 

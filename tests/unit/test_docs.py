@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from cli import build_parser
 from definitions.loader import load_text
+from tests.paths import ROOT as PROJECT_ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = PROJECT_ROOT
 
 
 def test_readme_example_definition_is_valid() -> None:

@@ -7,7 +7,6 @@ broke every record later; the refusal must come fast, say which limit, and point
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 
@@ -15,8 +14,9 @@ from definitions import limits
 from definitions.diagram import to_mermaid
 from definitions.loader import load_text, parse_yaml
 from definitions.validate import creation_cycle
+from tests.paths import FIXTURES
 
-MINI = (Path(__file__).parent / "fixtures" / "mini.yaml").read_text(encoding="utf-8")
+MINI = (FIXTURES / "mini.yaml").read_text(encoding="utf-8")
 
 
 def _alias_bomb(levels: int, width: int = 10) -> str:

@@ -34,6 +34,8 @@ from tests.engine_helpers import (
     maybe_record_history,
     new_record,
 )
+from tests.paths import FIXTURES
+from tests.paths import ROOT as PROJECT_ROOT
 from worker.registry import WORKFLOWS, sandbox_runner
 from workflows.contracts import (
     Actor,
@@ -43,7 +45,7 @@ from workflows.contracts import (
 )
 from workflows.process import ProcessWorkflow
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = PROJECT_ROOT
 
 
 async def _start_directly(client: Client, task_queue: str, title: str, **extra: Any) -> Record:
@@ -115,7 +117,7 @@ async def test_replay_of_recorded_histories_is_deterministic(
     # (mini_rejected, mini_sla_breach: the old paths), with patch markers (*_patched; mini_approved_patched
     # also has named-approvers-without-directory's), and started on 0.5's code generation 1, without
     # markers (*_generation_1); mini_continued_* end in continue-as-new.
-    recorded = sorted((Path(__file__).parent / "fixtures" / "histories").glob("*.json"))
+    recorded = sorted((FIXTURES / "histories").glob("*.json"))
     for path in recorded:
         await replayer.replay_workflow(WorkflowHistory.from_json(path.stem, path.read_text()))
     await maybe_record_history(record.handle, "mini_rejected")

@@ -20,6 +20,7 @@ from definitions.compiler import build_machine
 from definitions.diagram import to_mermaid
 from definitions.loader import from_data, load_file, pin
 from definitions.model import Definition
+from tests.paths import LIBRARY as SHIPPED
 from workflows.contracts import (
     Actor,
     DecideApprovalInput,
@@ -30,7 +31,7 @@ from workflows.contracts import (
 )
 from workflows.engine import Outcome, ProcessEngine, Refusal
 
-LIBRARY = Path(__file__).resolve().parent.parent / "definitions" / "library"
+LIBRARY = SHIPPED
 FILES = sorted(LIBRARY.glob("*.yaml"))
 EXPECTED = {
     "incident": "INC",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -12,8 +11,9 @@ from client.launch import DefinitionNotFound, pinned_definition
 from core.db import session_scope
 from core.store import add_definition_version, get_definition, set_definition_status
 from definitions.loader import definition_hash, load_text
+from tests.paths import FIXTURES
 
-MINI = (Path(__file__).parent / "fixtures" / "mini.yaml").read_text(encoding="utf-8")
+MINI = (FIXTURES / "mini.yaml").read_text(encoding="utf-8")
 
 
 def _store(engine: Engine, key: str, title: str, *, publish: bool) -> int:

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.paths import ROOT as PROJECT_ROOT
+
+ROOT = PROJECT_ROOT
 
 # --- layering: which packages each package may import ----------------------------------------------------
 # Bottom to top. `core` (settings, database, tables, migrations, converter) and `definitions` (the language)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import gc
 import json
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -17,13 +15,15 @@ from definitions.compiler import SHARED_MACHINES, MachineModel, build_machine, f
 from definitions.diagram import to_mermaid
 from definitions.loader import from_data, library_files, load_file, load_text
 from definitions.schema import json_schema
+from tests.paths import FIXTURES
+from tests.paths import ROOT as PROJECT_ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-MINI = Path(__file__).parent / "fixtures" / "mini.yaml"
+ROOT = PROJECT_ROOT
+MINI = FIXTURES / "mini.yaml"
 EVERY_DEFINITION = sorted(
     {
         *library_files(),
-        *Path(__file__).parent.joinpath("fixtures").glob("*.yaml"),
+        *FIXTURES.glob("*.yaml"),
         *ROOT.joinpath("bench", "fixtures").glob("*.yaml"),
     }
 )
@@ -279,21 +279,3 @@ def test_json_schema_describes_the_language() -> None:
     assert {"key", "states", "transitions", "approvals", "slas"} <= set(schema["properties"])
     assert "from" in schema["$defs"]["TransitionDef"]["properties"]
     json.dumps(schema)
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True, cwd=ROOT)
-
-
-def test_cli_validate_and_diagram(tmp_path: Path) -> None:
-    ok = run_cli("definitions", "validate", str(MINI))
-    assert ok.returncode == 0 and "ok (mini" in ok.stdout
-    bad = tmp_path / "bad.yaml"
-    bad.write_text(MINI.read_text().replace("to: resolved\n", "to: resovled\n", 1))
-    out = run_cli("definitions", "validate", str(bad))
-    assert out.returncode == 1
-    assert "transitions[6].to: unknown state 'resovled'" in out.stderr
-    diagram = run_cli("definitions", "diagram", str(bad))
-    assert diagram.returncode == 1 and "resovled" in diagram.stderr
-    good = run_cli("definitions", "diagram", str(MINI), "--markdown")
-    assert good.returncode == 0 and good.stdout.startswith("```mermaid\nstateDiagram-v2")

@@ -21,7 +21,7 @@ from activities.notifications import NotificationActivities
 from core.db import insert_ignore, session_scope
 from core.tables import NotificationRow
 from tests.engine_helpers import BOB, audit, new_record
-from tests.test_workflow_timers import wait_for
+from tests.workflow.test_workflow_timers import wait_for
 
 
 def notes(engine: Engine, record_id: str, template: str) -> list[NotificationRow]:

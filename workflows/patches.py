@@ -1,0 +1,21 @@
+"""How far each change made to ProcessWorkflow with `workflow.patched()` is retired.
+
+Temporal retires a patch in steps: `patched()` while a run may still replay its old path;
+`deprecate_patch()` (new path only) once none can, which replays histories with or without the
+marker; nothing once no run carries a marker (Temporal's Core fails a replay that meets a marker no
+code asks for, unless deprecated). Version 0.5 started runs on "code generation 1"
+(`StartProcessInput.code_version`) instead, which took the first three changes without markers;
+generations are retired, and such runs keep their path.
+
+- `NAMED_APPROVERS`: deprecated. It is asked only when a level names users alone; no recorded history
+  (tests/fixtures/histories/) took its old path, and a run that has not opened such a level yet takes
+  the new path whatever its age. The call goes once no run holds its marker.
+- `SLA_ALARMS`, `NOTIFICATIONS_IN_PERSIST`: kept. Every run started before them took their old path
+  at its very start (recorded: mini_rejected.json, mini_sla_breach.json), which only `patched()`
+  replays; `ProcessWorkflow._patched` also says yes, without a marker, to a run started on 0.5. They,
+  and the code_version field, go once no run started before 0.5, or on 0.5, remains.
+"""
+
+NAMED_APPROVERS = "named-approvers-without-directory"
+SLA_ALARMS = "sla-alarms"
+NOTIFICATIONS_IN_PERSIST = "notifications-in-persist"
