@@ -52,7 +52,9 @@ async def create_user(
 
     async def run() -> tuple[int, object]:
         with session_scope(engine) as session:
-            return 201, admin.create_user(session, **body.model_dump()).model_dump(mode="json")
+            return 201, admin.create_user(session, **body.model_dump(), actor=user.username).model_dump(
+                mode="json"
+            )
 
     return await idempotent_request(
         engine,
@@ -71,9 +73,11 @@ def get_user(username: Name, _admin: AdminUser, session: SessionDep) -> UserOut:
 
 
 @router.patch("/admin/users/{username}", response_model=UserOut, responses=ADMIN_ERRORS)
-def update_user(username: Name, body: PatchUser, _admin: AdminUser, session: SessionDep) -> UserOut:
+def update_user(username: Name, body: PatchUser, user: AdminUser, session: SessionDep) -> UserOut:
     """Change a user's roles, groups, language or e-mail, or deactivate them (their tokens stop working)."""
-    return admin.update_user(session, username=username, **body.model_dump(exclude_unset=True))
+    return admin.update_user(
+        session, username=username, **body.model_dump(exclude_unset=True), actor=user.username
+    )
 
 
 @router.get("/admin/groups", response_model=list[GroupOut], responses=responses(401, 403))
@@ -96,7 +100,9 @@ async def create_group(
 
     async def run() -> tuple[int, object]:
         with session_scope(engine) as session:
-            return 201, admin.create_group(session, **body.model_dump()).model_dump(mode="json")
+            return 201, admin.create_group(session, **body.model_dump(), actor=user.username).model_dump(
+                mode="json"
+            )
 
     return await idempotent_request(
         engine,
@@ -109,15 +115,15 @@ async def create_group(
 
 
 @router.put("/admin/groups/{group}/members/{username}", response_model=GroupOut, responses=ADMIN_ERRORS)
-def add_member(group: Name, username: Name, _admin: AdminUser, session: SessionDep) -> GroupOut:
+def add_member(group: Name, username: Name, user: AdminUser, session: SessionDep) -> GroupOut:
     """Add a user to a group."""
-    return admin.add_member(session, group=group, username=username)
+    return admin.add_member(session, group=group, username=username, actor=user.username)
 
 
 @router.delete("/admin/groups/{group}/members/{username}", response_model=GroupOut, responses=ADMIN_ERRORS)
-def remove_member(group: Name, username: Name, _admin: AdminUser, session: SessionDep) -> GroupOut:
+def remove_member(group: Name, username: Name, user: AdminUser, session: SessionDep) -> GroupOut:
     """Remove a user from a group."""
-    return admin.remove_member(session, group=group, username=username)
+    return admin.remove_member(session, group=group, username=username, actor=user.username)
 
 
 @router.get("/admin/tokens", response_model=list[TokenOut], responses=responses(401, 403, 422))
@@ -129,14 +135,14 @@ def list_tokens(
 
 
 @router.post("/admin/tokens", status_code=201, response_model=TokenCreated, responses=ADMIN_ERRORS)
-def create_token(body: CreateToken, _admin: AdminUser, session: SessionDep) -> TokenCreated:
+def create_token(body: CreateToken, user: AdminUser, session: SessionDep) -> TokenCreated:
     """Create an API token for a user; the token is in this answer only (so no Idempotency-Key replay)."""
-    return admin.create_token(session, username=body.username, name=body.name)
+    return admin.create_token(session, username=body.username, name=body.name, actor=user.username)
 
 
 @router.post("/admin/tokens/{token_id}/revoke", response_model=TokenOut, responses=ADMIN_ERRORS)
 def revoke_token(
-    token_id: Annotated[str, Path(min_length=1, max_length=32)], _admin: AdminUser, session: SessionDep
+    token_id: Annotated[str, Path(min_length=1, max_length=32)], user: AdminUser, session: SessionDep
 ) -> TokenOut:
     """Revoke a token: it stops working at once."""
-    return admin.revoke_token(session, token_id=token_id)
+    return admin.revoke_token(session, token_id=token_id, actor=user.username)
