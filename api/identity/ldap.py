@@ -10,7 +10,9 @@ directory decides. Groups come from the user's `memberOf` (Active Directory) and
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import math
 import ssl
 from dataclasses import dataclass
 from typing import Literal
@@ -64,24 +66,30 @@ def _bind(settings: Settings, server: Server, dn: str, password: str) -> Connect
         password=password,
         auto_bind=False,
         raise_exceptions=False,
-        receive_timeout=settings.ldap_timeout,
+        receive_timeout=max(1, math.ceil(settings.ldap_timeout)),  # ldap3 packs it as an integer
         read_only=True,
     )
     try:
-        if not conn.open():
+        conn.open()
+        if conn.closed:
             raise DirectoryUnavailable(f"cannot reach {settings.ldap_url}")
         if settings.ldap_start_tls and not server.ssl and not conn.start_tls():
             raise DirectoryUnavailable(f"StartTLS refused by {settings.ldap_url}: {conn.result}")
         if conn.bind():
             return conn
-    except LDAPException as exc:
-        conn.unbind()
+    except (LDAPException, OSError) as exc:
+        _close(conn)
         raise DirectoryUnavailable(f"{type(exc).__name__}: {exc}") from None
     result = conn.result or {}
-    conn.unbind()
+    _close(conn)
     if result.get("result") == 49:  # invalidCredentials
         return None
     raise DirectoryUnavailable(f"bind refused: {result.get('description')} {result.get('message', '')}")
+
+
+def _close(conn: Connection) -> None:
+    with contextlib.suppress(LDAPException, OSError):
+        conn.unbind()
 
 
 def _strings(values: object) -> list[str]:
@@ -168,10 +176,10 @@ def authenticate(settings: Settings, username: str, password: str) -> ExternalId
                 )
                 groups += [e.dn for e in _search(reader, settings.ldap_group_base, query, ["cn"])]
         finally:
-            user_conn.unbind()
+            _close(user_conn)
     finally:
         if service is not None:
-            service.unbind()
+            _close(service)
     memberships = list(dict.fromkeys(groups + [cn for g in groups if (cn := _cn(g))]))
     display = next(iter(attrs.get(settings.ldap_display_name_attribute, [])), "")
     email = next(iter(attrs.get(settings.ldap_email_attribute, [])), None)
