@@ -156,8 +156,6 @@ def sign_in(
                 start_session(session, username=outcome.user.username) if outcome.user is not None else None
             )
             must_change = bool(outcome.user and outcome.user.must_change_password)
-            if outcome.user is not None and not request.cookies.get(LANG_COOKIE):
-                lang = outcome.user.language
         if token_id is None:
             if not outcome.unavailable:
                 limiter.failed(address)

@@ -23,7 +23,9 @@ def test_0003_matches_the_models_and_downgrades(tmp_path: Path) -> None:
         ours = [d for d in diff if "admin_events" in str(d) or "users" in str(d)]
         assert ours == [], ours
         with engine.connect() as conn:
-            triggers = {r[0] for r in conn.execute(text("SELECT name FROM sqlite_master WHERE type='trigger'"))}
+            triggers = {
+                r[0] for r in conn.execute(text("SELECT name FROM sqlite_master WHERE type='trigger'"))
+            }
         assert {"admin_events_no_update", "admin_events_no_delete"} <= triggers
 
         command.downgrade(alembic_config(url), "0002")
