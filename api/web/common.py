@@ -217,7 +217,8 @@ class PageRoute(APIRoute):
                 return sign_in_redirect(request)
             except PasswordChangeRequired:
                 if is_htmx(request):
-                    return Response(status_code=401, headers={"HX-Redirect": "/ui/account"})
+                    # No redirect: the account page's own partial requests (the inbox count) would loop.
+                    return Response(status_code=403)
                 return RedirectResponse("/ui/account", status_code=303)
             except CsrfRefused as exc:
                 problem = ProblemError(403, str(exc), kind="CsrfRefused")
