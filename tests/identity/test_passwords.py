@@ -56,6 +56,9 @@ async def test_a_reset_password_must_be_changed_then_works(
         # Every other page sends the user back until they choose their own password.
         r = await http.get("/ui/inbox")
         assert r.status_code == 303 and r.headers["location"] == "/ui/account"
+        # The account page's own partial requests are refused without a redirect (no loop).
+        r = await http.get("/ui/inbox/count", headers={"HX-Request": "true"})
+        assert r.status_code == 403 and "hx-redirect" not in r.headers
         page = await http.get("/ui/account")
         assert 'id="must-change"' in page.text
         csrf = csrf_of(page.text)
