@@ -22,7 +22,7 @@ from api.guard import RequestGuard
 from api.headers import SecurityHeaders
 from api.problems import ProblemDetails
 from api.ratelimit import FailureLimiter
-from api.routes import admin, approvals, definitions, health, processes, reports
+from api.routes import admin, approvals, definitions, health, identity, processes, reports
 from core.db import make_engine, migrate
 from core.settings import Settings, get_settings
 
@@ -73,6 +73,8 @@ def create_app(
     app.state.engine = engine
     app.state.temporal = TemporalConnection(settings, client)
     app.state.auth_failures = FailureLimiter(settings.auth_failure_limit, settings.auth_failure_window)
+    # Wrong passwords for usernames without an account lock like an account's (api/identity/signin.py).
+    app.state.login_failures = FailureLimiter(settings.lockout_threshold, settings.lockout_minutes * 60)
     problems.install(app)
     # Outermost last: security headers on every answer, then the Host check, then the body guard,
     # all before routing and authentication.
@@ -81,7 +83,7 @@ def create_app(
     if hosts != ["*"]:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
     app.add_middleware(SecurityHeaders, docs_path=app.docs_url)
-    for module in (health, definitions, processes, approvals, admin, reports):
+    for module in (health, definitions, processes, approvals, admin, identity, reports):
         app.include_router(module.router)
     # --- Web page include point (api/web, owned by the web page issue) -----------------------------
     # Pages under /ui, `/` redirect, /static assets, and /docs from local Swagger UI files.

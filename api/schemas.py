@@ -10,7 +10,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from api.problems import FieldError
 from workflows.contracts import ApprovalTask, FieldSpec
 
-Role = Literal["admin", "process_owner", "agent", "approver", "integrator", "requester"]
+# A role name; which ones exist is the role catalogue's (api/identity/roles.py, GET /admin/roles).
+Role = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", min_length=1, max_length=64)]
 Username = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$", min_length=1, max_length=64)]
 GroupName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", min_length=1, max_length=64)]
 Key = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", min_length=1, max_length=64)]
@@ -193,6 +194,12 @@ class UserOut(BaseModel):
     active: bool
     service_account: bool
     created_at: UtcDatetime
+    auth_source: Literal["local", "ldap", "oidc"] = Field(
+        default="local", description="Where the user signs in: a local password (or tokens only), LDAP, OIDC."
+    )
+    must_change_password: bool = Field(default=False, description="A temporary password is set.")
+    locked_until: UtcDatetime | None = Field(default=None, description="Locked after wrong passwords until.")
+    last_login_at: UtcDatetime | None = None
 
 
 class CreateUser(Body):

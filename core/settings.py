@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class GroupGrant(BaseModel):
+    """What one directory group (LDAP) or claim value (OIDC) gives its members in itilflow."""
+
+    groups: list[str] = Field(default_factory=list)
+    roles: list[str] = Field(default_factory=list)
 
 
 class Settings(BaseSettings):
@@ -59,6 +67,63 @@ class Settings(BaseSettings):
         default=20, ge=1, description="Failed authentications per token id or client address ..."
     )
     auth_failure_window: float = Field(default=60.0, gt=0, description="... within this many seconds (429).")
+
+    # --- identity (docs/identity.md) ---------------------------------------------------------------
+    password_login: bool = Field(default=True, description="The web sign-in form takes a password.")
+    password_min_length: int = Field(default=12, ge=8, le=128)
+    # argon2id cost (argon2-cffi's RFC 9106 low-memory profile); a change rehashes at the next sign-in.
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_cost: int = Field(default=65536, ge=8, description="KiB of memory per hash.")
+    argon2_parallelism: int = Field(default=4, ge=1)
+    lockout_threshold: int = Field(default=5, ge=1, description="Failed passwords in a row that lock ...")
+    lockout_minutes: float = Field(default=15.0, gt=0, description="... the account for this long.")
+    session_idle_minutes: float = Field(
+        default=30.0, gt=0, description="A web session unused this long ends."
+    )
+    session_absolute_hours: float = Field(
+        default=12.0, gt=0, description="A web session ends this long after sign-in."
+    )
+    external_default_roles: list[str] = Field(
+        default_factory=lambda: ["requester"],
+        description="Roles a user created at their first LDAP or OIDC sign-in always has.",
+    )
+
+    ldap_url: str | None = Field(
+        default=None, description="ldap://host:389 or ldaps://host:636; unset: no LDAP."
+    )
+    ldap_start_tls: bool = False
+    ldap_ca_file: Path | None = None
+    ldap_tls_verify: bool = True
+    ldap_bind_dn: str | None = Field(default=None, description="Service account that searches users' DNs.")
+    ldap_bind_password: SecretStr | None = None
+    ldap_user_dn_template: str | None = Field(
+        default=None, description="e.g. uid={username},ou=people,dc=example,dc=com (instead of a search)."
+    )
+    ldap_user_base: str | None = None
+    ldap_user_filter: str = "(uid={username})"
+    ldap_group_base: str | None = None
+    ldap_group_filter: str = "(|(member={dn})(uniqueMember={dn})(memberUid={username}))"
+    ldap_member_of_attribute: str = Field(default="memberOf", description="Active Directory's group list.")
+    ldap_display_name_attribute: str = "displayName"
+    ldap_email_attribute: str = "mail"
+    ldap_group_map: dict[str, GroupGrant] = Field(
+        default_factory=dict, description="Group DN or CN -> itilflow groups and roles (JSON)."
+    )
+    ldap_timeout: float = Field(default=10.0, gt=0)
+
+    oidc_issuer: str | None = Field(default=None, description="The provider's issuer URL; unset: no OIDC.")
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_scopes: str = "openid profile email"
+    oidc_label: str = Field(default="", description="The sign-in button's text (default: single sign-on).")
+    oidc_username_claim: str = "preferred_username"
+    oidc_groups_claim: str = "groups"
+    oidc_group_map: dict[str, GroupGrant] = Field(
+        default_factory=dict, description="Value of the groups claim -> itilflow groups and roles (JSON)."
+    )
+    oidc_ca_file: Path | None = None
+    oidc_timeout: float = Field(default=10.0, gt=0)
+    oidc_token_auth: Literal["client_secret_basic", "client_secret_post"] = "client_secret_basic"
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -182,6 +182,29 @@ class UserRow(SQLModel, table=True):
     service_account: bool = False
     password_hash: str | None = None
     created_at: datetime = Field(sa_type=UTCDateTime)
+    # Where the user signs in: local (a password here, or tokens only), ldap or oidc (api/identity/).
+    auth_source: str = Field(default="local", max_length=16)
+    external_id: str | None = Field(default=None, max_length=255)  # the LDAP DN or the OIDC `sub`
+    must_change_password: bool = False
+    password_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    failed_logins: int = 0
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AdminEventRow(SQLModel, table=True):
+    """What administrators did to the directory and the definitions: append-only (database triggers
+    refuse UPDATE, DELETE and, on PostgreSQL, TRUNCATE). Never holds a secret."""
+
+    __tablename__ = "admin_events"
+    __table_args__ = (Index("ix_admin_events_at", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+    actor: str = Field(index=True, max_length=80)
+    action: str = Field(index=True, max_length=40)
+    target: str = Field(default="", max_length=200)
+    details: dict[str, Any] = _json()
 
 
 class GroupRow(SQLModel, table=True):

@@ -41,13 +41,13 @@ def list_users(_admin: AdminUser, session: SessionDep) -> list[UserOut]:
 
 @router.post("/admin/users", status_code=201, response_model=UserOut, responses=responses(401, 403, 409, 422))
 async def create_user(
-    body: CreateUser, _admin: AdminUser, engine: EngineDep, idempotency: Idempotent
+    body: CreateUser, user: AdminUser, engine: EngineDep, idempotency: Idempotent
 ) -> Response:
     """Create a user (a service account for integrators)."""
 
     async def act() -> UserOut:
         with session_scope(engine) as session:
-            return admin.create_user(session, **body.model_dump())
+            return admin.create_user(session, **body.model_dump(), actor=user.username)
 
     return await idempotency.respond(body, act, status=201)
 
@@ -59,9 +59,11 @@ def get_user(username: Name, _admin: AdminUser, session: SessionDep) -> UserOut:
 
 
 @router.patch("/admin/users/{username}", response_model=UserOut, responses=ADMIN_ERRORS)
-def update_user(username: Name, body: PatchUser, _admin: AdminUser, session: SessionDep) -> UserOut:
+def update_user(username: Name, body: PatchUser, user: AdminUser, session: SessionDep) -> UserOut:
     """Change a user's roles, groups, language or e-mail, or deactivate them (their tokens stop working)."""
-    return admin.update_user(session, username=username, **body.model_dump(exclude_unset=True))
+    return admin.update_user(
+        session, username=username, **body.model_dump(exclude_unset=True), actor=user.username
+    )
 
 
 @router.get("/admin/groups", response_model=list[GroupOut], responses=responses(401, 403))
@@ -74,27 +76,27 @@ def list_groups(_admin: AdminUser, session: SessionDep) -> list[GroupOut]:
     "/admin/groups", status_code=201, response_model=GroupOut, responses=responses(401, 403, 404, 409, 422)
 )
 async def create_group(
-    body: CreateGroup, _admin: AdminUser, engine: EngineDep, idempotency: Idempotent
+    body: CreateGroup, user: AdminUser, engine: EngineDep, idempotency: Idempotent
 ) -> Response:
     """Create a group (an assignment group, a CAB…)."""
 
     async def act() -> GroupOut:
         with session_scope(engine) as session:
-            return admin.create_group(session, **body.model_dump())
+            return admin.create_group(session, **body.model_dump(), actor=user.username)
 
     return await idempotency.respond(body, act, status=201)
 
 
 @router.put("/admin/groups/{group}/members/{username}", response_model=GroupOut, responses=ADMIN_ERRORS)
-def add_member(group: Name, username: Name, _admin: AdminUser, session: SessionDep) -> GroupOut:
+def add_member(group: Name, username: Name, user: AdminUser, session: SessionDep) -> GroupOut:
     """Add a user to a group."""
-    return admin.add_member(session, group=group, username=username)
+    return admin.add_member(session, group=group, username=username, actor=user.username)
 
 
 @router.delete("/admin/groups/{group}/members/{username}", response_model=GroupOut, responses=ADMIN_ERRORS)
-def remove_member(group: Name, username: Name, _admin: AdminUser, session: SessionDep) -> GroupOut:
+def remove_member(group: Name, username: Name, user: AdminUser, session: SessionDep) -> GroupOut:
     """Remove a user from a group."""
-    return admin.remove_member(session, group=group, username=username)
+    return admin.remove_member(session, group=group, username=username, actor=user.username)
 
 
 @router.get("/admin/tokens", response_model=list[TokenOut], responses=responses(401, 403, 422))
@@ -106,14 +108,14 @@ def list_tokens(
 
 
 @router.post("/admin/tokens", status_code=201, response_model=TokenCreated, responses=ADMIN_ERRORS)
-def create_token(body: CreateToken, _admin: AdminUser, session: SessionDep) -> TokenCreated:
+def create_token(body: CreateToken, user: AdminUser, session: SessionDep) -> TokenCreated:
     """Create an API token for a user; the token is in this answer only (so no Idempotency-Key replay)."""
-    return admin.create_token(session, username=body.username, name=body.name)
+    return admin.create_token(session, username=body.username, name=body.name, actor=user.username)
 
 
 @router.post("/admin/tokens/{token_id}/revoke", response_model=TokenOut, responses=ADMIN_ERRORS)
 def revoke_token(
-    token_id: Annotated[str, Path(min_length=1, max_length=32)], _admin: AdminUser, session: SessionDep
+    token_id: Annotated[str, Path(min_length=1, max_length=32)], user: AdminUser, session: SessionDep
 ) -> TokenOut:
     """Revoke a token: it stops working at once."""
-    return admin.revoke_token(session, token_id=token_id)
+    return admin.revoke_token(session, token_id=token_id, actor=user.username)

@@ -1,6 +1,8 @@
 """The directory as administrators manage it: users, groups, memberships and API tokens.
 
-The CLI (`itilflow users|groups|token`) and the admin routes call these same functions.
+The CLI (`itilflow users|groups|token`) and the admin routes call these same functions. Each change
+appends a row to the admin audit trail (api/identity/audit.py) in the same transaction; `actor` is
+who did it (the admin's username, or `cli:<os user>`).
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from api import auth
+from api.identity import audit
+from api.identity.roles import check_roles
 from api.problems import conflict, not_found
 from api.schemas import GroupOut, TokenCreated, TokenOut, UserOut
-from core.store import upsert_user, user_groups
+from core.store import upsert_user, user_groups, utcnow
 from core.tables import GroupRow, MembershipRow, TokenRow, UserRow
 
 
@@ -28,6 +32,10 @@ def user_out(session: Session, user: UserRow) -> UserOut:
         active=user.active,
         service_account=user.service_account,
         created_at=user.created_at,
+        auth_source=user.auth_source,
+        must_change_password=user.must_change_password,
+        locked_until=user.locked_until if user.locked_until and user.locked_until > utcnow() else None,
+        last_login_at=user.last_login_at,
     )
 
 
@@ -48,9 +56,12 @@ def create_user(
     language: str = "zh",
     groups: Iterable[str] = (),
     service_account: bool = False,
+    actor: str = "system",
 ) -> UserOut:
     if session.get(UserRow, username) is not None:
         raise conflict(f"user '{username}' already exists", "AlreadyExists")
+    roles = check_roles(session, roles)
+    groups = list(dict.fromkeys(groups))
     user = upsert_user(
         session,
         username=username,
@@ -60,6 +71,16 @@ def create_user(
         language=language,
         groups=groups,
         service_account=service_account or "integrator" in roles,
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="user.created",
+        target=username,
+        roles=list(user.roles),
+        groups=groups,
+        language=user.language,
+        service_account=user.service_account,
     )
     return user_out(session, user)
 
@@ -83,34 +104,77 @@ def update_user(
     roles: list[str] | None = None,
     groups: list[str] | None = None,
     active: bool | None = None,
+    actor: str = "system",
 ) -> UserOut:
     user = _user(session, username)
-    if display_name is not None:
-        user.display_name = display_name
-    if email is not None:
-        user.email = email
-    if language is not None:
-        user.language = language
+    changed: dict[str, object] = {}
+    for name, value in (("display_name", display_name), ("email", email), ("language", language)):
+        if value is not None and getattr(user, name) != value:
+            setattr(user, name, value)
+            changed[name] = value
+    if changed:
+        audit.record(session, actor=actor, action="user.updated", target=username, **changed)
     if roles is not None:
-        user.roles = list(roles)
-    if active is not None:
+        roles = check_roles(session, roles)
+        before = list(user.roles or [])
+        user.roles = roles
+        for role in [r for r in roles if r not in before]:
+            audit.record(session, actor=actor, action="role.granted", target=username, role=role)
+        for role in [r for r in before if r not in roles]:
+            audit.record(session, actor=actor, action="role.revoked", target=username, role=role)
+    if active is not None and active != user.active:
         user.active = active
+        audit.record(
+            session, actor=actor, action="user.reactivated" if active else "user.deactivated", target=username
+        )
     session.add(user)
     if groups is not None:
+        before_groups = set(user_groups(session, username))
         session.execute(delete(MembershipRow).where(col(MembershipRow.username) == username))
         for group in dict.fromkeys(groups):
-            _ensure_group(session, group)
+            _ensure_group(session, group, actor=actor)
             session.add(MembershipRow(group=group, username=username))
+            if group not in before_groups:
+                audit.record(
+                    session, actor=actor, action="group.member_added", target=group, username=username
+                )
+        for group in sorted(before_groups - set(groups)):
+            audit.record(session, actor=actor, action="group.member_removed", target=group, username=username)
     session.flush()
     return user_out(session, user)
 
 
-def _ensure_group(session: Session, name: str) -> GroupRow:
+def grant_role(session: Session, *, username: str, role: str, actor: str = "system") -> UserOut:
+    """Give `username` the role (a no-op if they have it); an unknown role is a 422."""
+    user = _user(session, username)
+    check_roles(session, [role], path="path.role")
+    if role not in (user.roles or []):
+        user.roles = [*(user.roles or []), role]
+        session.add(user)
+        audit.record(session, actor=actor, action="role.granted", target=username, role=role)
+        session.flush()
+    return user_out(session, user)
+
+
+def revoke_role(session: Session, *, username: str, role: str, actor: str = "system") -> UserOut:
+    """Take the role from `username` (404 if they do not have it)."""
+    user = _user(session, username)
+    if role not in (user.roles or []):
+        raise not_found(f"{username} does not have the role '{role}'")
+    user.roles = [r for r in user.roles if r != role]
+    session.add(user)
+    audit.record(session, actor=actor, action="role.revoked", target=username, role=role)
+    session.flush()
+    return user_out(session, user)
+
+
+def _ensure_group(session: Session, name: str, *, actor: str = "system") -> GroupRow:
     group = session.get(GroupRow, name)
     if group is None:
         group = GroupRow(name=name, label=name)
         session.add(group)
         session.flush()
+        audit.record(session, actor=actor, action="group.created", target=name, label=name)
     return group
 
 
@@ -123,7 +187,9 @@ def group_out(session: Session, group: GroupRow) -> GroupOut:
     return GroupOut(name=group.name, label=group.label, lead=group.lead, members=list(members))
 
 
-def create_group(session: Session, *, name: str, label: str = "", lead: str | None = None) -> GroupOut:
+def create_group(
+    session: Session, *, name: str, label: str = "", lead: str | None = None, actor: str = "system"
+) -> GroupOut:
     if session.get(GroupRow, name) is not None:
         raise conflict(f"group '{name}' already exists", "AlreadyExists")
     if lead is not None:
@@ -131,6 +197,7 @@ def create_group(session: Session, *, name: str, label: str = "", lead: str | No
     group = GroupRow(name=name, label=label or name, lead=lead)
     session.add(group)
     session.flush()
+    audit.record(session, actor=actor, action="group.created", target=name, label=group.label, lead=lead)
     return group_out(session, group)
 
 
@@ -146,21 +213,23 @@ def _group(session: Session, name: str) -> GroupRow:
     return group
 
 
-def add_member(session: Session, *, group: str, username: str) -> GroupOut:
+def add_member(session: Session, *, group: str, username: str, actor: str = "system") -> GroupOut:
     row = _group(session, group)
     _user(session, username)
     if session.get(MembershipRow, (group, username)) is None:
         session.add(MembershipRow(group=group, username=username))
+        audit.record(session, actor=actor, action="group.member_added", target=group, username=username)
         session.flush()
     return group_out(session, row)
 
 
-def remove_member(session: Session, *, group: str, username: str) -> GroupOut:
+def remove_member(session: Session, *, group: str, username: str, actor: str = "system") -> GroupOut:
     row = _group(session, group)
     member = session.get(MembershipRow, (group, username)) if len(username) <= 64 else None
     if member is None:
         raise not_found(f"{username} is not a member of {group}")
     session.delete(member)
+    audit.record(session, actor=actor, action="group.member_removed", target=group, username=username)
     session.flush()
     return group_out(session, row)
 
@@ -176,9 +245,10 @@ def token_out(row: TokenRow) -> TokenOut:
     )
 
 
-def create_token(session: Session, *, username: str, name: str = "") -> TokenCreated:
+def create_token(session: Session, *, username: str, name: str = "", actor: str = "system") -> TokenCreated:
     _user(session, username)
     row, token = auth.create_token(session, username=username, name=name)
+    audit.record(session, actor=actor, action="token.issued", target=username, token_id=row.id, name=name)
     return TokenCreated(**token_out(row).model_dump(), token=token)
 
 
@@ -186,8 +256,12 @@ def list_tokens(session: Session, *, username: str | None = None) -> list[TokenO
     return [token_out(r) for r in auth.list_tokens(session, username=username)]
 
 
-def revoke_token(session: Session, *, token_id: str) -> TokenOut:
-    row = auth.revoke_token(session, token_id=token_id) if len(token_id) <= 32 else None
+def revoke_token(session: Session, *, token_id: str, actor: str = "system") -> TokenOut:
+    existing = session.get(TokenRow, token_id) if len(token_id) <= 32 else None
+    was_active = existing is not None and existing.revoked_at is None
+    row = auth.revoke_token(session, token_id=token_id) if existing is not None else None
     if row is None:
         raise not_found(f"no token '{token_id}'")
+    if was_active:
+        audit.record(session, actor=actor, action="token.revoked", target=row.username, token_id=row.id)
     return token_out(row)

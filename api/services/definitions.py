@@ -11,6 +11,7 @@ from typing import Literal, cast
 from sqlmodel import Session, col, select
 
 from api.auth import Principal
+from api.identity import audit
 from api.problems import FieldError, ProblemError, conflict, not_found
 from api.schemas import (
     DefinitionEventOut,
@@ -116,6 +117,7 @@ def publish(session: Session, *, key: str, version: int, user: Principal) -> Def
         raise conflict(
             f"{key} version {version} is {row.status}; only a draft can be published", "WrongState"
         )
+    audit.record(session, actor=user.username, action="definition.published", target=f"{key} v{version}")
     return _ref(set_definition_status(session, row, status="published", actor=user.username))
 
 
@@ -123,6 +125,7 @@ def retire(session: Session, *, key: str, version: int, user: Principal) -> Defi
     row = _row(session, key, version)
     if row.status == "retired":
         raise conflict(f"{key} version {version} is already retired", "WrongState")
+    audit.record(session, actor=user.username, action="definition.retired", target=f"{key} v{version}")
     return _ref(set_definition_status(session, row, status="retired", actor=user.username))
 
 

@@ -61,10 +61,22 @@ def optional_user(request: Request) -> Principal | None:
     return principal(request, config(request).signer, engine_of(request))
 
 
+class PasswordChangeRequired(Exception):
+    """The user signed in with a temporary password: only the account page is open until it is changed."""
+
+
+# What a user with a temporary password may still reach (api/web/account.py, signin.py).
+_OPEN_WITH_TEMPORARY_PASSWORD = ("/ui/account", "/ui/sign-out", "/ui/lang/")
+
+
 def current_user(request: Request) -> Principal:
     user = optional_user(request)
     if user is None:
         raise SignInRequired()
+    if getattr(request.state, "must_change_password", False) and not request.url.path.startswith(
+        _OPEN_WITH_TEMPORARY_PASSWORD
+    ):
+        raise PasswordChangeRequired()
     return user
 
 
@@ -154,7 +166,7 @@ def render(
     headers: dict[str, str] | None = None,
     **context: Any,
 ) -> HTMLResponse:
-    lang = i18n.language(request)
+    lang = i18n.language(request, user.language if user else None)
     cfg = config(request)
 
     def t(key: str, /, **values: Any) -> str:
@@ -203,6 +215,11 @@ class PageRoute(APIRoute):
                 return await handler(request)
             except SignInRequired:
                 return sign_in_redirect(request)
+            except PasswordChangeRequired:
+                if is_htmx(request):
+                    # No redirect: the account page's own partial requests (the inbox count) would loop.
+                    return Response(status_code=403)
+                return RedirectResponse("/ui/account", status_code=303)
             except CsrfRefused as exc:
                 problem = ProblemError(403, str(exc), kind="CsrfRefused")
                 return problem_page(request, problem, optional_user(request))

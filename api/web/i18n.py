@@ -43,10 +43,13 @@ def from_accept_language(header: str) -> str | None:
     return min(choices)[2] if choices else None
 
 
-def language(request: Request) -> str:
+def language(request: Request, preferred: str | None = None) -> str:
+    """The page's language: the switch's cookie, else the signed-in user's profile, else the browser's."""
     chosen = request.cookies.get(LANG_COOKIE)
     if chosen in LANGUAGES:
         return chosen
+    if preferred in LANGUAGES:
+        return str(preferred)
     return from_accept_language(request.headers.get("accept-language", "")) or "en"
 
 

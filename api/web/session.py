@@ -3,7 +3,9 @@
 Signing in issues the user a fresh API token (named "web session") and the cookie carries only its id
 and the username, signed with HMAC-SHA256; the token secret never leaves the server. Every request
 looks the token row up again, so revoking the token (or deactivating the user) ends the session at
-once, and signing out revokes it. POST forms carry a CSRF token derived from the session (HMAC of the
+once, and signing out revokes it. A session ends after `session_idle_minutes` without a request
+(the token's last_used_at, written at most once a minute) and `session_absolute_hours` after sign-in,
+whatever happens in between. POST forms carry a CSRF token derived from the session (HMAC of the
 token id), and every POST must come from this origin when the browser says where it comes from.
 """
 
@@ -15,6 +17,7 @@ import hmac
 import json
 import secrets
 import time
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from fastapi import Request
@@ -23,12 +26,19 @@ from sqlmodel import Session
 
 from api.auth import Principal, create_token, principal_for, revoke_token
 from core.db import session_scope
+from core.settings import Settings
+from core.store import utcnow
 from core.tables import TokenRow, UserRow
 
 COOKIE = "itf_session"
 LANG_COOKIE = "itf_lang"
 SESSION_TOKEN_NAME = "web session"
-MAX_AGE = 12 * 3600  # a working day; sign in again after
+MAX_AGE = 12 * 3600  # the default of session_absolute_hours: a working day; sign in again after
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+def max_age(settings: Settings | None) -> int:
+    return int(settings.session_absolute_hours * 3600) if settings is not None else MAX_AGE
 
 
 class SignInRequired(Exception):
@@ -81,7 +91,9 @@ def cookie_value(signer: Signer, *, username: str, token_id: str) -> str:
 
 
 def principal(request: Request, signer: Signer, engine: Engine) -> Principal | None:
-    """The signed-in user of this request, or None."""
+    """The signed-in user of this request, or None (no cookie, a forged one, an ended session).
+
+    Sets `request.state.must_change_password` for the pages (api/web/common.py)."""
     raw = request.cookies.get(COOKIE)
     data = signer.unsign(raw) if raw else None
     if data is None:
@@ -89,16 +101,32 @@ def principal(request: Request, signer: Signer, engine: Engine) -> Principal | N
     username, token_id, issued = data.get("u"), data.get("t"), data.get("iat")
     if not isinstance(username, str) or not isinstance(token_id, str) or not isinstance(issued, int):
         return None
-    if time.time() - issued > MAX_AGE:
+    settings: Settings | None = getattr(request.app.state, "settings", None)
+    absolute = max_age(settings)
+    idle = timedelta(minutes=settings.session_idle_minutes if settings is not None else 30)
+    if time.time() - issued > absolute:
         return None
     with session_scope(engine) as session:
         row = session.get(TokenRow, token_id)
         if row is None or row.revoked_at is not None or row.username != username:
             return None
+        now = utcnow()
+        created = _aware(row.created_at)
+        last = _aware(row.last_used_at) if row.last_used_at else created
+        if now - created > timedelta(seconds=absolute) or now - last > idle:
+            return None
         user = session.get(UserRow, username)
         if user is None or not user.active:
             return None
+        if now - last > min(TOUCH_EVERY, idle / 4):
+            row.last_used_at = now
+            session.add(row)
+        request.state.must_change_password = user.must_change_password
         return principal_for(session, user, token_id=token_id)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def end_session(engine: Engine, user: Principal) -> None:

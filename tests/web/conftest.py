@@ -109,11 +109,13 @@ async def page(browser: Browser) -> AsyncIterator[Page]:
 
 
 async def sign_in(page: Page, site: Site, username: str) -> None:
-    """Sign in through the form with the user's API token, as a person would."""
-    await page.goto(site.url("/ui/sign-in"))
-    await page.fill("#username", username)
+    """Sign in through the form with the user's API token, as a person would; the pages in English
+    (the switch's choice, over the language of the user's profile)."""
+    await page.goto(site.url("/ui/lang/en?next=/ui/sign-in"))
+    await page.click("details.token-signin summary")
+    await page.fill("#token-username", username)
     await page.fill("#token", site.api.tokens[username])
-    await page.click("form.stack button[type=submit]")
+    await page.click("details.token-signin button[type=submit]")
     await page.wait_for_url("**/ui/inbox")
 
 

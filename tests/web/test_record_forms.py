@@ -13,6 +13,7 @@ HTMX = {"HX-Request": "true"}
 
 
 async def _sign_in(http: httpx.AsyncClient, api: Api, user: str) -> None:  # noqa: F811
+    await http.get("/ui/lang/en")  # English pages, whatever the user's profile says
     r = await http.post("/ui/sign-in", data={"username": user, "token": api.tokens[user]})
     assert r.status_code == 303, r.text
 
