@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any, Literal
 
+from anyio.to_thread import run_sync
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import ValidationError
@@ -84,7 +86,8 @@ def list_definitions(user: CurrentUser, session: SessionDep) -> list[DefinitionL
 )
 async def validate_definition(request: Request, user: CurrentUser) -> ValidationOut:
     """Check a definition without storing it; every problem comes with its path."""
-    return defs.validation(await _source(request))
+    # In a thread: a large definition takes a while to check, and the event loop serves everyone.
+    return await run_sync(partial(defs.validation, await _source(request)))
 
 
 @router.post(
@@ -100,9 +103,12 @@ async def create_definition(
     """Store a definition as a new draft version (process owners)."""
     source = await _source(request)
 
-    async def act() -> DefinitionRef:
+    def draft() -> DefinitionRef:
         with session_scope(engine) as session:
             return defs.create_draft(session, source=source, user=user)
+
+    async def act() -> DefinitionRef:
+        return await run_sync(draft)  # parsing and checking off the event loop
 
     return await idempotency.respond(source, act, status=201)
 
@@ -117,9 +123,12 @@ async def _status_change(
 ) -> Response:
     """Publish or retire (`change`) a version; a request without a body, fingerprinted by its path."""
 
-    async def act() -> DefinitionRef:
+    def run() -> DefinitionRef:
         with session_scope(engine) as session:
             return change(session, key=key, version=version, user=user)
+
+    async def act() -> DefinitionRef:
+        return await run_sync(run)  # publishing checks every published definition: off the loop
 
     return await idempotency.respond(None, act)
 

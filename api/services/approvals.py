@@ -14,7 +14,7 @@ from temporalio.client import Client
 from api.auth import Principal
 from api.problems import not_found
 from api.schemas import ApprovalOut, ApprovalRecord
-from api.services.lookup import record_key_by_id
+from api.services.lookup import may_see_key, record_key_by_id
 from api.services.updates import send_update
 from core.tables import ApprovalApproverRow, ApprovalRow, RecordRow
 from workflows.contracts import ApprovalTask, DecideApprovalInput, RecordSnapshot
@@ -78,6 +78,10 @@ async def decide(
         raise not_found(f"no approval '{approval_id}'")
     row = record_key_by_id(session, approval.record_id)
     if row is None:  # pragma: no cover - written in one transaction with the approval
+        raise not_found(f"no approval '{approval_id}'")
+    # Someone who may not see the record learns nothing of it: not its number, not the step (the
+    # workflow's "not an approver" refusal names both). Approvers see the records they decide on.
+    if not may_see_key(session, user, approval.record_id):
         raise not_found(f"no approval '{approval_id}'")
     # No pre-check of the task's state here: a retried decision (same update id) must reach the
     # workflow, which answers it with the current task instead of "already decided".

@@ -23,6 +23,7 @@ from api.schemas import (
 )
 from core.store import add_definition_version, get_definition, latest_published, set_definition_status
 from core.tables import DefinitionEventRow, DefinitionRow
+from definitions.creations import automatic_creations, creation_cycle
 from definitions.diagram import to_mermaid
 from definitions.loader import LoadResult, definition_hash, load_text
 from definitions.model import BUILTIN_FIELDS, Definition
@@ -117,8 +118,33 @@ def publish(session: Session, *, key: str, version: int, user: Principal) -> Def
         raise conflict(
             f"{key} version {version} is {row.status}; only a draft can be published", "WrongState"
         )
+    _refuse_creation_cycle(session, row)
     audit.record(session, actor=user.username, action="definition.published", target=f"{key} v{version}")
     return _ref(set_definition_status(session, row, status="published", actor=user.username))
+
+
+def _refuse_creation_cycle(session: Session, row: DefinitionRow) -> None:
+    """Refuse a publication that closes a loop of processes creating each other's records without
+    anyone acting (A's timed transition creates a B, whose SLA threshold creates an A, …): each
+    record would start the next, forever. A process creating itself is refused at validation."""
+    rows = session.exec(select(DefinitionRow).order_by(col(DefinitionRow.key), col(DefinitionRow.version)))
+    sources = {r.key: r.source for r in rows if r.status == "published"}  # the newest published wins
+    sources[row.key] = row.source
+    creates: dict[str, set[str]] = {}
+    for key, source in sources.items():
+        definition = load_text(source).definition
+        if definition is not None:
+            creates[key] = {spec.definition for _, spec in automatic_creations(definition)}
+    cycle = creation_cycle(creates)
+    if cycle is not None and row.key in cycle:
+        path = " → ".join(cycle)
+        raise ProblemError(
+            422,
+            f"publishing {row.key} would make processes create each other's records without anyone "
+            f"acting, forever: {path} / 发布后这些流程会无人操作地互相创建记录，永不停止：{path}",
+            errors=[{"path": "effects.create_record.definition", "message": f"creation loop {path}"}],
+            kind="CreationLoop",
+        )
 
 
 def retire(session: Session, *, key: str, version: int, user: Principal) -> DefinitionRef:

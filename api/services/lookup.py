@@ -1,8 +1,15 @@
 """Which record a reference (id or number) names, and whether the caller may see it.
 
-One visibility rule for every read and action: staff see every record, anyone else only the records
-they requested or are assigned. A record the caller may not see is answered like one that does not
-exist (404), which reveals nothing.
+Who may see which record (the same rule for every read and action; a record the caller may not see
+is answered like one that does not exist, 404, which reveals nothing):
+
+- `admin`, `process_owner`, `agent`: every record, to read and act on (staff work on other people's
+  records); `auditor`: every record, to read only.
+- everyone else — requesters, approvers, integrators (service accounts), any process role without
+  `agent` — the records they requested, are assigned to or are named in (a user field: the
+  implementer, the customer's contact…), and the records whose approval they are asked to decide or
+  have decided (by name, or through a group the task names). A CAB member sees the changes before
+  the CAB, not every data-access request; a monitoring integration sees the incidents it opened.
 """
 
 from __future__ import annotations
@@ -16,10 +23,11 @@ from sqlmodel import Session, select
 
 from api.auth import Principal
 from api.problems import not_found
-from core.tables import RecordRow
+from core.tables import ApprovalRow, RecordRow
 
-# Roles that work on other people's records; a plain requester sees only their own.
-STAFF_ROLES = ("admin", "process_owner", "agent", "approver", "integrator")
+# Roles that work on other people's records, and those that may read them all (auditors).
+STAFF_ROLES = ("admin", "process_owner", "agent")
+READ_ALL_ROLES = (*STAFF_ROLES, "auditor")
 
 
 @dataclass(frozen=True)
@@ -33,8 +41,44 @@ class RecordKey:
 
 
 def can_see_all(user: Principal) -> bool:
-    """Staff work on other people's records; the list and the look-ups filter everyone else."""
-    return user.has_role(*STAFF_ROLES)
+    """Whether the caller reads every record; the list and the look-ups filter everyone else."""
+    return user.has_role(*READ_ALL_ROLES)
+
+
+def may_see(
+    session: Session,
+    user: Principal,
+    record_id: str,
+    requester: str | None,
+    assignee: str | None,
+    fields: dict[str, Any] | None = None,
+) -> bool:
+    """The visibility rule above, for one record (the module's docstring)."""
+    if can_see_all(user) or user.username in (requester, assignee):
+        return True
+    return named_in(user, fields) or decides_on(session, user, record_id)
+
+
+def named_in(user: Principal, fields: dict[str, Any] | None) -> bool:
+    """Whether a field of the record names the caller (a user field holds a username, or a list of them)."""
+    for value in (fields or {}).values():
+        if value == user.username or (isinstance(value, list) and user.username in value):
+            return True
+    return False
+
+
+def decides_on(session: Session, user: Principal, record_id: str) -> bool:
+    """Whether the caller is asked to decide, or has decided, an approval of the record."""
+    groups = set(user.groups)
+    for data in session.execute(
+        core_select(_APPROVALS.c.data).where(_APPROVALS.c.record_id == record_id)
+    ).scalars():
+        task = data or {}
+        if user.username in task.get("eligible", ()) or groups & set(task.get("groups", ())):
+            return True
+        if any(d.get("by") == user.username for d in task.get("decisions", ())):
+            return True
+    return False
 
 
 def find_record(session: Session, *, ref: str, user: Principal) -> RecordRow:
@@ -42,13 +86,14 @@ def find_record(session: Session, *, ref: str, user: Principal) -> RecordRow:
     row = session.get(RecordRow, ref) if len(ref) <= 64 else None
     if row is None:
         row = session.exec(select(RecordRow).where(RecordRow.number == ref)).first()
-    if row is None or not (can_see_all(user) or user.username in (row.requester, row.assignee)):
+    if row is None or not may_see(session, user, row.id, row.requester, row.assignee, row.fields):
         raise not_found(f"no record '{ref}'")
     return row
 
 
 # Actions look records up on every request: prebuilt Core statements, not ORM loads.
 _RECORDS: Table = RecordRow.__table__  # type: ignore[attr-defined]
+_APPROVALS: Table = ApprovalRow.__table__  # type: ignore[attr-defined]
 _KEY_COLUMNS = (
     _RECORDS.c.id,
     _RECORDS.c.number,
@@ -56,6 +101,7 @@ _KEY_COLUMNS = (
     _RECORDS.c.final,
     _RECORDS.c.requester,
     _RECORDS.c.assignee,
+    _RECORDS.c.fields,
 )
 _KEY_BY_ID = core_select(*_KEY_COLUMNS).where(_RECORDS.c.id == bindparam("ref"))
 _KEY_BY_NUMBER = core_select(*_KEY_COLUMNS).where(_RECORDS.c.number == bindparam("ref"))
@@ -70,9 +116,17 @@ def find_record_key(session: Session, *, ref: str, user: Principal) -> RecordKey
     row = session.execute(_KEY_BY_ID, {"ref": ref}).first() if len(ref) <= 64 else None
     if row is None:
         row = session.execute(_KEY_BY_NUMBER, {"ref": ref}).first()
-    if row is None or not (can_see_all(user) or user.username in (row.requester, row.assignee)):
+    if row is None or not _may_act(session, user, row):
         raise not_found(f"no record '{ref}'")
     return _record_key(row)
+
+
+def _may_act(session: Session, user: Principal, row: Any) -> bool:
+    """Acting needs the visibility rule without the read-only roles: an auditor reads, never acts
+    (unless they are also a participant)."""
+    if user.has_role(*STAFF_ROLES) or user.username in (row.requester, row.assignee):
+        return True
+    return named_in(user, row.fields) or decides_on(session, user, row.id)
 
 
 def record_key_by_id(session: Session, record_id: str) -> RecordKey | None:
@@ -80,3 +134,9 @@ def record_key_by_id(session: Session, record_id: str) -> RecordKey | None:
     workflow decides who may act (an approver need not see the record otherwise)."""
     row = session.execute(_KEY_BY_ID, {"ref": record_id}).first()
     return _record_key(row) if row is not None else None
+
+
+def may_see_key(session: Session, user: Principal, record_id: str) -> bool:
+    """`may_see` for a record known by id only."""
+    row = session.execute(_KEY_BY_ID, {"ref": record_id}).first()
+    return row is not None and may_see(session, user, row.id, row.requester, row.assignee, row.fields)

@@ -30,7 +30,10 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         at, record_id = json.loads(raw)
-        return datetime.fromisoformat(at), str(record_id)
+        moment = datetime.fromisoformat(at)
+        if moment.tzinfo is None or not isinstance(record_id, str) or len(record_id) > 64:
+            raise ValueError("not a cursor this API wrote")  # ours are aware and carry a record id
+        return moment, record_id
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
         raise unprocessable(
             "the cursor is not one this API returned", [{"path": "query.cursor", "message": "invalid cursor"}]

@@ -8,6 +8,7 @@ re-renders the form with what was entered and each problem next to its field.
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -18,6 +19,7 @@ from sqlmodel import Session
 
 from api.auth import Principal
 from api.deps import EngineDep, SessionDep, SettingsDep, TemporalClientDep
+from api.idempotency import fingerprint, idempotent
 from api.problems import ProblemError, not_found, unprocessable
 from api.services import actions
 from api.services import definitions as defs
@@ -166,6 +168,26 @@ def new_record(
     return render(request, "record_new.html", user, choices=choices, d=None)
 
 
+async def _create_once(
+    engine: Any, user: Principal, form_key: str | None, content: dict[str, Any], act: Any
+) -> str:
+    """Create through the API's idempotency store, keyed by the form's key: a form sent twice (a
+    double click, a retry) creates one record, and the same key with other content is refused (422),
+    as the API refuses a reused Idempotency-Key with another body. Returns the record's number."""
+
+    async def run() -> tuple[int, Any]:
+        snap = await act()
+        return 201, {"number": snap.number}
+
+    key = f"ui:new:{form_key}" if form_key else None
+    digest = fingerprint("POST", "/ui/records/new", content) if key else ""
+    answer = await idempotent(engine, username=user.username, key=key, digest=digest, run=run)
+    data = json.loads(bytes(answer.body))
+    if answer.status_code >= 400:  # a refusal this form's key got before: the same answer again
+        raise ProblemError(answer.status_code, str(data.get("detail", "")), errors=data.get("errors"))
+    return str(data["number"])
+
+
 @router.post("/ui/records/new")
 async def create(
     request: Request,
@@ -184,18 +206,26 @@ async def create(
     try:
         if not title:
             raise unprocessable("a record needs a title", [{"path": "title", "message": "required"}])
-        snap = await actions.create_record(
-            client=client,
-            engine=engine,
-            task_queue=settings.task_queue,
-            user=user,
-            definition=key,
-            title=title,
-            fields=values,
-            idempotency_key=form_key,
+        number = await _create_once(
+            engine,
+            user,
+            form_key,
+            {"definition": key, "title": title, "fields": values},
+            lambda: actions.create_record(
+                client=client,
+                engine=engine,
+                task_queue=settings.task_queue,
+                user=user,
+                definition=key,
+                title=title,
+                fields=values,
+                idempotency_key=form_key,
+            ),
         )
     except ProblemError as problem:
         # htmx swaps only 2xx answers; without it, the browser shows the page with its real status.
+        # A refusal created nothing: the corrected form goes out under a new key (the old one keeps
+        # its answer, as an Idempotency-Key does).
         return _render_form(
             request,
             user,
@@ -203,11 +233,11 @@ async def create(
             key,
             values=values,
             title=title,
-            form_key=form_key,
+            form_key=secrets.token_urlsafe(16),
             problem=problem,
             status_code=200 if is_htmx(request) else problem.status,
         )
-    target = f"/ui/records/{snap.number}"
+    target = f"/ui/records/{number}"
     if is_htmx(request):
         return Response(status_code=204, headers={"HX-Redirect": target})
     return RedirectResponse(target, status_code=303)

@@ -6,7 +6,10 @@ refusal: a clear 4xx that names the rule, and nothing changed.
 
 from __future__ import annotations
 
+import base64
+import json
 import time
+import uuid
 from collections.abc import AsyncIterator
 
 import httpx
@@ -15,8 +18,11 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 
 from api.app import create_app
+from api.auth import issue_token
+from core.db import session_scope
 from core.settings import Settings
-from tests.api.conftest import Api, auth
+from core.store import upsert_user
+from tests.api.conftest import MINI, Api, auth
 
 
 def _alias_bomb(levels: int) -> str:
@@ -105,3 +111,60 @@ async def test_the_dev_app_answers_only_its_own_hosts(
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as http:
         r = await http.get("/healthz", headers={"Host": host})
         assert r.status_code == status
+
+
+async def test_a_crafted_cursor_is_a_422_not_a_500(api: Api) -> None:
+    for at in ("2026-01-01T00:00:00", "not a date"):
+        cursor = base64.urlsafe_b64encode(json.dumps([at, "x"]).encode()).decode()
+        r = await api.get("bob", "/api/v1/processes", params={"cursor": cursor})
+        assert r.status_code == 422 and r.json()["errors"][0]["path"] == "query.cursor"
+
+
+async def test_publishing_a_loop_of_processes_creating_each_other_is_refused(api: Api) -> None:
+    """A's timed transition creates a B, B's creates an A: each record would start the next, forever."""
+    a, b = f"loop_a_{uuid.uuid4().hex[:6]}", f"loop_b_{uuid.uuid4().hex[:6]}"
+
+    def creating(other: str) -> str:
+        return MINI.replace(
+            "    after: PT3S\n",
+            f"    after: PT3S\n    effects:\n      - create_record: {{definition: {other}, title: next}}\n",
+            1,
+        )
+
+    await api.publish_mini(key=a, source=creating(b))  # B is not published yet: no loop so far
+    text = creating(a).replace("key: mini\n", f"key: {b}\n", 1)
+    r = await api.http.post(
+        "/api/v1/definitions",
+        content=text,
+        headers={**api.headers("owner"), "Content-Type": "application/yaml"},
+    )
+    assert r.status_code == 201, r.text
+    r = await api.post("owner", f"/api/v1/definitions/{b}/versions/{r.json()['version']}/publish")
+    assert r.status_code == 422, r.text
+    assert r.json()["type"].endswith("creationloop") and f"{a} → {b} → {a}" in r.json()["detail"]
+
+
+async def test_who_sees_which_record(api: Api, db_engine: Engine) -> None:
+    """Staff see everything; an auditor reads but never acts; an integrator or an approver sees only
+    the records they take part in, and outsiders get 404 for records and their approvals alike."""
+    with session_scope(db_engine) as session:
+        upsert_user(session, username="audrey", roles=["auditor"], groups=[], language="en")
+        api.tokens["audrey"] = issue_token(session, username="audrey", name="tests")
+    key = await api.publish_mini()
+    rec = (await api.create("alice", key)).json()
+    url = f"/api/v1/processes/{rec['id']}"
+    assert (await api.get("bob", url)).status_code == 200  # an agent
+    assert (await api.get("audrey", url)).status_code == 200  # an auditor reads
+    r = await api.post("audrey", f"{url}/comments", {"body": "auditors do not act"})
+    assert r.status_code == 404
+    for outsider in ("bot", "carol"):  # an integrator, an approver: not part of this record
+        assert (await api.get(outsider, url)).status_code == 404
+    # At the CAB, carol decides on it, and so sees it; erin (not in the quorum's group) does not.
+    r = await api.post("bob", f"{url}/transitions", {"trigger": "accept", "fields": {"assignee": "bob"}})
+    assert r.status_code == 200, r.text
+    body = {"trigger": "submit", "fields": {"plan": "p", "backout_plan": "b", "risk": 2}}
+    r = await api.post("bob", f"{url}/transitions", body)
+    assert r.status_code == 200, r.text
+    assert (await api.get("carol", url)).status_code == 200
+    listed = (await api.get("bot", "/api/v1/processes", params={"definition": key})).json()
+    assert listed["items"] == []

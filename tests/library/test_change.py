@@ -213,7 +213,9 @@ async def test_emergency_change_via_ecab_with_mandatory_review(api: LibraryApi) 
     assert task["step"] == "ecab_approval" and task["eligible"] == ["eve"] and task["needed"] == 1
     assert task["excluded"] == {}  # the requester and implementer are not on the ECAB here
     r = await api.decide("carol", task["id"])
-    assert r.status_code == 403 and "not an approver" in r.json()["detail"]
+    # carol is neither an approver of this step nor a participant of the change: she learns nothing
+    # of it, not even that the approval exists (issue 15: no record or step named to outsiders).
+    assert r.status_code == 404 and "no approval" in r.json()["detail"]
     out = await api.decided("eve", task["id"])
     assert out["state"] == "approved" and out["record"]["state"] == "scheduled"
 
@@ -260,6 +262,8 @@ async def test_major_and_minor_changes_reach_their_approvers(api: LibraryApi) ->
     task = rec["approvals"][-1]
     assert task["step"] == "manager_approval" and task["eligible"] == ["cm"]
     r = await api.decide("carol", task["id"])
-    assert r.status_code == 403 and "not an approver" in r.json()["detail"]
+    # carol is neither an approver of this step nor a participant of the change: she learns nothing
+    # of it, not even that the approval exists (issue 15: no record or step named to outsiders).
+    assert r.status_code == 404 and "no approval" in r.json()["detail"]
     out = await api.decided("cm", task["id"])
     assert out["record"]["state"] == "scheduled"

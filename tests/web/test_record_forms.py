@@ -55,6 +55,14 @@ async def test_a_form_sent_twice_creates_one_record(api: Api) -> None:  # noqa: 
     assert [i["title"] for i in items] == ["Sent twice"]
     assert items[0]["priority"] == "2"  # the matrix: impact 1 × urgency 2
 
+    # The same form key with other content is refused, as a reused Idempotency-Key is (issue 15):
+    # the first record is not silently kept as the answer to something else.
+    changed = await http.post("/ui/records/new", data={**form, "title": "Something else"}, headers=HTMX)
+    assert changed.status_code == 200 and "already used with a different request" in changed.text
+    assert _hidden(changed.text, "key") != form["key"]  # the corrected form goes out under a new key
+    listed = await api.get("bob", "/api/v1/processes", params={"definition": key})
+    assert [i["title"] for i in listed.json()["items"]] == ["Sent twice"]
+
     # Each render carries its own key: a new form is a new record.
     again = await http.get("/ui/records/new", params={"definition": key})
     assert _hidden(again.text, "key") != form["key"]
@@ -92,13 +100,19 @@ async def test_only_editors_change_fields_and_read_only_ones_stay(api: Api) -> N
     number = r.json()["number"]
     http = api.http
 
-    # carol is no editor (not agent, not requester, assignee or group): no form, and a refusal if sent.
+    # carol is no editor and no participant (an approver elsewhere): the record is not found for her,
+    # and a change sent anyway is refused without naming anything (issue 15's visibility rule).
     await _sign_in(http, api, "carol")
     page = await http.get(f"/ui/records/{number}")
-    assert 'id="edit"' not in page.text
-    csrf = _hidden(page.text, "csrf")
+    assert page.status_code == 404 and 'id="edit"' not in page.text
+    inbox = await http.get("/ui/inbox")
+    csrf = _hidden(inbox.text, "csrf")
     r = await http.post(f"/ui/records/{number}/fields", data={"csrf": csrf, "f.impact": "1"}, headers=HTMX)
-    assert r.status_code == 200 and "alert-error" in r.text and "may not change fields" in r.text
+    assert (
+        r.status_code == 200
+        and "alert-error" in r.text
+        and f"no record '{number}'" in r.text.replace("&#39;", "'")
+    )
 
     # The requester is an editor: impact 1 moves the priority from 3 to 2.
     await _sign_in(http, api, "alice")
