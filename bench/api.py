@@ -28,13 +28,12 @@ import time
 import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-from bench.common import CpuMeter, Target, dev_subprocess, ms_per_item, percentile, pool
+from bench.common import CpuMeter, Target, change_plan, dev_subprocess, ms_per_item, percentile, pool
 from client.connection import connect
 from client.launch import launch_record, pinned_definition, record_id_for
 from core.db import make_engine
@@ -199,19 +198,7 @@ class Bench:
         return await pool(len(self.direct_incidents), self.clients, one)
 
     async def change_actions(self, n: int) -> float:
-        start = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
-        plan = {
-            "risk": "low",
-            "risk_assessment": "bench",
-            "business_impact": "none",
-            "affected_cis": ["bench"],
-            "implementation_plan": "bench",
-            "backout_plan": "bench",
-            "test_plan": "bench",
-            "implementer": "engineer",
-            "planned_start": start.isoformat(),
-            "planned_end": (start + timedelta(hours=1)).isoformat(),
-        }
+        plan = change_plan()
 
         async def one(i: int) -> None:
             body = {"definition": "change", "title": f"Bench change {i}", "fields": {"change_type": "normal"}}

@@ -21,6 +21,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -225,3 +226,20 @@ async def pool(n: int, clients: int, job: Callable[[int], Awaitable[None]]) -> f
     t0 = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(clients)))
     return time.perf_counter() - t0
+
+
+def change_plan() -> dict[str, object]:
+    """The fields the library change needs to go to the CAB (submit), three days from now."""
+    start = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
+    return {
+        "risk": "low",
+        "risk_assessment": "bench",
+        "business_impact": "none",
+        "affected_cis": ["bench"],
+        "implementation_plan": "bench",
+        "backout_plan": "bench",
+        "test_plan": "bench",
+        "implementer": "engineer",
+        "planned_start": start.isoformat(),
+        "planned_end": (start + timedelta(hours=1)).isoformat(),
+    }

@@ -23,12 +23,11 @@ import asyncio
 import json
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
 
-from bench.common import Target, dev_subprocess
+from bench.common import Target, change_plan, dev_subprocess
 from client.audit_check import compare
 from client.connection import connect
 from core.db import make_engine
@@ -95,19 +94,7 @@ class Burst:
         return rid
 
     async def change_round(self, clients: int) -> str:
-        start = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
-        plan = {
-            "risk": "low",
-            "risk_assessment": "bench",
-            "business_impact": "none",
-            "affected_cis": ["bench"],
-            "implementation_plan": "bench",
-            "backout_plan": "bench",
-            "test_plan": "bench",
-            "implementer": "engineer",
-            "planned_start": start.isoformat(),
-            "planned_end": (start + timedelta(hours=1)).isoformat(),
-        }
+        plan = change_plan()
         body = {"definition": "change", "title": "Concurrent CAB", "fields": {"change_type": "normal"}}
         chg = await self.send("POST", "requester", "/api/v1/processes", body)
         assert chg is not None
