@@ -37,7 +37,7 @@ class RequestGuard:
             return
         declared = _content_length(scope)
         if declared is not None and declared > self.max_bytes:
-            await _refuse(send, self._too_large(declared))
+            await _refuse(send, self._too_large(declared), close=True)  # its body is never read
             return
         chunks: list[bytes] = []
         size = 0
