@@ -99,7 +99,9 @@ def admin_audit(
     action: Annotated[AuditAction | None, Query(description="Only this kind of action.")] = None,
     target: Annotated[str | None, Query(max_length=200, description="Only actions on this target.")] = None,
     since: Annotated[datetime | None, Query(description="Only actions at or after this instant.")] = None,
-    before: Annotated[int | None, Query(ge=1, description="Only events older than this id (paging).")] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="Only events older than this id (paging).")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AdminEventOut]:
     """The admin audit trail, newest first (roles admin or auditor): who created, changed or
