@@ -33,13 +33,13 @@ import logging
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, delete, func, select, text
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 from temporalio import activity
 
 from activities.notifications import NotificationActivities
-from core.db import cacheable, upsert_insert, write_lock
+from core.db import as_text, cacheable, upsert_insert, write_lock
 from core.tables import ApprovalApproverRow, ApprovalRow, AuditRow, NotificationRow, RecordRow
 from workflows.contracts import (
     ApprovalTask,
@@ -75,6 +75,7 @@ _RECORD_COLUMNS = (
     "snapshot",
     "seq",
     "committed_seq",
+    "open_digest",
     "updated_at",
 )
 _APPROVAL_COLUMNS = ("state", "needed", "deadline", "closed_at", "data")
@@ -118,6 +119,30 @@ def _record_upsert(dialect: str) -> Any:
 
 
 @cache
+def _record_append(dialect: str) -> Any:
+    """Overwrite the record if it is exactly as this workflow last wrote it: the same seq and the same
+    open tail (its digest), and no later workflow task wrote it since (the fence). rowcount 0 else."""
+    changes: dict[str, Any] = {k: bindparam(k, type_=RECORDS.c[k].type) for k in _RECORD_COLUMNS}
+    changes["resolved_at"] = func.coalesce(
+        RECORDS.c.resolved_at, bindparam("resolved_at", type_=RECORDS.c.resolved_at.type)
+    )
+    changes["closed_at"] = func.coalesce(
+        RECORDS.c.closed_at, bindparam("closed_at", type_=RECORDS.c.closed_at.type)
+    )
+    stmt = (
+        update(RECORDS)
+        .where(
+            RECORDS.c.id == bindparam("record_id"),
+            RECORDS.c.seq == bindparam("expected_seq"),
+            RECORDS.c.open_digest == bindparam("expected_open"),
+            RECORDS.c.committed_seq <= bindparam("committed_seq"),
+        )
+        .values(changes)
+    )
+    return as_text(stmt, dialect)
+
+
+@cache
 def _audit_insert(dialect: str) -> Any:
     # No ON CONFLICT: the rows in the way were deleted first, and a conflict now means another writer
     # of the same record got in between; the activity fails and its retry sees that writer's rows.
@@ -133,7 +158,7 @@ def _approval_upsert(dialect: str) -> Any:
     return cacheable(upsert, dialect, _APPROVAL_KEYS)
 
 
-def _record_values(s: RecordSnapshot, committed_seq: int) -> dict[str, Any]:
+def _record_values(s: RecordSnapshot, committed_seq: int, open_digest: str) -> dict[str, Any]:
     return {
         "id": s.id,
         "number": s.number,
@@ -152,6 +177,7 @@ def _record_values(s: RecordSnapshot, committed_seq: int) -> dict[str, Any]:
         "snapshot": s.model_dump(mode="json"),
         "seq": s.seq,
         "committed_seq": committed_seq,
+        "open_digest": open_digest,
         "created_at": s.created_at,
         "updated_at": s.updated_at,
         "resolved_at": s.updated_at if s.state_category == "resolved" else None,
@@ -236,24 +262,76 @@ class _Fenced(Exception):
 
 def _write_change(conn: Connection, dialect: str, inp: PersistRecordInput) -> None:
     s = inp.snapshot
-    # The audit rows first: the triggers decide what is sealed by the record row's committed_seq as
-    # it was before this write. Then the record row, whose WHERE is the fence.
-    replaced, inserted = _write_audit(conn, dialect, s.id, inp.events)
-    if not conn.execute(_record_upsert(dialect), _record_values(s, inp.committed_seq)).rowcount:
-        raise _Fenced
-    if replaced:
-        # A discarded task left rows here: its approvals and notifications may be wrong too.
-        log.info("record %s: replaced audit rows %s left by a discarded workflow task", s.id, replaced)
-        _discard_notifications(conn, s.id, replaced)
-        keep = [t.id for t in s.approvals]
-        conn.execute(delete(APPROVERS).where(APPROVERS.c.approval_id.in_(_record_approvals(s.id, keep))))
-        conn.execute(delete(APPROVALS).where(APPROVALS.c.record_id == s.id, APPROVALS.c.id.not_in(keep)))
-        for task in s.approvals:
-            _write_approval(conn, dialect, s.id, task)
-        return
+    digests = [event_digest(e) for e in inp.events]
+    values = _record_values(s, inp.committed_seq, _open_digest(inp.events, digests, inp.committed_seq))
+    inserted = _append(conn, dialect, inp, digests, values)
+    if inserted is None:
+        inserted = _rewrite(conn, dialect, inp, digests, values)
+        if inserted is None:
+            return
     touched = {str(e.details["approval"]) for e in inserted if "approval" in e.details}
     for task in (t for t in s.approvals if t.id in touched):
         _write_approval(conn, dialect, s.id, task)
+
+
+def _append(
+    conn: Connection, dialect: str, inp: PersistRecordInput, digests: list[str], values: dict[str, Any]
+) -> list[AuditEvent] | None:
+    """The usual write: the stored record is as this workflow last wrote it (its seq and the digest
+    of its open rows match what the workflow sent them as), so the new events are appended and the
+    record overwritten, without reading anything first. None when the stored record is otherwise
+    (a first write, a discarded task's rows, an older run): nothing was written then."""
+    written = inp.written_seq
+    if written is None or not inp.events or inp.events[-1].seq <= written:
+        return None
+    prior = [(e, d) for e, d in zip(inp.events, digests, strict=True) if e.seq <= written]
+    expected = _tail_digest([(e.seq, d) for e, d in prior])
+    changed = conn.execute(
+        _record_append(dialect),
+        {**values, "record_id": values["id"], "expected_seq": written, "expected_open": expected},
+    ).rowcount
+    if not changed:
+        return None
+    # No row above the stored seq can exist (a record and its rows are written together), so the
+    # insert cannot conflict; if it did, the activity fails and its retry takes the careful path.
+    new = [(e, d) for e, d in zip(inp.events, digests, strict=True) if e.seq > written]
+    conn.execute(_audit_insert(dialect), [_audit_values(values["id"], e, d) for e, d in new])
+    return [e for e, _ in new]
+
+
+def _rewrite(
+    conn: Connection, dialect: str, inp: PersistRecordInput, digests: list[str], values: dict[str, Any]
+) -> list[AuditEvent] | None:
+    """The careful write: read the open tail back and make it equal to the events sent. Returns the
+    events inserted, or None when rows were replaced (and every approval has been rewritten)."""
+    s = inp.snapshot
+    # The audit rows first: the triggers decide what is sealed by the record row's committed_seq as
+    # it was before this write. Then the record row, whose WHERE is the fence.
+    replaced, inserted = _write_audit(conn, dialect, s.id, inp.events, digests)
+    if not conn.execute(_record_upsert(dialect), values).rowcount:
+        raise _Fenced
+    if not replaced:
+        return inserted
+    # A discarded task left rows here: its approvals and notifications may be wrong too.
+    log.info("record %s: replaced audit rows %s left by a discarded workflow task", s.id, replaced)
+    _discard_notifications(conn, s.id, replaced)
+    keep = [t.id for t in s.approvals]
+    conn.execute(delete(APPROVERS).where(APPROVERS.c.approval_id.in_(_record_approvals(s.id, keep))))
+    conn.execute(delete(APPROVALS).where(APPROVALS.c.record_id == s.id, APPROVALS.c.id.not_in(keep)))
+    for task in s.approvals:
+        _write_approval(conn, dialect, s.id, task)
+    return None
+
+
+def _tail_digest(pairs: list[tuple[int, str]]) -> str:
+    """What identifies a run of audit rows: their sequence numbers and their rows' digests."""
+    return hashlib.sha256(";".join(f"{seq}:{d}" for seq, d in pairs).encode()).hexdigest()[:32]
+
+
+def _open_digest(events: list[AuditEvent], digests: list[str], committed_seq: int) -> str:
+    """The digest of the rows this write leaves open: those above what Temporal has committed. They
+    are the events the workflow's next write sends first (it keeps exactly these unsealed)."""
+    return _tail_digest([(e.seq, d) for e, d in zip(events, digests, strict=True) if e.seq > committed_seq])
 
 
 def _record_approvals(record_id: str, keep: list[str]) -> Any:
@@ -261,7 +339,7 @@ def _record_approvals(record_id: str, keep: list[str]) -> Any:
 
 
 def _write_audit(
-    conn: Connection, dialect: str, record_id: str, events: list[AuditEvent]
+    conn: Connection, dialect: str, record_id: str, events: list[AuditEvent], digests: list[str]
 ) -> tuple[list[int], list[AuditEvent]]:
     """Make the stored rows from events[0].seq on equal to `events`. Returns the sequence numbers of
     the rows it replaced, and the events it inserted."""
@@ -270,7 +348,7 @@ def _write_audit(
     first = events[0].seq
     rows = conn.execute(_TAIL, {"record_id": record_id, "first": first}).tuples().all()
     stored: dict[int, str | None] = dict(cast("list[tuple[int, str | None]]", rows))
-    wanted = {e.seq: (event_digest(e), e) for e in events}
+    wanted = {e.seq: (d, e) for e, d in zip(events, digests, strict=True)}
     stale = sorted(seq for seq, digest in stored.items() if seq not in wanted or wanted[seq][0] != digest)
     if stale:
         try:
@@ -279,27 +357,25 @@ def _write_audit(
             raise SealedRowDiffers(
                 f"record {record_id}: sealed audit rows among {stale} differ from the workflow"
             ) from exc
-    missing = [wanted[seq][1] for seq in sorted(wanted) if seq not in stored or seq in stale]
+    missing = [wanted[seq] for seq in sorted(wanted) if seq not in stored or seq in stale]
     if missing:
-        conn.execute(
-            _audit_insert(dialect),
-            [
-                {
-                    "record_id": record_id,
-                    "seq": e.seq,
-                    "at": e.at,
-                    "actor": e.actor,
-                    "action": e.action,
-                    "from_state": e.from_state,
-                    "to_state": e.to_state,
-                    "comment": e.comment,
-                    "details": e.details,
-                    "digest": wanted[e.seq][0],
-                }
-                for e in missing
-            ],
-        )
-    return stale, missing
+        conn.execute(_audit_insert(dialect), [_audit_values(record_id, e, d) for d, e in missing])
+    return stale, [e for _, e in missing]
+
+
+def _audit_values(record_id: str, e: AuditEvent, digest: str) -> dict[str, Any]:
+    return {
+        "record_id": record_id,
+        "seq": e.seq,
+        "at": e.at,
+        "actor": e.actor,
+        "action": e.action,
+        "from_state": e.from_state,
+        "to_state": e.to_state,
+        "comment": e.comment,
+        "details": e.details,
+        "digest": digest,
+    }
 
 
 def _discard_notifications(conn: Connection, record_id: str, seqs: list[int]) -> None:

@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import math
 import os
 import signal
@@ -98,6 +99,8 @@ async def _serve(kind: str, address: str, database_url: str, task_queue: str) ->
 def serve_main() -> None:
     """Entry point of a worker subprocess: `<kind> <address> <database url> <task queue>`."""
     kind, address, database_url, task_queue = sys.argv[1:5]
+    if os.environ.get("ITILFLOW_BENCH_LOG"):  # the worker's own log, e.g. to see replaced audit rows
+        logging.basicConfig(level=os.environ["ITILFLOW_BENCH_LOG"], stream=sys.stderr)
     asyncio.run(_serve(kind, address, database_url, task_queue))
 
 

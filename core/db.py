@@ -138,6 +138,16 @@ def cacheable(stmt: Any, dialect: str, keys: Sequence[str]) -> TextClause:
     return text(sql).bindparams(*params)
 
 
+def as_text(stmt: Any, dialect: str) -> TextClause:
+    """A Core statement whose parameters are all explicit `bindparam`s, compiled once to a text
+    statement with the same parameter types: executing it builds no cache key (for a Core UPDATE or
+    SELECT that alone costs more than the query on SQLite; see `cacheable`)."""
+    named = (postgresql if dialect == "postgresql" else sqlite).dialect(paramstyle="named")
+    compiled = stmt.compile(dialect=named)
+    sql = _BIND_CAST.sub(r"CAST(:\1 AS \2)", str(compiled))
+    return text(sql).bindparams(*(bindparam(name, type_=b.type) for name, b in compiled.binds.items()))
+
+
 @cache
 def _insert_ignore(
     dialect: str, table: Table, keys: tuple[str, ...], conflict: tuple[str, ...]

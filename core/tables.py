@@ -96,6 +96,9 @@ class RecordRow(SQLModel, table=True):
     # (the triggers refuse to change them), and a write from an older workflow task than the last
     # writer's (one Temporal gave up on) changes nothing (activities/records.py).
     committed_seq: int = 0
+    # A digest of the audit rows the last write left open (above committed_seq): a write that expects
+    # exactly these appends without reading them back (activities/records.py).
+    open_digest: str = Field(default="", max_length=32)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

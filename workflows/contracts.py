@@ -109,6 +109,8 @@ class RecordState(Contract):
     # task (which Temporal may still discard) and any earlier one not yet re-asserted. The next write
     # sends them again; the ones the workflow knows committed are sealed (see persist_record).
     unsealed: list[AuditEvent] = Field(default_factory=list)
+    # The seq of the workflow's last successful write of the read model (0: none yet).
+    written_seq: int = 0
     # Unused: a count of comments nobody read. Accepted because records carried across continue-as-new
     # before it was dropped (and their recorded inputs) hold it.
     comments: int = 0
@@ -258,6 +260,9 @@ class PersistRecordInput(Contract):
     # Temporal's history for good, so those rows are sealed; above it, rows are still open (a retry of
     # this task may replace them). Also the write's fence: a write from an older task never lands.
     committed_seq: int = 0
+    # The record's seq as this workflow last wrote it (None: not known, e.g. a run that began before
+    # it was sent). With it, the usual write checks the stored tail by its digest instead of reading it.
+    written_seq: int | None = None
     # Recorded in the same transaction as the change that caused them (an outbox): in-app inbox
     # notifications are complete once written; e-mail and webhooks are sent by the `notify` activity.
     notifications: list[NotifyInput] = Field(default_factory=list)

@@ -266,6 +266,7 @@ class ProcessWorkflow:
                 snapshot=snapshot,
                 events=list(engine.record.unsealed),
                 committed_seq=self._committed_seq,
+                written_seq=engine.record.written_seq,
                 notifications=notes,
             ),
             # Older runs recorded no result (null): decoding it as a PersistRecordResult would fail.
@@ -274,6 +275,7 @@ class ProcessWorkflow:
             retry_policy=DB_RETRY,
         )
         engine.record.unsealed = [e for e in engine.record.unsealed if e.seq > self._committed_seq]
+        engine.record.written_seq = snapshot.seq
         return result if isinstance(result, PersistRecordResult) else None
 
     def _start_notify(self, note: NotifyInput) -> None:

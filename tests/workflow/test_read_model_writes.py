@@ -6,10 +6,12 @@ committed; these tests drive the activity directly with the inputs such tasks wo
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
@@ -129,3 +131,84 @@ def test_the_database_refuses_changes_to_sealed_rows_but_lets_open_ones_go(db_en
         conn.commit()
     seqs = [seq for seq, *_ in _rows(db_engine, rid)]
     assert 1 in seqs and 2 not in seqs
+
+
+@contextmanager
+def _statements(db_engine: Engine) -> Iterator[list[str]]:
+    """Every statement the engine runs inside the block."""
+    seen: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(" ".join(statement.split()).upper())
+
+    event.listen(db_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db_engine, "before_cursor_execute", record)
+
+
+def test_the_usual_write_appends_without_reading_the_tail_back(db_engine: Engine) -> None:
+    """A workflow that says what it last wrote (written_seq) and finds the record exactly so appends:
+    no SELECT of the audit rows, and the rows, the record and the seal as the careful path leaves them.
+    The inputs are the ones the workflow sends: all its unsealed events, trimmed after each write to
+    those above that write's committed seq."""
+    activities, created, now = _setup(db_engine)
+    activities.persist_record(created)  # a first write: the careful path
+    base = created.snapshot.seq
+    a, b, c = (_comment(base + i, body, now) for i, body in ((1, "A"), (2, "B"), (3, "C")))
+    snaps = [created.snapshot.model_copy(update={"seq": base + i, "title": f"t{i}"}) for i in (1, 2, 3)]
+    with _statements(db_engine) as statements:
+        # The same task's second write: nothing committed yet.
+        activities.persist_record(
+            PersistRecordInput(
+                snapshot=snaps[0], events=[*created.events, a], committed_seq=0, written_seq=base
+            )
+        )
+        # The next task: everything up to A is committed.
+        activities.persist_record(
+            PersistRecordInput(
+                snapshot=snaps[1],
+                events=[*created.events, a, b],
+                committed_seq=base + 1,
+                written_seq=base + 1,
+            )
+        )
+        # And the next: B is sealed by it.
+        activities.persist_record(
+            PersistRecordInput(snapshot=snaps[2], events=[b, c], committed_seq=base + 2, written_seq=base + 2)
+        )
+    assert not [s for s in statements if s.startswith("SELECT")]
+    assert sum(s.startswith("UPDATE RECORDS") for s in statements) == 3
+    rows = _rows(db_engine, created.snapshot.id)
+    assert [(seq, c) for seq, _, c in rows][-3:] == [(base + 1, "A"), (base + 2, "B"), (base + 3, "C")]
+    assert len(rows) == base + 3
+    with Session(db_engine) as session:
+        row = session.get(RecordRow, created.snapshot.id)
+        assert row is not None and (row.title, row.seq, row.committed_seq) == ("t3", base + 3, base + 2)
+
+
+def test_a_retry_that_finds_a_discarded_tasks_rows_takes_the_careful_path(db_engine: Engine) -> None:
+    """The retry of a discarded task sends the written_seq of the last committed task; the record
+    holds the discarded task's write, so the append does not match and the tail is read and replaced."""
+    activities, created, now = _setup(db_engine)
+    activities.persist_record(created)
+    base = created.snapshot.seq
+    later = now + timedelta(seconds=1)
+    snap = created.snapshot.model_copy(update={"seq": base + 2})
+    discarded = [_comment(base + 1, "A", later), _comment(base + 2, "B", later)]
+    activities.persist_record(
+        PersistRecordInput(
+            snapshot=snap, events=[*created.events, *discarded], committed_seq=base, written_seq=base
+        )
+    )
+    retry = [_comment(base + 1, "B", later), _comment(base + 2, "C", later)]
+    with _statements(db_engine) as statements:
+        activities.persist_record(
+            PersistRecordInput(
+                snapshot=snap, events=[*created.events, *retry], committed_seq=base, written_seq=base
+            )
+        )
+    assert [s for s in statements if s.startswith("SELECT") and "AUDIT_EVENTS" in s]
+    rows = _rows(db_engine, created.snapshot.id)
+    assert [(seq, c) for seq, _, c in rows if seq > base] == [(base + 1, "B"), (base + 2, "C")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.unit.engine.support import ALICE, BOB, SYSTEM, T0, actions, fixture, inline, start
+from workflows.contracts import UpdateFieldsInput
 from workflows.engine import Refusal
 
 STATE_REQUIRED = inline(
@@ -105,3 +106,13 @@ def test_field_values_are_checked_against_their_types() -> None:
 def test_a_field_given_as_none_is_left_out() -> None:
     engine, _ = start(fixture("mini.yaml"), impact="1", urgency="1", plan=None)
     assert "plan" not in engine.record.fields and engine.record.fields["priority"] == "1"
+
+
+def test_an_event_never_changes_when_the_record_changes_later() -> None:
+    """The created event names the fields as they were; the record's later edits are new events.
+    (An event is re-sent to the read model until it is sealed: an alias of the live fields made the
+    stored row change, and the write replace it, on every record.)"""
+    engine, out = start(fixture("mini.yaml"), impact="2", urgency="2")
+    said = [e.model_dump(mode="json") for e in out.events]
+    later = engine.update_fields(UpdateFieldsInput(actor=ALICE, fields={"plan": "x", "impact": "1"}), T0)
+    assert later.events and [e.model_dump(mode="json") for e in out.events] == said
