@@ -2,6 +2,7 @@
 # Set up everything itilflow needs on a fresh machine; safe to run again (it skips what is done).
 #   - a virtualenv in .venv with itilflow and its dev tools (from PyPI)
 #   - the Temporal CLI v1.5.1 built from its Go module into .cache/bin (minutes, once)
+#   - the production Temporal server v1.29.1 and temporal-sql-tool, likewise (when Go is present)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,4 +35,9 @@ if [ -z "${TEMPORAL_ADDRESS:-}" ]; then
   command -v go >/dev/null || [ -x .cache/bin/temporal ] || [ -n "${TEMPORAL_CLI_PATH:-}" ] || {
     echo "building the Temporal CLI needs Go (apt-get install golang, or set TEMPORAL_CLI_PATH)" >&2; exit 1; }
   .venv/bin/itilflow server install
+fi
+# The production Temporal server and temporal-sql-tool (PostgreSQL), for `itilflow server
+# start-cluster` and the production tests: built once from the same Go module cache (minutes).
+if command -v go >/dev/null; then
+  .venv/bin/itilflow server install --cluster
 fi

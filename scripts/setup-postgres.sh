@@ -3,7 +3,8 @@
 #
 #  - installs Debian's `postgresql` package if it is missing,
 #  - starts the cluster(s),
-#  - creates role `itilflow` (password `itilflow`) and database `itilflow_test` if missing,
+#  - creates role `itilflow` (password `itilflow`, CREATEDB: the production Temporal server tests create
+#    their own databases) and database `itilflow_test` if missing,
 #  - prints the URL to export as ITILFLOW_TEST_DATABASE_URL.
 #
 # Override with env vars: PG_USER, PG_PASSWORD, PG_DB, PG_HOST, PG_PORT; PG_FRESH=1 drops the database first.
@@ -65,9 +66,9 @@ start_clusters() {
 create_role_and_db() {
     if [ "$(psql_admin -c "SELECT 1 FROM pg_roles WHERE rolname = '$PG_USER'")" != "1" ]; then
         log "creating role $PG_USER"
-        psql_admin -c "CREATE ROLE \"$PG_USER\" LOGIN PASSWORD '$PG_PASSWORD'"
+        psql_admin -c "CREATE ROLE \"$PG_USER\" LOGIN CREATEDB PASSWORD '$PG_PASSWORD'"
     else
-        psql_admin -c "ALTER ROLE \"$PG_USER\" LOGIN PASSWORD '$PG_PASSWORD'" >/dev/null
+        psql_admin -c "ALTER ROLE \"$PG_USER\" LOGIN CREATEDB PASSWORD '$PG_PASSWORD'" >/dev/null
     fi
     if [ "${PG_FRESH:-0}" = "1" ]; then
         # A test run starts from an empty database: no schema left from an older checkout.
