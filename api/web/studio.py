@@ -17,7 +17,7 @@ from api.deps import EngineDep, SessionDep
 from api.problems import ProblemError
 from api.services import definitions as defs
 from api.web import i18n
-from api.web.common import OWNER_ROLES, PageRoute, PostUser, User, render, require
+from api.web.common import OWNER_ROLES, OwnerPage, OwnerPost, PageRoute, PostUser, User, render
 from api.web.yamlpath import line_of
 from core.db import session_scope
 from definitions.diagram import to_mermaid
@@ -85,8 +85,7 @@ def _editor(
 
 
 @router.get("/ui/studio/new")
-def new_definition(request: Request, user: User, session: SessionDep) -> Response:
-    require(user, *OWNER_ROLES)
+def new_definition(request: Request, user: OwnerPage, session: SessionDep) -> Response:
     return _editor(request, user, session, key=None, version=None, source=NEW_TEMPLATE)
 
 
@@ -112,9 +111,8 @@ def validate(request: Request, user: PostUser, source: Source = "") -> Response:
 
 @router.post("/ui/studio/save")
 def save(
-    request: Request, user: PostUser, engine: EngineDep, session: SessionDep, source: Source
+    request: Request, user: OwnerPost, engine: EngineDep, session: SessionDep, source: Source
 ) -> Response:
-    require(user, *OWNER_ROLES)
     try:
         with session_scope(engine) as write:
             ref = defs.create_draft(write, source=source, user=user)
@@ -128,8 +126,7 @@ def save(
 
 
 @router.post("/ui/studio/{key}/versions/{version}/publish")
-def publish(request: Request, user: PostUser, engine: EngineDep, key: DefKey, version: Version) -> Response:
-    require(user, *OWNER_ROLES)
+def publish(request: Request, user: OwnerPost, engine: EngineDep, key: DefKey, version: Version) -> Response:
     with session_scope(engine) as write:
         ref = defs.publish(write, key=key, version=version, user=user)
     return RedirectResponse(f"/ui/studio?done=published:{ref.key}:{ref.version}", status_code=303)
