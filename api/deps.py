@@ -19,7 +19,7 @@ from api.auth import Principal, authenticate, identify, token_id_of, touch
 from api.idempotency import IdempotentRequest
 from api.problems import ProblemError
 from api.ratelimit import FailureLimiter
-from client.connection import connect
+from client.connection import connect_from
 from core.db import session_scope
 from core.settings import Settings
 
@@ -39,8 +39,7 @@ class TemporalConnection:
             return self.client
         async with self._lock:
             if self.client is None:
-                address = self.settings.temporal_address or "127.0.0.1:7233"
-                self.client = await connect(address, self.settings.temporal_namespace)
+                self.client = await connect_from(self.settings)
         return self.client
 
 

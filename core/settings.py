@@ -18,7 +18,7 @@ class GroupGrant(BaseModel):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ITILFLOW_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="ITILFLOW_", extra="ignore", populate_by_name=True)
 
     data_dir: Path = Field(default=Path(".itilflow"))
     database_url: str | None = Field(
@@ -31,6 +31,38 @@ class Settings(BaseSettings):
     )
     temporal_namespace: str = Field(
         default="default", validation_alias=AliasChoices("TEMPORAL_NAMESPACE", "ITILFLOW_TEMPORAL_NAMESPACE")
+    )
+    # A secured Temporal cluster (README "Production"): TLS, mutual TLS, an API key. The names
+    # Temporal's own CLI reads (TEMPORAL_TLS_CA…) work too.
+    temporal_tls: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("TEMPORAL_TLS", "ITILFLOW_TEMPORAL_TLS"),
+        description="Connect over TLS (also on with a CA, client certificate, server name or API key).",
+    )
+    temporal_tls_ca_file: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TEMPORAL_TLS_CA", "ITILFLOW_TEMPORAL_TLS_CA_FILE"),
+        description="CA certificates (PEM) the server's certificate must chain to; default: the system's.",
+    )
+    temporal_tls_cert_file: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TEMPORAL_TLS_CERT", "ITILFLOW_TEMPORAL_TLS_CERT_FILE"),
+        description="Client certificate (PEM) for mutual TLS, with temporal_tls_key_file.",
+    )
+    temporal_tls_key_file: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TEMPORAL_TLS_KEY", "ITILFLOW_TEMPORAL_TLS_KEY_FILE"),
+        description="The client certificate's private key (PEM).",
+    )
+    temporal_tls_server_name: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TEMPORAL_TLS_SERVER_NAME", "ITILFLOW_TEMPORAL_TLS_SERVER_NAME"),
+        description="The name the server's certificate must carry, when it is not the address's host.",
+    )
+    temporal_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TEMPORAL_API_KEY", "ITILFLOW_TEMPORAL_API_KEY"),
+        description="API key sent as 'Authorization: Bearer' (Temporal Cloud); implies TLS.",
     )
     task_queue: str = "itilflow"
     base_url: str = "http://127.0.0.1:8000"
