@@ -100,6 +100,12 @@ class Settings(BaseSettings):
     )
     auth_failure_window: float = Field(default=60.0, gt=0, description="... within this many seconds (429).")
 
+    # Four-eyes publishing (docs/identity.md): a definition version is published only after a second
+    # process owner, neither its author nor the one who asked, approves the request.
+    publish_requires_second_owner: bool = Field(
+        default=False, description="Publishing a definition version needs a second process owner's approval."
+    )
+
     # --- identity (docs/identity.md) ---------------------------------------------------------------
     password_login: bool = Field(default=True, description="The web sign-in form takes a password.")
     password_min_length: int = Field(default=12, ge=8, le=128)
