@@ -22,6 +22,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Mount, Route
 
 from api.auth import Principal
+from api.identity.roles import BUILTIN
 from api.problems import ProblemError
 
 Kind = Literal["public", "signed_in", "roles"]
@@ -30,19 +31,6 @@ ATTRIBUTE = "__itilflow_access__"
 # The routes FastAPI and Starlette add themselves (the OpenAPI document, its viewers, static files):
 # they read nothing of anyone's, so they are public. Declared here because they take no dependency.
 FRAMEWORK_PUBLIC = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/static"})
-
-# Labels of the roles the routes check, for refusals (the role catalogue has the same ones:
-# api/identity/roles.py; that module reads the database, a refusal must not need to).
-ROLE_LABELS: dict[str, dict[str, str]] = {
-    "admin": {"en": "Administrator", "zh": "管理员"},
-    "process_owner": {"en": "Process owner", "zh": "流程负责人"},
-    "agent": {"en": "Agent", "zh": "处理人员"},
-    "approver": {"en": "Approver", "zh": "审批人"},
-    "integrator": {"en": "Integrator", "zh": "集成账户"},
-    "requester": {"en": "Requester", "zh": "请求人"},
-    "auditor": {"en": "Auditor", "zh": "审计员"},
-}
-
 
 @dataclass(frozen=True)
 class Policy:
@@ -90,7 +78,7 @@ Public = Depends(public)
 
 
 def role_label(role: str, lang: str) -> str:
-    label = ROLE_LABELS.get(role)
+    label = BUILTIN.get(role)  # the catalogue's labels of the roles routes check
     if label is not None:
         return label["zh" if lang == "zh" else "en"]
     return role.replace("_", " ")
