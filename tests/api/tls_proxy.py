@@ -167,8 +167,14 @@ async def tls_proxy(upstream: str, pki: Pki, *, require_client_cert: bool) -> As
         context.load_verify_locations(pki.ca)
     host, port = upstream.rsplit(":", 1)
     state = TlsProxy(address="")
+    # Clients keep their connections open: the proxy's own end closes them when it stops.
+    open_connections: set[asyncio.Task[None]] = set()
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            open_connections.add(task)
+            task.add_done_callback(open_connections.discard)
         state.handshakes += 1
         peer = writer.get_extra_info("peercert")
         if peer:
@@ -186,5 +192,8 @@ async def tls_proxy(upstream: str, pki: Pki, *, require_client_cert: bool) -> As
         yield state
     finally:
         server.close()
+        for task in list(open_connections):
+            task.cancel()
+        await asyncio.gather(*open_connections, return_exceptions=True)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(server.wait_closed(), 2)
