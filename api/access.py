@@ -32,6 +32,7 @@ ATTRIBUTE = "__itilflow_access__"
 # they read nothing of anyone's, so they are public. Declared here because they take no dependency.
 FRAMEWORK_PUBLIC = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/static"})
 
+
 @dataclass(frozen=True)
 class Policy:
     kind: Kind
