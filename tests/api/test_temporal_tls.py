@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,8 +21,9 @@ from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from api.app import create_app
+from cli import main as cli_main
 from client.connection import connect_from, connect_options
-from core.settings import Settings
+from core.settings import Settings, get_settings
 from tests.api.conftest import MINI
 from tests.api.tls_proxy import SERVER_NAME, Pki, TlsProxy, make_pki, tls_proxy
 from worker.run import run_worker
@@ -102,11 +104,19 @@ async def test_api_key_reaches_the_client_over_tls(tls: TlsProxy, pki: Pki) -> N
     assert await client.service_client.check_health()
 
 
-async def test_api_and_worker_run_a_record_over_mutual_tls(
-    mtls: TlsProxy, pki: Pki, database_url: str, db_engine: Engine, tokens: dict[str, str], task_queue: str
+async def test_api_worker_and_cli_over_mutual_tls(
+    mtls: TlsProxy,
+    pki: Pki,
+    database_url: str,
+    db_engine: Engine,
+    tokens: dict[str, str],
+    task_queue: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """`itilflow api` (no injected client: it connects from its settings) and `itilflow worker`'s
-    `run_worker` both reach Temporal only through the mutual-TLS proxy."""
+    `run_worker` run a record, and `itilflow audit verify` checks it, all reaching Temporal only
+    through the mutual-TLS proxy."""
     settings = Settings(
         database_url=database_url,
         task_queue=task_queue,
@@ -139,11 +149,30 @@ async def test_api_and_worker_run_a_record_over_mutual_tls(
             r = await http.post("/api/v1/processes", json=body, headers=alice)
             assert r.status_code == 201, r.text
             assert r.json()["state"] == "new"
+            record = r.json()["id"]
+        # The CLI reads the environment (Temporal CLI's names here), in a thread of its own: it runs
+        # its own event loop, while this one serves the proxy.
+        for name, value in {
+            "ITILFLOW_DATABASE_URL": database_url,
+            "TEMPORAL_ADDRESS": mtls.address,
+            "TEMPORAL_TLS_CA": str(pki.ca),
+            "TEMPORAL_TLS_SERVER_NAME": SERVER_NAME,
+            "TEMPORAL_TLS_CERT": str(pki.client_cert),
+            "TEMPORAL_TLS_KEY": str(pki.client_key),
+        }.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+        try:
+            capsys.readouterr()
+            code = await asyncio.to_thread(cli_main, ["audit", "verify", record, "--json"])
+            assert code == 0 and json.loads(capsys.readouterr().out)["ok"] is True
+        finally:
+            get_settings.cache_clear()
     finally:
         stop.set()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(worker, 30)
-    assert mtls.handshakes >= 2  # the API's connection and the worker's
+    assert mtls.handshakes >= 3  # the API's connection, the worker's and the CLI's
 
 
 def test_unreadable_files_and_a_lone_certificate_are_named(tmp_path: Path, pki: Pki) -> None:
