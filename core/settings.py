@@ -18,6 +18,8 @@ class GroupGrant(BaseModel):
 
 
 class Settings(BaseSettings):
+    # populate_by_name: code and tests set an aliased field by its own name
+    # (`Settings(temporal_tls_ca_file=…)`); without it pydantic-settings silently left some unset.
     model_config = SettingsConfigDict(env_prefix="ITILFLOW_", extra="ignore", populate_by_name=True)
 
     data_dir: Path = Field(default=Path(".itilflow"))
