@@ -14,11 +14,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio.client import Client
 
+from api.access import SIGNED_IN, declares, roles_dependency
 from api.auth import Principal, authenticate, identify, token_id_of, touch
 from api.idempotency import IdempotentRequest
-from api.problems import ProblemError, forbidden
+from api.problems import ProblemError
 from api.ratelimit import FailureLimiter
-from client.connection import connect
+from client.connection import connect_from
 from core.db import session_scope
 from core.settings import Settings
 
@@ -38,8 +39,7 @@ class TemporalConnection:
             return self.client
         async with self._lock:
             if self.client is None:
-                address = self.settings.temporal_address or "127.0.0.1:7233"
-                self.client = await connect(address, self.settings.temporal_namespace)
+                self.client = await connect_from(self.settings)
         return self.client
 
 
@@ -85,6 +85,7 @@ async def get_temporal(request: Request) -> Client:
 UNAUTHENTICATED = "a valid API token is required (Authorization: Bearer itf_…)"
 
 
+@declares(SIGNED_IN)  # any signed-in user: the access policy of a route that takes `CurrentUser`
 async def get_principal(
     request: Request,
     engine: Annotated[Engine, Depends(get_engine)],
@@ -181,15 +182,9 @@ Idempotent = Annotated[IdempotentRequest, Depends(get_idempotency)]
 
 
 def require_roles(*roles: str) -> Callable[..., Any]:
-    """A dependency that admits only callers with one of `roles`."""
-
-    async def check(user: CurrentUser) -> Principal:  # a coroutine: no hop to the thread pool
-        if not user.has_role(*roles):
-            have = ", ".join(user.roles) or "none"
-            raise forbidden(f"this needs the role {' or '.join(roles)}; {user.username} has {have}")
-        return user
-
-    return check
+    """A dependency that admits only callers with one of `roles`, and declares that access policy
+    (api/access.py); a refusal names the roles in the caller's language."""
+    return roles_dependency(roles, get_principal)
 
 
 AdminUser = Annotated[Principal, Depends(require_roles("admin"))]

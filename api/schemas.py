@@ -173,7 +173,32 @@ class DefinitionVersionOut(DefinitionRef):
     published_at: UtcDatetime | None = None
     retired_by: str | None = None
     retired_at: UtcDatetime | None = None
+    publication_requested_by: str | None = Field(
+        default=None, description="Four-eyes publishing: who asked for this draft to be published."
+    )
+    publication_requested_at: UtcDatetime | None = None
     events: list[DefinitionEventOut]
+
+
+class PublicationOut(BaseModel):
+    """A request to publish a draft (four-eyes publishing)."""
+
+    key: str
+    version: int
+    status: Literal["pending", "refused"] = Field(
+        description="`pending`: waiting for a second process owner; `refused`: they refused it."
+    )
+    author: str = Field(description="Who drafted the version (may not approve).")
+    requested_by: str | None = Field(description="Who asked for publication (may not approve).")
+    requested_at: UtcDatetime | None = None
+    refused_by: str | None = None
+    reason: str | None = None
+
+
+class RefusePublication(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(default="", max_length=1000, description="Why, for the one who asked.")
 
 
 class ValidationOut(BaseModel):

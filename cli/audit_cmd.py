@@ -10,7 +10,7 @@ from sqlalchemy import Engine, or_
 from sqlmodel import Session, col, select
 
 from client.audit_check import Comparison, compare
-from client.connection import connect
+from client.connection import connect_from
 from core.db import make_engine
 from core.settings import get_settings
 from core.tables import RecordRow
@@ -57,7 +57,7 @@ def _line(row: RecordRow, result: Comparison) -> str:
 async def _check(args: argparse.Namespace) -> int:
     settings = get_settings()
     engine = make_engine(settings.resolved_database_url())
-    client = await connect(settings.temporal_address or "127.0.0.1:7233", settings.temporal_namespace)
+    client = await connect_from(settings)
     rows = _records(engine, list(args.records), args.all)
     missing = set(args.records) - {r.id for r in rows} - {r.number for r in rows}
     failed = bool(missing)

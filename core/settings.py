@@ -18,7 +18,9 @@ class GroupGrant(BaseModel):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ITILFLOW_", extra="ignore")
+    # populate_by_name: code and tests set an aliased field by its own name
+    # (`Settings(temporal_tls_ca_file=…)`); without it pydantic-settings silently left some unset.
+    model_config = SettingsConfigDict(env_prefix="ITILFLOW_", extra="ignore", populate_by_name=True)
 
     data_dir: Path = Field(default=Path(".itilflow"))
     database_url: str | None = Field(
@@ -31,6 +33,38 @@ class Settings(BaseSettings):
     )
     temporal_namespace: str = Field(
         default="default", validation_alias=AliasChoices("TEMPORAL_NAMESPACE", "ITILFLOW_TEMPORAL_NAMESPACE")
+    )
+    # A secured Temporal cluster (README "Production"): TLS, mutual TLS, an API key. The names
+    # Temporal's own CLI reads (TEMPORAL_TLS_CA…) work too.
+    temporal_tls: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("TEMPORAL_TLS", "ITILFLOW_TEMPORAL_TLS"),
+        description="Connect over TLS (also on with a CA, client certificate, server name or API key).",
+    )
+    temporal_tls_ca_file: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TEMPORAL_TLS_CA", "ITILFLOW_TEMPORAL_TLS_CA_FILE"),
+        description="CA certificates (PEM) the server's certificate must chain to; default: the system's.",
+    )
+    temporal_tls_cert_file: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TEMPORAL_TLS_CERT", "ITILFLOW_TEMPORAL_TLS_CERT_FILE"),
+        description="Client certificate (PEM) for mutual TLS, with temporal_tls_key_file.",
+    )
+    temporal_tls_key_file: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TEMPORAL_TLS_KEY", "ITILFLOW_TEMPORAL_TLS_KEY_FILE"),
+        description="The client certificate's private key (PEM).",
+    )
+    temporal_tls_server_name: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TEMPORAL_TLS_SERVER_NAME", "ITILFLOW_TEMPORAL_TLS_SERVER_NAME"),
+        description="The name the server's certificate must carry, when it is not the address's host.",
+    )
+    temporal_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TEMPORAL_API_KEY", "ITILFLOW_TEMPORAL_API_KEY"),
+        description="API key sent as 'Authorization: Bearer' (Temporal Cloud); implies TLS.",
     )
     task_queue: str = "itilflow"
     base_url: str = "http://127.0.0.1:8000"
@@ -67,6 +101,12 @@ class Settings(BaseSettings):
         default=20, ge=1, description="Failed authentications per token id or client address ..."
     )
     auth_failure_window: float = Field(default=60.0, gt=0, description="... within this many seconds (429).")
+
+    # Four-eyes publishing (docs/identity.md): a definition version is published only after a second
+    # process owner, neither its author nor the one who asked, approves the request.
+    publish_requires_second_owner: bool = Field(
+        default=False, description="Publishing a definition version needs a second process owner's approval."
+    )
 
     # --- identity (docs/identity.md) ---------------------------------------------------------------
     password_login: bool = Field(default=True, description="The web sign-in form takes a password.")

@@ -56,6 +56,9 @@ class DefinitionRow(SQLModel, table=True):
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     retired_by: str | None = None
     retired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Four-eyes publishing: a draft whose publication a process owner asked for, waiting for another.
+    publication_requested_by: str | None = Field(default=None, max_length=64)
+    publication_requested_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class DefinitionEventRow(SQLModel, table=True):

@@ -15,7 +15,7 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
 from activities.channels import SmtpSender, WebhookSender
-from client.connection import connect
+from client.connection import connect_from
 from core import gctune
 from core.db import make_engine, migrate
 from core.settings import Settings
@@ -98,7 +98,7 @@ async def run_worker(
     url = settings.resolved_database_url()
     migrate(url)
     engine = make_engine(url)
-    client = await connect(settings.temporal_address or "127.0.0.1:7233", settings.temporal_namespace)
+    client = await connect_from(settings)
     email, webhook = channels(settings)
     extra: dict[str, Any] = {}
     if graceful_shutdown_timeout is not None:

@@ -33,6 +33,9 @@ ACTIONS = (
     "password.changed",
     "definition.published",
     "definition.retired",
+    "definition.publication_requested",
+    "definition.publication_approved",
+    "definition.publication_refused",
 )
 _SECRET_WORDS = ("password", "secret", "token_text", "hash")
 

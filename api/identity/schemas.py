@@ -60,4 +60,7 @@ AuditAction = Literal[
     "password.changed",
     "definition.published",
     "definition.retired",
+    "definition.publication_requested",
+    "definition.publication_approved",
+    "definition.publication_refused",
 ]

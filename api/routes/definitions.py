@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy import Engine
 
 from api.auth import Principal
-from api.deps import CurrentUser, EngineDep, Idempotent, ProcessOwner, SessionDep
+from api.deps import CurrentUser, EngineDep, Idempotent, ProcessOwner, SessionDep, SettingsDep
 from api.idempotency import IdempotentRequest
 from api.problems import ProblemError, responses, unprocessable
 from api.schemas import (
@@ -22,9 +22,12 @@ from api.schemas import (
     DefinitionRef,
     DefinitionSource,
     DefinitionVersionOut,
+    PublicationOut,
+    RefusePublication,
     ValidationOut,
 )
 from api.services import definitions as defs
+from api.services import publication
 from core.db import session_scope
 
 router = APIRouter(prefix="/api/v1/definitions", tags=["definitions"])
@@ -143,10 +146,85 @@ async def publish_definition(
     version: Version,
     user: ProcessOwner,
     engine: EngineDep,
+    settings: SettingsDep,
     idempotency: Idempotent,
 ) -> Response:
-    """Publish a draft: new records get it; running records keep their version."""
-    return await _status_change(engine, user, idempotency, key, version, defs.publish)
+    """Publish a draft: new records get it; running records keep their version. With four-eyes
+    publishing on (`ITILFLOW_PUBLISH_REQUIRES_SECOND_OWNER`) this is refused (403, the rule named):
+    ask for publication instead and have another process owner approve it."""
+    change = partial(publication.publish_directly, required=settings.publish_requires_second_owner)
+    return await _status_change(engine, user, idempotency, key, version, change)
+
+
+PUBLICATION = "/{key}/versions/{version}/publication-request"
+
+
+@router.post(
+    PUBLICATION,
+    status_code=201,
+    response_model=PublicationOut,
+    responses=responses(401, 403, 404, 409, 422),
+)
+async def request_publication(
+    key: DefKey,
+    version: Version,
+    user: ProcessOwner,
+    engine: EngineDep,
+    settings: SettingsDep,
+    idempotency: Idempotent,
+) -> Response:
+    """Four-eyes publishing: ask for a draft to be published; another process owner (not its author,
+    not you) approves it. 409 when four-eyes publishing is off, the version is no draft, or a request
+    is already waiting."""
+    change = partial(publication.request, required=settings.publish_requires_second_owner)
+
+    def run() -> PublicationOut:
+        with session_scope(engine) as session:
+            out: PublicationOut = change(session, key=key, version=version, user=user)
+            return out
+
+    async def act() -> PublicationOut:
+        return await run_sync(run)
+
+    return await idempotency.respond(None, act, status=201)
+
+
+@router.post(
+    PUBLICATION + "/approve",
+    response_model=DefinitionRef,
+    responses=responses(401, 403, 404, 409, 422),
+)
+async def approve_publication(
+    key: DefKey, version: Version, user: ProcessOwner, engine: EngineDep, idempotency: Idempotent
+) -> Response:
+    """Approve the waiting request: the version is published. Refused (403, the rule named) for the
+    draft's author and for the one who asked; 409 when nothing waits."""
+    return await _status_change(engine, user, idempotency, key, version, publication.approve)
+
+
+@router.post(
+    PUBLICATION + "/refuse",
+    response_model=PublicationOut,
+    responses=responses(401, 403, 404, 409, 422),
+)
+async def refuse_publication(
+    key: DefKey,
+    version: Version,
+    body: RefusePublication,
+    user: ProcessOwner,
+    engine: EngineDep,
+    idempotency: Idempotent,
+) -> Response:
+    """Refuse the waiting request (with a reason): the draft stays a draft and may be asked for again."""
+
+    def run() -> PublicationOut:
+        with session_scope(engine) as session:
+            return publication.refuse(session, key=key, version=version, user=user, reason=body.reason)
+
+    async def act() -> PublicationOut:
+        return await run_sync(run)
+
+    return await idempotency.respond(body, act)
 
 
 @router.post(

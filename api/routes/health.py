@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from api.access import Public
 from api.deps import EngineDep, TemporalConnection
 from api.schemas import HealthOut
 
@@ -18,6 +19,7 @@ CHECK_TIMEOUT = 5.0
 @router.get(
     "/healthz",
     response_model=HealthOut,
+    dependencies=[Public],
     responses={503: {"model": HealthOut, "description": "A part is down"}},
 )
 async def healthz(request: Request, engine: EngineDep) -> JSONResponse:

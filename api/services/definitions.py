@@ -112,6 +112,11 @@ def _row(session: Session, key: str, version: int | None) -> DefinitionRow:
     return row
 
 
+def definition_row(session: Session, key: str, version: int) -> DefinitionRow:
+    """A stored version, or 404."""
+    return _row(session, key, version)
+
+
 def publish(session: Session, *, key: str, version: int, user: Principal) -> DefinitionRef:
     row = _row(session, key, version)
     if row.status != "draft":
@@ -230,6 +235,8 @@ def versions(session: Session, *, key: str) -> list[DefinitionVersionOut]:
             published_at=row.published_at,
             retired_by=row.retired_by,
             retired_at=row.retired_at,
+            publication_requested_by=row.publication_requested_by,
+            publication_requested_at=row.publication_requested_at,
             events=[
                 DefinitionEventOut(action=e.action, actor=e.actor, at=e.at)
                 for e in events

@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from api.identity import accounts, audit
 from api.identity.roles import catalogue
 from api.services import admin
-from api.web.common import PageRoute, PostUser, User, engine_of, render, require
+from api.web.common import AdminPost, AuditPage, PageRoute, engine_of, render
 from core.db import session_scope
 from core.settings import Settings
 
@@ -22,8 +22,7 @@ Name = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 @router.get("/ui/admin")
-def admin_page(request: Request, user: User) -> Response:
-    require(user, "admin", "auditor")
+def admin_page(request: Request, user: AuditPage) -> Response:
     is_admin = user.has_role("admin")
     with session_scope(engine_of(request)) as session:
         users = admin.list_users(session) if is_admin else []
@@ -35,12 +34,11 @@ def admin_page(request: Request, user: User) -> Response:
 @router.get("/ui/admin/audit")
 def audit_page(
     request: Request,
-    user: User,
+    user: AuditPage,
     actor: str = "",
     action: str = "",
     since: str = "",
 ) -> Response:
-    require(user, "admin", "auditor")
     when = None
     if since:
         try:
@@ -67,11 +65,10 @@ def audit_page(
 def change_role(
     request: Request,
     username: Name,
-    user: PostUser,
+    user: AdminPost,
     role: Annotated[str, Form(min_length=1, max_length=64)],
     op: Annotated[str, Form(pattern="^(grant|revoke)$")] = "grant",
 ) -> Response:
-    require(user, "admin")
     with session_scope(engine_of(request)) as session:
         if op == "grant":
             admin.grant_role(session, username=username, role=role, actor=user.username)
@@ -81,8 +78,7 @@ def change_role(
 
 
 @router.post("/ui/admin/users/{username}/password")
-def reset_password(request: Request, username: Name, user: PostUser) -> Response:
-    require(user, "admin")
+def reset_password(request: Request, username: Name, user: AdminPost) -> Response:
     settings: Settings = request.app.state.settings
     with session_scope(engine_of(request)) as session:
         _row, temporary = accounts.set_password(

@@ -23,8 +23,9 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 
+from api.access import SIGNED_IN, declares, roles_dependency
 from api.auth import Principal
-from api.problems import ProblemError, forbidden, validation_problem
+from api.problems import ProblemError, validation_problem
 from api.web import forms, i18n
 from api.web.session import CsrfRefused, Signer, SignInRequired, check_post, principal
 
@@ -69,6 +70,7 @@ class PasswordChangeRequired(Exception):
 _OPEN_WITH_TEMPORARY_PASSWORD = ("/ui/account", "/ui/sign-out", "/ui/lang/")
 
 
+@declares(SIGNED_IN)  # the access policy of a page that takes `User` or `PostUser` (api/access.py)
 def current_user(request: Request) -> Principal:
     user = optional_user(request)
     if user is None:
@@ -80,6 +82,7 @@ def current_user(request: Request) -> Principal:
     return user
 
 
+@declares(SIGNED_IN)
 async def checked_user(request: Request) -> Principal:
     """The user of a POST, after the origin and CSRF checks."""
     user = current_user(request)
@@ -92,15 +95,14 @@ async def checked_user(request: Request) -> Principal:
     return user
 
 
-def require(user: Principal, *roles: str) -> None:
-    """The API's role check (api.deps.require_roles), with its message."""
-    if not user.has_role(*roles):
-        have = ", ".join(user.roles) or "none"
-        raise forbidden(f"this needs the role {' or '.join(roles)}; {user.username} has {have}")
-
-
 User = Annotated[Principal, Depends(current_user)]
 PostUser = Annotated[Principal, Depends(checked_user)]
+# Pages for some roles only: the API's role checks (api/deps.py), declared the same way.
+OwnerPage = Annotated[Principal, Depends(roles_dependency(OWNER_ROLES, current_user))]
+OwnerPost = Annotated[Principal, Depends(roles_dependency(OWNER_ROLES, checked_user))]
+ReportPage = Annotated[Principal, Depends(roles_dependency(REPORT_ROLES, current_user))]
+AuditPage = Annotated[Principal, Depends(roles_dependency(("admin", "auditor"), current_user))]
+AdminPost = Annotated[Principal, Depends(roles_dependency(("admin",), checked_user))]
 
 
 def is_htmx(request: Request) -> bool:

@@ -13,7 +13,7 @@ from api.deps import SessionDep
 from api.problems import unprocessable
 from api.services import definitions as defs
 from api.web import i18n
-from api.web.common import REPORT_ROLES, PageRoute, User, render, require
+from api.web.common import PageRoute, ReportPage, render
 from definitions.model import StateCategory
 from reports.kpis import compute_kpis
 from reports.model import Kpi, Period, parse_instant
@@ -83,14 +83,13 @@ def _period(preset: str, start: str | None, end: str | None) -> tuple[Period, st
 @router.get("/ui/dashboard")
 def dashboard(
     request: Request,
-    user: User,
+    user: ReportPage,
     session: SessionDep,
     definition: Annotated[str | None, Query(max_length=64)] = None,
     preset: Annotated[str, Query(max_length=8)] = "30d",
     start: Annotated[str | None, Query(alias="from", max_length=40)] = None,
     end: Annotated[str | None, Query(alias="to", max_length=40)] = None,
 ) -> Response:
-    require(user, *REPORT_ROLES)
     items = defs.list_definitions(session)
     keys = [i.key for i in items]
     chosen = definition if definition in keys else (keys[0] if keys else None)

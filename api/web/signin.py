@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import col, select
 
+from api.access import Public
 from api.auth import authenticate
 from api.identity import oidc
 from api.identity.provision import NotProvisionable, provision
@@ -67,12 +68,12 @@ def _demo_users(request: Request) -> list[UserRow]:
         return list(rows)
 
 
-@router.get("/")
+@router.get("/", dependencies=[Public])
 def root(request: Request) -> Response:
     return RedirectResponse("/ui/inbox" if optional_user(request) else "/ui/sign-in", status_code=303)
 
 
-@router.get("/ui")
+@router.get("/ui", dependencies=[Public])
 def ui_root() -> Response:
     return RedirectResponse("/ui/inbox", status_code=303)
 
@@ -121,12 +122,12 @@ def _signed_in(
     return response
 
 
-@router.get("/ui/sign-in")
+@router.get("/ui/sign-in", dependencies=[Public])
 def sign_in_form(request: Request, next: str = "/ui/inbox") -> Response:
     return _sign_in_page(request, next_url=next)
 
 
-@router.post("/ui/sign-in")
+@router.post("/ui/sign-in", dependencies=[Public])
 def sign_in(
     request: Request,
     username: Annotated[str, Form(max_length=64)] = "",
@@ -185,7 +186,7 @@ def sign_in(
     return _signed_in(request, username=username, token_id=token_id, next_url=next, must_change=False)
 
 
-@router.get(OIDC_PATH)
+@router.get(OIDC_PATH, dependencies=[Public])
 def oidc_start(request: Request, next: str = "/ui/inbox") -> Response:
     """Off to the identity provider, with a fresh state, nonce and PKCE verifier in a signed cookie."""
     settings = _settings(request)
@@ -216,7 +217,7 @@ def _redirect_uri(settings: Settings) -> str:
     return settings.base_url.rstrip("/") + OIDC_PATH + "/callback"
 
 
-@router.get(OIDC_PATH + "/callback")
+@router.get(OIDC_PATH + "/callback", dependencies=[Public])
 def oidc_callback(
     request: Request, code: str = "", state: str = "", error: str = "", error_description: str = ""
 ) -> Response:
@@ -270,7 +271,7 @@ def sign_out(request: Request, user: PostUser) -> Response:
     return response
 
 
-@router.get("/ui/lang/{lang}")
+@router.get("/ui/lang/{lang}", dependencies=[Public])
 def switch_language(request: Request, lang: str, next: str = "/ui/inbox") -> Response:
     """Switch this browser's page language (a GET changes no profile: the account page does that)."""
     response = RedirectResponse(safe_next(next), status_code=303)

@@ -16,10 +16,12 @@ from fastapi.responses import RedirectResponse, Response
 from api.deps import EngineDep, SessionDep
 from api.problems import ProblemError
 from api.services import definitions as defs
+from api.services import publication
 from api.web import i18n
-from api.web.common import OWNER_ROLES, PageRoute, PostUser, User, render, require
+from api.web.common import OWNER_ROLES, OwnerPage, OwnerPost, PageRoute, PostUser, User, render
 from api.web.yamlpath import line_of
 from core.db import session_scope
+from core.settings import Settings
 from definitions.diagram import to_mermaid
 from definitions.loader import load_text
 
@@ -79,14 +81,14 @@ def _editor(
         source=source,
         versions=defs.versions(session, key=key) if key else [],
         can_edit=user.has_role(*OWNER_ROLES),
+        four_eyes=_four_eyes(request),
         saved=saved,
         **_checks(request, source),
     )
 
 
 @router.get("/ui/studio/new")
-def new_definition(request: Request, user: User, session: SessionDep) -> Response:
-    require(user, *OWNER_ROLES)
+def new_definition(request: Request, user: OwnerPage, session: SessionDep) -> Response:
     return _editor(request, user, session, key=None, version=None, source=NEW_TEMPLATE)
 
 
@@ -112,9 +114,8 @@ def validate(request: Request, user: PostUser, source: Source = "") -> Response:
 
 @router.post("/ui/studio/save")
 def save(
-    request: Request, user: PostUser, engine: EngineDep, session: SessionDep, source: Source
+    request: Request, user: OwnerPost, engine: EngineDep, session: SessionDep, source: Source
 ) -> Response:
-    require(user, *OWNER_ROLES)
     try:
         with session_scope(engine) as write:
             ref = defs.create_draft(write, source=source, user=user)
@@ -127,12 +128,51 @@ def save(
     return RedirectResponse(f"/ui/studio/{ref.key}?version={ref.version}&saved=draft", status_code=303)
 
 
+def _four_eyes(request: Request) -> bool:
+    settings: Settings = request.app.state.settings
+    return settings.publish_requires_second_owner
+
+
 @router.post("/ui/studio/{key}/versions/{version}/publish")
-def publish(request: Request, user: PostUser, engine: EngineDep, key: DefKey, version: Version) -> Response:
-    require(user, *OWNER_ROLES)
+def publish(request: Request, user: OwnerPost, engine: EngineDep, key: DefKey, version: Version) -> Response:
     with session_scope(engine) as write:
-        ref = defs.publish(write, key=key, version=version, user=user)
+        ref = publication.publish_directly(
+            write, key=key, version=version, user=user, required=_four_eyes(request)
+        )
     return RedirectResponse(f"/ui/studio?done=published:{ref.key}:{ref.version}", status_code=303)
+
+
+# Four-eyes publishing (api/services/publication.py): the same service and rules as the API's routes.
+@router.post("/ui/studio/{key}/versions/{version}/request")
+def request_publication(
+    request: Request, user: OwnerPost, engine: EngineDep, key: DefKey, version: Version
+) -> Response:
+    with session_scope(engine) as write:
+        publication.request(write, key=key, version=version, user=user, required=_four_eyes(request))
+    return RedirectResponse(f"/ui/studio/{key}?version={version}&saved=requested", status_code=303)
+
+
+@router.post("/ui/studio/{key}/versions/{version}/approve")
+def approve_publication(
+    request: Request, user: OwnerPost, engine: EngineDep, key: DefKey, version: Version
+) -> Response:
+    with session_scope(engine) as write:
+        ref = publication.approve(write, key=key, version=version, user=user)
+    return RedirectResponse(f"/ui/studio?done=published:{ref.key}:{ref.version}", status_code=303)
+
+
+@router.post("/ui/studio/{key}/versions/{version}/refuse")
+def refuse_publication(
+    request: Request,
+    user: OwnerPost,
+    engine: EngineDep,
+    key: DefKey,
+    version: Version,
+    reason: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    with session_scope(engine) as write:
+        publication.refuse(write, key=key, version=version, user=user, reason=reason.strip())
+    return RedirectResponse(f"/ui/studio/{key}?version={version}&saved=refused", status_code=303)
 
 
 @router.get("/ui/studio/{key}/compare")

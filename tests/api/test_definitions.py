@@ -93,7 +93,7 @@ async def test_invalid_definitions_list_every_problem_with_its_path(api: Api) ->
 
 async def test_only_process_owners_change_definitions(api: Api, mini: str) -> None:
     r = await api.post("bob", "/api/v1/definitions", {"source": MINI})
-    assert r.status_code == 403 and "process_owner or admin" in r.json()["detail"]
+    assert r.status_code == 403 and "Process owner or Administrator" in r.json()["detail"]
     r = await api.post("bob", f"/api/v1/definitions/{mini}/versions/1/retire")
     assert r.status_code == 403
     r = await api.get("bob", "/api/v1/definitions/no_such_thing")

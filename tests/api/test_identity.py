@@ -103,7 +103,10 @@ async def test_non_admins_are_refused_with_the_role_named(api: Api) -> None:
     ):
         r = await api.http.request(method, url, headers=api.headers("bob"), json={"username": "bob"})
         assert r.status_code == 403
-        assert r.json()["detail"] == "this needs the role admin; bob has agent"
+        assert (
+            r.json()["detail"]
+            == "role required: this needs the role Administrator; bob has Agent (service desk, support)"
+        )
 
 
 async def test_tokens_never_reach_the_logs(api: Api, mini: str, caplog: pytest.LogCaptureFixture) -> None:

@@ -174,7 +174,7 @@ async def test_every_admin_action_lands_in_the_audit_trail_without_secrets(
         r = await http.get("/api/v1/admin/audit", params={"since": "2020-01-01T00:00:00"}, headers=admin)
         assert r.status_code == 200  # a time without offset is UTC
         r = await http.get("/api/v1/admin/audit", headers=auth(tokens["bob"]))
-        assert r.status_code == 403 and "admin or auditor" in r.json()["detail"]
+        assert r.status_code == 403 and "Administrator or Auditor" in r.json()["detail"]
         # An auditor reads the trail but manages nothing.
         r = await http.get("/api/v1/admin/users", headers=auth(auditor_token["token"]))
         assert r.status_code == 403

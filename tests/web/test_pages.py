@@ -86,13 +86,13 @@ async def test_posts_need_the_csrf_token_and_this_origin(
 async def test_pages_enforce_the_api_roles(http: httpx.AsyncClient, tokens: dict[str, str]) -> None:
     csrf = await _sign_in(http, tokens, "bob")
     r = await http.post("/ui/studio/save", data={"source": "key: x\n", "csrf": csrf})
-    assert r.status_code == 403 and "needs the role process_owner or admin; bob has agent" in r.text
+    assert r.status_code == 403 and "needs the role Process owner or Administrator; bob has Agent" in r.text
     page = await http.get("/ui/inbox")
     assert 'href="/ui/studio"' not in page.text and 'href="/ui/dashboard"' in page.text
 
     await _sign_in(http, tokens, "alice")
     r = await http.get("/ui/dashboard")
-    assert r.status_code == 403 and "alice has requester" in r.text
+    assert r.status_code == 403 and "alice has Requester" in r.text
     r = await http.get("/ui/studio/new")
     assert r.status_code == 403
 
