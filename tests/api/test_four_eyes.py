@@ -219,14 +219,14 @@ async def test_the_studio_shows_the_pending_state_and_a_second_owner_approves(
     assert r.status_code == 303 and r.headers["location"] == f"/ui/studio?done=published:{key}:1"
 
 
-def test_migration_0004_publication_goes_down_and_up(tmp_path: Path) -> None:
+def test_migration_0005_publication_goes_down_and_up(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'm.db'}"
     migrate(url)
     engine = make_engine(url)
     try:
         columns = {c["name"] for c in inspect(engine).get_columns("definitions")}
         assert {"publication_requested_by", "publication_requested_at"} <= columns
-        command.downgrade(alembic_config(url), "0003")
+        command.downgrade(alembic_config(url), "0004")
         engine.dispose()
         assert "publication_requested_by" not in {
             c["name"] for c in inspect(engine).get_columns("definitions")

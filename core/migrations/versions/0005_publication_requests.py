@@ -5,8 +5,8 @@ another one approves; until then the draft carries who asked and when. A refusal
 history of requests, approvals and refusals is in `definition_events` and the admin audit trail.
 Plain ADD COLUMN of nullable columns: no table copy on SQLite or PostgreSQL.
 
-Revision ID: 0004_publication
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-04 02:50:00
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_publication"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
