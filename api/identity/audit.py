@@ -33,6 +33,8 @@ ACTIONS = (
     "password.changed",
     "definition.published",
     "definition.retired",
+    "delegation.created",
+    "delegation.revoked",
 )
 _SECRET_WORDS = ("password", "secret", "token_text", "hash")
 
