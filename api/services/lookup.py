@@ -8,8 +8,9 @@ is answered like one that does not exist, 404, which reveals nothing):
 - everyone else — requesters, approvers, integrators (service accounts), any process role without
   `agent` — the records they requested, are assigned to or are named in (a user field: the
   implementer, the customer's contact…), and the records whose approval they are asked to decide or
-  have decided (by name, or through a group the task names). A CAB member sees the changes before
-  the CAB, not every data-access request; a monitoring integration sees the incidents it opened.
+  have decided (by name, through a group the task names, or as an approver's substitute). A CAB
+  member sees the changes before the CAB, not every data-access request; a monitoring integration
+  sees the incidents it opened.
 """
 
 from __future__ import annotations
@@ -76,7 +77,8 @@ def decides_on(session: Session, user: Principal, record_id: str) -> bool:
         task = data or {}
         if user.username in task.get("eligible", ()) or groups & set(task.get("groups", ())):
             return True
-        if any(d.get("by") == user.username for d in task.get("decisions", ())):
+        # Decided: by name, or as someone's substitute (a delegation).
+        if any(user.username in (d.get("by"), d.get("substitute")) for d in task.get("decisions", ())):
             return True
     return False
 
