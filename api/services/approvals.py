@@ -14,8 +14,9 @@ from temporalio.client import Client
 from api.auth import Principal
 from api.problems import forbidden, not_found
 from api.schemas import ApprovalOut, ApprovalRecord
-from api.services.lookup import may_see_key, record_key_by_id
+from api.services.lookup import may_see, may_see_key, record_key_by_id
 from api.services.updates import send_update
+from api.services.visibility import restriction
 from core.delegations import delegation_in_force, principals_of
 from core.store import utcnow
 from core.tables import ApprovalApproverRow, ApprovalRow, RecordRow
@@ -65,11 +66,30 @@ def pending_approvals(*, session: Session, user: Principal) -> list[ApprovalOut]
     ).all()
     out = []
     for approval, record, approver in rows:
+        if approver != user.username and not _substitute_may_see(session, user, record):
+            continue
         item = _approval_out(ApprovalTask.model_validate(approval.data), record)
         if approver != user.username:
             item.on_behalf_of = approver
         out.append(item)
     return out
+
+
+def _substitute_may_see(session: Session, user: Principal, record: RecordRow) -> bool:
+    """A substitute decides what their approver may, except on a definition whose `visibility:`
+    restricts it: there they must be allowed to see the record themselves (an approver cannot open a
+    security incident to anyone by naming them)."""
+    if restriction(session, record.definition_key, record.definition_version) is None:
+        return True
+    return may_see(
+        session,
+        user,
+        record.id,
+        record.requester,
+        record.assignee,
+        record.fields,
+        (record.definition_key, record.definition_version),
+    )
 
 
 async def decide(
@@ -124,5 +144,7 @@ def _check_delegation(session: Session, user: Principal, principal: str, approva
             else f"delegation: {principal} has no delegation to you in force now (rule: delegation)"
         )
     eligible = (approval.data or {}).get("eligible", ())
-    if principal not in eligible and not may_see_key(session, user, approval.record_id):
+    record = session.get(RecordRow, approval.record_id)
+    may_stand_in = principal in eligible and record is not None and _substitute_may_see(session, user, record)
+    if not may_stand_in and not may_see_key(session, user, approval.record_id):
         raise not_found(f"no approval '{approval.id}'")

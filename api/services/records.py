@@ -42,7 +42,7 @@ async def get_record(*, session: Session, client: Client, ref: str, user: Princi
 
 def history(*, session: Session, user: Principal, ref: str) -> list[HistoryEntry]:
     """The append-only audit trail, oldest first."""
-    row = find_record_key(session, ref=ref, user=user)
+    row = find_record_key(session, ref=ref, user=user, reading=True)  # auditors read it too
     rows = session.exec(
         select(AuditRow).where(AuditRow.record_id == row.id).order_by(col(AuditRow.seq))
     ).all()
