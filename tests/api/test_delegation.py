@@ -14,12 +14,15 @@ from sqlalchemy import Engine
 from sqlmodel import select
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
+from temporalio.worker import Replayer
 
 from api.auth import issue_token
+from core.converter import data_converter
 from core.db import session_scope
 from core.store import upsert_user
 from core.tables import AdminEventRow, NotificationRow
 from tests.api.conftest import MINI, Api
+from worker.registry import WORKFLOWS, sandbox_runner
 from workflows.contracts import Actor, DecideApprovalInput
 from workflows.process import ProcessWorkflow
 
@@ -201,3 +204,9 @@ async def test_a_temporal_client_cannot_claim_a_delegation(
     made = (await api.post(mgr, "/api/v1/delegations", {"substitute": sub, "ends_at": _until()})).json()
     result = await handle.execute_update(ProcessWorkflow.decide_approval, claim)
     assert result.approvals[-1].decisions[0].delegation == made["id"]
+    # The history — refused claims, the look-ups' markers, the accepted decision — replays as it ran,
+    # under Temporal's sandbox too.
+    replayer = Replayer(
+        workflows=list(WORKFLOWS), workflow_runner=sandbox_runner(), data_converter=data_converter
+    )
+    await replayer.replay_workflow(await handle.fetch_history())
