@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.engine.test_approvals import S1, submitted
 from tests.unit.engine.support import BOB, CAB, CAROL, DAVE, ERIN, answer_resolves
+from tests.unit.engine.test_approvals import S1, submitted
 from workflows.contracts import Actor, DecideApprovalInput
 from workflows.engine import ProcessEngine, Refusal
 
