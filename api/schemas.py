@@ -105,6 +105,10 @@ class HistoryEntry(BaseModel):
 class Decide(Body):
     decision: Literal["approve", "reject"]
     comment: str | None = Field(default=None, max_length=20000)
+    on_behalf_of: Username | None = Field(
+        default=None,
+        description="Decide as the substitute of this approver (a delegation to you in force now).",
+    )
 
 
 class ApprovalRecord(BaseModel):
@@ -123,6 +127,9 @@ class ApprovalOut(ApprovalTask):
     """An approval task with the record it belongs to."""
 
     record: ApprovalRecord
+    on_behalf_of: str | None = Field(
+        default=None, description="In the inbox: the approver you would decide this for, as their substitute."
+    )
 
 
 # --- definitions ---------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from api.identity.audit import cli_actor
 from api.identity.roles import catalogue
 from api.problems import ProblemError
 from api.services import admin
+from cli import delegate_cmd
 from core.db import make_engine, migrate, session_scope
 from core.settings import get_settings
 
@@ -26,7 +27,8 @@ def _run(action: argparse.Namespace) -> int:
         with session_scope(engine) as session:
             return int(action.handler(session, action))
     except ProblemError as problem:
-        print(f"itilflow: {problem.detail}", file=sys.stderr)
+        where = "".join(f"; {e['path']}: {e['message']}" for e in problem.errors)
+        print(f"itilflow: {problem.detail}{where}", file=sys.stderr)
         return 2 if problem.status == 422 else 1
     finally:
         engine.dispose()
@@ -148,6 +150,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = usub.add_parser("reset-password", help="set a temporary password the user must change (printed once)")
     p.add_argument("name")
     p.set_defaults(func=_run, handler=_users_password)
+    delegate_cmd.register(usub, _run)
 
     groups = sub.add_parser("groups", help="manage groups (DATABASE_URL)")
     gsub = groups.add_subparsers(dest="groups_command", metavar="ACTION", required=True)

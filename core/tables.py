@@ -213,6 +213,26 @@ class AdminEventRow(SQLModel, table=True):
     details: dict[str, Any] = _json()
 
 
+class DelegationRow(SQLModel, table=True):
+    """An approver (`principal`) names a `substitute` who may decide their approvals from `starts_at`
+    until `ends_at`. Never deleted: a revoked one keeps when and by whom, so an old decision "for"
+    someone can always be traced to the delegation that allowed it."""
+
+    __tablename__ = "delegations"
+    __table_args__ = (Index("ix_delegations_substitute_ends", "substitute", "ends_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    principal: str = Field(index=True, max_length=64)
+    substitute: str = Field(max_length=64)
+    starts_at: datetime = Field(sa_type=UTCDateTime)
+    ends_at: datetime = Field(sa_type=UTCDateTime)
+    reason: str | None = Field(default=None, max_length=500)
+    created_by: str = Field(max_length=80)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_by: str | None = Field(default=None, max_length=80)
+
+
 class GroupRow(SQLModel, table=True):
     __tablename__ = "groups"
 

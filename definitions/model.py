@@ -320,6 +320,24 @@ class NotificationTemplate(Model):
     body: I18nText
 
 
+GroupRef = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", min_length=1, max_length=64)]
+
+
+class Visibility(Model):
+    """Who may see a process's records, when not every agent should (data-access requests, security
+    incidents). With this section, a record is seen only by its participants — the requester, the
+    assignee, anyone named in a user field, and the approvers of its approvals (asked, deciding, or
+    deciding as someone's substitute) — and by holders of `roles` and members of `groups`. The roles
+    that otherwise see every record (admin, process_owner, agent, auditor) see it only if listed."""
+
+    roles: list[str] = Field(
+        default_factory=list, description="Roles whose holders see every record of this process."
+    )
+    groups: list[GroupRef] = Field(
+        default_factory=list, description="Groups whose members see every record of this process."
+    )
+
+
 class Definition(Model):
     """A whole process definition."""
 
@@ -349,6 +367,11 @@ class Definition(Model):
     start_roles: list[str] = Field(
         default_factory=lambda: ["agent", "integrator", "requester", "admin"],
         description="Roles that may start a record of this process.",
+    )
+    visibility: Visibility | None = Field(
+        default=None,
+        description="Restrict who sees this process's records: participants plus these roles and groups "
+        "(without it, the global rule: admin, process_owner, agent and auditor see every record).",
     )
 
     # Convenience look-ups (not part of the language).

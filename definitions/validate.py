@@ -98,6 +98,7 @@ class _Checker(StepChecks):
         self.check_priority_matrix()
         self.check_templates()
         self.check_self_starting()
+        self.check_visibility()
         for i, role in enumerate(d.start_roles):
             if role not in self.roles:
                 self.add(f"start_roles[{i}]", f"unknown role '{role}'")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from typing import Any
 
@@ -152,3 +153,22 @@ class StepChecks:
             seen.add(th.at)
             for k, e in enumerate(th.actions):
                 self.check_effect(f"{path}.thresholds[{j}].actions[{k}]", e, in_sla=True)
+
+    def check_visibility(self) -> None:
+        """Roles must exist (a misspelt one would silently hide every record from its holders); no
+        role or group twice."""
+        vis = self.d.visibility
+        if vis is None:
+            return
+        known = set(self.roles) | {"auditor"}  # itilflow's read-only role may be given sight too
+        for j, role in enumerate(vis.roles):
+            if role not in known:
+                close = difflib.get_close_matches(role, sorted(known), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                self.add(f"visibility.roles[{j}]", f"unknown role '{role}'{hint}")
+        for what, names in (("roles", vis.roles), ("groups", vis.groups)):
+            seen: set[str] = set()
+            for j, name in enumerate(names):
+                if name in seen:
+                    self.add(f"visibility.{what}[{j}]", f"'{name}' is listed twice")
+                seen.add(name)

@@ -22,6 +22,9 @@ class Context:
     categories: dict[str, str]
     period: Period
     incident_definition: str = "incident"  # where cross-process indicators find the incidents
+    # Definitions whose records the reader may not see (their `visibility:`): indicators that look
+    # across every process leave them out.
+    hidden: frozenset[str] = frozenset()
 
     def category(self, state: str | None) -> str | None:
         return category_of(self.categories, state)

@@ -58,8 +58,10 @@ def compute_kpis(
     period: Period | None = None,
     kind: str | None = None,
     incident_definition: str = "incident",
+    hidden: frozenset[str] = frozenset(),
 ) -> KpiReport:
-    """The indicators of `definition` over the records created in `period`."""
+    """The indicators of `definition` over the records created in `period`; indicators across every
+    process leave out the `hidden` definitions."""
     period = period or Period()
     chosen = kind or kind_of(definition)
     if chosen not in CALCULATORS:
@@ -70,6 +72,7 @@ def compute_kpis(
         categories=state_categories(session, definition, facts),
         period=period,
         incident_definition=incident_definition,
+        hidden=hidden,
     )
     return KpiReport(
         definition=definition,

@@ -17,6 +17,8 @@ def compute(ctx: Context, session: Session) -> list[Kpi]:
     p = ctx.period
     query = select(RecordRow.definition_key, RecordRow.snapshot)
     start, end = aware_utc(p.start), aware_utc(p.end)
+    if ctx.hidden:
+        query = query.where(col(RecordRow.definition_key).not_in(sorted(ctx.hidden)))
     if start is not None:
         query = query.where(col(RecordRow.created_at) >= start)
     if end is not None:

@@ -72,6 +72,7 @@ def activities(
     return [
         records.persist_record,
         directory.resolve_approvers,
+        directory.check_delegation,
         notes.notify,
         links.create_linked_record,
         alarms.arm_alarm,

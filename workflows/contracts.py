@@ -62,8 +62,12 @@ class SlaClockState(Contract):
 
 
 class Decision(Contract):
-    by: str
+    by: str = Field(description="The approver whose decision this is (counted by the policy).")
     decision: Literal["approve", "reject"]
+    substitute: str | None = Field(
+        default=None, description="Who decided, when a substitute decided for `by` (a delegation)."
+    )
+    delegation: int | None = Field(default=None, description="The delegation the substitute acted under.")
     comment: str | None = None
     at: datetime
 
@@ -157,6 +161,9 @@ class DecideApprovalInput(Contract):
     approval_id: str
     decision: Literal["approve", "reject"]
     comment: str | None = None
+    # The approver the actor decides for, as their substitute. The workflow does not take the
+    # caller's word for the delegation: it looks it up itself (`check_delegation`) before deciding.
+    on_behalf_of: str | None = Field(default=None, max_length=64)
 
 
 class AddCommentInput(Contract):
@@ -233,6 +240,16 @@ class ResolveApproversInput(Contract):
 
 class ResolveApproversResult(Contract):
     users: list[str]
+
+
+class CheckDelegationInput(Contract):
+    principal: str
+    substitute: str
+    at: datetime
+
+
+class CheckDelegationResult(Contract):
+    delegation: int | None = Field(default=None, description="The delegation in force, if any.")
 
 
 class NotificationRecipient(Contract):

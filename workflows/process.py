@@ -36,6 +36,8 @@ with workflow.unsafe.imports_passed_through():
         Actor,
         AddCommentInput,
         ArmAlarmInput,
+        CheckDelegationInput,
+        CheckDelegationResult,
         CreateLinkedRecordInput,
         CreateLinkedRecordResult,
         DecideApprovalInput,
@@ -378,7 +380,28 @@ class ProcessWorkflow:
 
     @workflow.update
     async def decide_approval(self, inp: DecideApprovalInput) -> RecordSnapshot:
-        return await self._command(inp.actor, lambda now: self._engine.decide(inp, now))
+        delegation = None
+        if inp.on_behalf_of is not None and not self._remembered():
+            delegation = await self._delegation_in_force(inp.on_behalf_of, inp.actor.username)
+        return await self._command(inp.actor, lambda now: self._engine.decide(inp, now, delegation))
+
+    async def _delegation_in_force(self, principal: str, substitute: str) -> int | None:
+        """The delegation from `principal` to `substitute` in force now, as the directory says.
+
+        Why the workflow asks itself rather than trusting the Update: anyone with a Temporal client can
+        send `decide_approval` with any `on_behalf_of`, but only the worker reads the delegations table
+        (with its own database credentials), so a claimed delegation that does not exist, has ended or
+        was revoked finds nothing here and the engine refuses the decision. The answer is recorded in
+        the history (a local-activity marker), so a replay decides the same way. Only Updates that
+        claim a delegation run it: histories without one replay unchanged (no patch needed)."""
+        result: CheckDelegationResult = await workflow.execute_local_activity(
+            "check_delegation",
+            CheckDelegationInput(principal=principal, substitute=substitute, at=workflow.now()),
+            result_type=CheckDelegationResult,
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+        )
+        return result.delegation
 
     @decide_approval.validator
     def _validate_decide(self, inp: DecideApprovalInput) -> None:

@@ -36,6 +36,8 @@ ACTIONS = (
     "definition.publication_requested",
     "definition.publication_approved",
     "definition.publication_refused",
+    "delegation.created",
+    "delegation.revoked",
 )
 _SECRET_WORDS = ("password", "secret", "token_text", "hash")
 

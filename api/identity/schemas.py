@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
-from api.schemas import Body, Language, UtcDatetime
+from api.schemas import Body, Language, Username, UtcDatetime
 
 
 class PatchMe(Body):
@@ -63,4 +64,52 @@ AuditAction = Literal[
     "definition.publication_requested",
     "definition.publication_approved",
     "definition.publication_refused",
+    "delegation.created",
+    "delegation.revoked",
 ]
+
+
+def _bounded_instant(value: datetime) -> datetime:
+    """An instant in UTC between 2000 and 2100: a far-off year would overflow the conversion to UTC
+    (year 1 at +14:00) or the database's column."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("out of range") from None
+    if not (_EARLIEST <= value < _LATEST):
+        raise ValueError("must be between 2000-01-01 and 2100-01-01 (UTC)")
+    return value
+
+
+_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+_LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+Instant = Annotated[datetime, AfterValidator(_bounded_instant)]
+
+
+class CreateDelegation(Body):
+    substitute: Username = Field(description="Who decides your approvals while you are away.")
+    ends_at: Instant = Field(
+        description="When the delegation ends (exclusive); at most a year after it starts."
+    )
+    starts_at: Instant | None = Field(default=None, description="When it begins; now if left out.")
+    reason: str | None = Field(default=None, max_length=500, description="Why (shown to the substitute).")
+    principal: Username | None = Field(
+        default=None,
+        description="Whose approvals (admins only: set a delegation for someone); yourself if left out.",
+    )
+
+
+class DelegationOut(BaseModel):
+    id: int
+    principal: str = Field(description="The approver whose approvals the substitute may decide.")
+    substitute: str
+    starts_at: UtcDatetime
+    ends_at: UtcDatetime
+    reason: str | None = None
+    created_by: str
+    created_at: UtcDatetime
+    revoked_at: UtcDatetime | None = None
+    revoked_by: str | None = None
+    in_force: bool = Field(description="Whether the substitute may decide for the principal right now.")

@@ -39,7 +39,9 @@ async def decide(
     client: TemporalClientDep,
     idempotency: Idempotent,
 ) -> Response:
-    """Approve or reject; answers with the task and its outcome so far."""
+    """Approve or reject; answers with the task and its outcome so far. With `on_behalf_of`, decide as
+    that approver's substitute (403 when no delegation from them to you is in force; separation of
+    duties applies to both of you)."""
     act = partial(
         approvals.decide,
         session=session,
@@ -49,5 +51,6 @@ async def decide(
         decision=body.decision,
         comment=body.comment,
         update_id=idempotency.update_id,
+        on_behalf_of=body.on_behalf_of,
     )
     return await idempotency.respond(body, act)

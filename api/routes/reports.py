@@ -10,12 +10,15 @@ from fastapi import APIRouter, Depends, Query
 from api.auth import Principal
 from api.deps import SessionDep, require_roles
 from api.problems import ProblemError, not_found, responses, unprocessable
+from api.services.visibility import hidden_versions
 from reports.data import definition_known
 from reports.kpis import CALCULATORS, compute_kpis, kind_of
 from reports.model import KpiReport, Period, parse_instant
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 
+# Indicator sets that count the incidents of `incidents` too.
+CROSS_PROCESS = ("change", "problem", "release")
 # Indicators are management information: the people who run and own the processes read them.
 Reader = Annotated[Principal, Depends(require_roles("agent", "approver", "process_owner", "admin"))]
 
@@ -32,7 +35,7 @@ def _bound(text: str | None, name: str) -> datetime | None:
 @router.get("/kpis", response_model=KpiReport, responses=responses(401, 403, 404, 422))
 def kpis(
     session: SessionDep,
-    _user: Reader,
+    user: Reader,
     definition: Annotated[
         str, Query(min_length=1, max_length=64, description="Definition key, e.g. `incident`.")
     ],
@@ -60,9 +63,21 @@ def kpis(
         )
     if (kind or kind_of(definition)) != "service_level" and not definition_known(session, definition):
         raise not_found(f"no definition '{definition}' and no records of it")
+    # Indicators count records: those of a definition whose `visibility:` does not name the caller
+    # are hidden like its records (the same answer as for a definition that does not exist).
+    chosen = kind or kind_of(definition)
+    hidden = frozenset(k for k, _v in hidden_versions(session, user))
+    for key in (definition, *([incidents] if chosen in CROSS_PROCESS else [])):
+        if key in hidden:
+            raise not_found(f"no definition '{key}' and no records of it")
     try:
         return compute_kpis(
-            session, definition=definition, period=period, kind=kind, incident_definition=incidents
+            session,
+            definition=definition,
+            period=period,
+            kind=kind,
+            incident_definition=incidents,
+            hidden=hidden,
         )
     except ValueError as exc:  # pragma: no cover - arguments are checked above
         raise ProblemError(422, str(exc), kind="InvalidRequest") from None

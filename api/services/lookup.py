@@ -8,8 +8,9 @@ is answered like one that does not exist, 404, which reveals nothing):
 - everyone else — requesters, approvers, integrators (service accounts), any process role without
   `agent` — the records they requested, are assigned to or are named in (a user field: the
   implementer, the customer's contact…), and the records whose approval they are asked to decide or
-  have decided (by name, or through a group the task names). A CAB member sees the changes before
-  the CAB, not every data-access request; a monitoring integration sees the incidents it opened.
+  have decided (by name, through a group the task names, or as an approver's substitute). A CAB
+  member sees the changes before the CAB, not every data-access request; a monitoring integration
+  sees the incidents it opened.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlmodel import Session, select
 
 from api.auth import Principal
 from api.problems import not_found
+from api.services.visibility import restriction
 from core.tables import ApprovalRow, RecordRow
 
 # Roles that work on other people's records, and those that may read them all (auditors).
@@ -52,9 +54,28 @@ def may_see(
     requester: str | None,
     assignee: str | None,
     fields: dict[str, Any] | None = None,
+    definition: tuple[str, int] | None = None,
 ) -> bool:
-    """The visibility rule above, for one record (the module's docstring)."""
-    if can_see_all(user) or user.username in (requester, assignee):
+    """The visibility rule above, for one record (the module's docstring); `definition` (key,
+    version) applies that version's `visibility:` section, if it has one (api/services/visibility.py)."""
+    restricted = restriction(session, *definition) if definition is not None else None
+    if restricted is not None:
+        return restricted.names(user) or participates(session, user, record_id, requester, assignee, fields)
+    if can_see_all(user):
+        return True
+    return participates(session, user, record_id, requester, assignee, fields)
+
+
+def participates(
+    session: Session,
+    user: Principal,
+    record_id: str,
+    requester: str | None,
+    assignee: str | None,
+    fields: dict[str, Any] | None,
+) -> bool:
+    """Requester, assignee, named in a field, or an approver of the record."""
+    if user.username in (requester, assignee):
         return True
     return named_in(user, fields) or decides_on(session, user, record_id)
 
@@ -76,7 +97,8 @@ def decides_on(session: Session, user: Principal, record_id: str) -> bool:
         task = data or {}
         if user.username in task.get("eligible", ()) or groups & set(task.get("groups", ())):
             return True
-        if any(d.get("by") == user.username for d in task.get("decisions", ())):
+        # Decided: by name, or as someone's substitute (a delegation).
+        if any(user.username in (d.get("by"), d.get("substitute")) for d in task.get("decisions", ())):
             return True
     return False
 
@@ -86,9 +108,15 @@ def find_record(session: Session, *, ref: str, user: Principal) -> RecordRow:
     row = session.get(RecordRow, ref) if len(ref) <= 64 else None
     if row is None:
         row = session.exec(select(RecordRow).where(RecordRow.number == ref)).first()
-    if row is None or not may_see(session, user, row.id, row.requester, row.assignee, row.fields):
+    if row is None or not may_see(
+        session, user, row.id, row.requester, row.assignee, row.fields, _version(row)
+    ):
         raise not_found(f"no record '{ref}'")
     return row
+
+
+def _version(row: Any) -> tuple[str, int]:
+    return (row.definition_key, row.definition_version)
 
 
 # Actions look records up on every request: prebuilt Core statements, not ORM loads.
@@ -102,6 +130,8 @@ _KEY_COLUMNS = (
     _RECORDS.c.requester,
     _RECORDS.c.assignee,
     _RECORDS.c.fields,
+    _RECORDS.c.definition_key,
+    _RECORDS.c.definition_version,
 )
 _KEY_BY_ID = core_select(*_KEY_COLUMNS).where(_RECORDS.c.id == bindparam("ref"))
 _KEY_BY_NUMBER = core_select(*_KEY_COLUMNS).where(_RECORDS.c.number == bindparam("ref"))
@@ -111,22 +141,33 @@ def _record_key(row: Any) -> RecordKey:
     return RecordKey(id=row.id, number=row.number, state=row.state, final=row.final)
 
 
-def find_record_key(session: Session, *, ref: str, user: Principal) -> RecordKey:
-    """`find_record` for an action: the same look-up and visibility rule, without loading the record."""
+def find_record_key(session: Session, *, ref: str, user: Principal, reading: bool = False) -> RecordKey:
+    """`find_record` for an action (or, `reading`, for a read such as the history): the same look-up
+    and visibility rule, without loading the record."""
     row = session.execute(_KEY_BY_ID, {"ref": ref}).first() if len(ref) <= 64 else None
     if row is None:
         row = session.execute(_KEY_BY_NUMBER, {"ref": ref}).first()
-    if row is None or not _may_act(session, user, row):
+    allowed = (
+        may_see(session, user, row.id, row.requester, row.assignee, row.fields, _version(row))
+        if reading and row is not None
+        else row is not None and _may_act(session, user, row)
+    )
+    if row is None or not allowed:
         raise not_found(f"no record '{ref}'")
     return _record_key(row)
 
 
 def _may_act(session: Session, user: Principal, row: Any) -> bool:
     """Acting needs the visibility rule without the read-only roles: an auditor reads, never acts
-    (unless they are also a participant)."""
-    if user.has_role(*STAFF_ROLES) or user.username in (row.requester, row.assignee):
+    (unless they are also a participant). On a restricted definition, only its participants and
+    those its section lets see (other than through `auditor`) act."""
+    restricted = restriction(session, *_version(row))
+    if restricted is not None:
+        if restricted.lets_act(user):
+            return True
+    elif user.has_role(*STAFF_ROLES):
         return True
-    return named_in(user, row.fields) or decides_on(session, user, row.id)
+    return participates(session, user, row.id, row.requester, row.assignee, row.fields)
 
 
 def record_key_by_id(session: Session, record_id: str) -> RecordKey | None:
@@ -139,4 +180,6 @@ def record_key_by_id(session: Session, record_id: str) -> RecordKey | None:
 def may_see_key(session: Session, user: Principal, record_id: str) -> bool:
     """`may_see` for a record known by id only."""
     row = session.execute(_KEY_BY_ID, {"ref": record_id}).first()
-    return row is not None and may_see(session, user, row.id, row.requester, row.assignee, row.fields)
+    return row is not None and may_see(
+        session, user, row.id, row.requester, row.assignee, row.fields, _version(row)
+    )

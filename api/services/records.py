@@ -12,7 +12,7 @@ from temporalio.service import RPCError
 
 from api.auth import Principal
 from api.schemas import HistoryEntry
-from api.services.lookup import find_record
+from api.services.lookup import find_record, find_record_key
 from api.services.updates import release
 from core.tables import AuditRow, RecordRow
 from workflows.contracts import RecordSnapshot, SnapshotQuery
@@ -41,9 +41,8 @@ async def get_record(*, session: Session, client: Client, ref: str, user: Princi
 
 
 def history(*, session: Session, user: Principal, ref: str) -> list[HistoryEntry]:
-    """The append-only audit trail, oldest first: for whoever may read the record (auditors too, who
-    may not act on it: `find_record_key` is the rule for acting)."""
-    row = find_record(session, ref=ref, user=user)
+    """The append-only audit trail, oldest first."""
+    row = find_record_key(session, ref=ref, user=user, reading=True)  # auditors read it too
     rows = session.exec(
         select(AuditRow).where(AuditRow.record_id == row.id).order_by(col(AuditRow.seq))
     ).all()

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from api.auth import Principal
 from api.problems import unprocessable
 from api.schemas import RecordPage, RecordSummary
+from api.services import visibility
 from api.services.lookup import can_see_all
 from core.tables import RecordRow
 
@@ -102,6 +103,11 @@ def list_records(
         query = query.where(
             or_(col(RecordRow.requester) == user.username, col(RecordRow.assignee) == user.username)
         )
+    else:
+        # A definition's `visibility:` hides its records from whoever it does not name.
+        hidden = visibility.listed(session, user)
+        if hidden is not None:
+            query = query.where(hidden)
     if cursor:
         at, record_id = _decode_cursor(cursor)
         query = query.where(

@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from api.auth import Principal
 from api.identity import accounts
 from api.problems import ProblemError
+from api.services import delegations
 from api.web import i18n
 from api.web.common import PageRoute, PostUser, User, engine_of, render
 from api.web.session import LANG_COOKIE
@@ -22,6 +23,7 @@ from core.settings import Settings
 from core.tables import UserRow
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+SAVED = ("profile", "password", "delegation", "revoked")
 
 
 def _settings(request: Request) -> Settings:
@@ -29,7 +31,7 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-def _page(
+def account_view(
     request: Request,
     user: Principal,
     *,
@@ -48,6 +50,8 @@ def _page(
             "last_login_at": row.last_login_at if row else None,
             "language": row.language if row else user.language,
         }
+        given = delegations.listing(session, caller=_own(user), principal=user.username, limit=20)
+        received = delegations.listing(session, caller=_own(user), substitute=user.username, limit=20)
     return render(
         request,
         "account.html",
@@ -57,12 +61,19 @@ def _page(
         problem=error,
         saved=saved,
         min_length=_settings(request).password_min_length,
+        given=given,
+        received=received,
     )
+
+
+def _own(user: Principal) -> Principal:
+    """The caller without admin or auditor reach: this page lists only their own delegations."""
+    return Principal(username=user.username, roles=[], language=user.language)
 
 
 @router.get("/ui/account")
 def account_page(request: Request, user: User, saved: str | None = None) -> Response:
-    return _page(request, user, saved=saved if saved in ("profile", "password") else None)
+    return account_view(request, user, saved=saved if saved in SAVED else None)
 
 
 @router.post("/ui/account/profile")
@@ -107,6 +118,6 @@ def change_password(
                 lang=lang,
             )
     except ProblemError as problem:
-        return _page(request, user, status=problem.status, error=problem)
+        return account_view(request, user, status=problem.status, error=problem)
     request.state.must_change_password = False
     return RedirectResponse("/ui/account?saved=password", status_code=303)

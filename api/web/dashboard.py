@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from api.deps import SessionDep
 from api.problems import unprocessable
 from api.services import definitions as defs
+from api.services.visibility import hidden_versions
 from api.web import i18n
 from api.web.common import PageRoute, ReportPage, render
 from definitions.model import StateCategory
@@ -90,11 +91,13 @@ def dashboard(
     start: Annotated[str | None, Query(alias="from", max_length=40)] = None,
     end: Annotated[str | None, Query(alias="to", max_length=40)] = None,
 ) -> Response:
-    items = defs.list_definitions(session)
+    # A definition whose `visibility:` does not name the reader shows no indicators (api/routes/reports.py).
+    hidden = frozenset(k for k, _v in hidden_versions(session, user))
+    items = [i for i in defs.list_definitions(session) if i.key not in hidden]
     keys = [i.key for i in items]
     chosen = definition if definition in keys else (keys[0] if keys else None)
     period, preset_used = _period(preset, start or None, end or None)
-    report = compute_kpis(session, definition=chosen, period=period) if chosen else None
+    report = compute_kpis(session, definition=chosen, period=period, hidden=hidden) if chosen else None
     return render(
         request,
         "dashboard.html",

@@ -92,6 +92,7 @@ async def decide(
     key: Annotated[str, Form(max_length=64)] = "",
     back: Annotated[str, Form(max_length=200)] = "",
     where: Annotated[str, Form(max_length=10)] = "inbox",
+    on_behalf_of: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     try:
         outcome = await approvals.decide(
@@ -102,12 +103,17 @@ async def decide(
             decision=decision,
             comment=comment.strip() or None,
             update_id=update_id(user.username, key or None),
+            on_behalf_of=on_behalf_of or None,
         )
     except ProblemError as problem:
         if not is_htmx(request) or where == "record":
             raise  # the record page shows it in the task's own slot (common.problem_page)
         # The row stays, with the rule that refused the decision right under its buttons.
-        tasks = [t for t in approvals.pending_approvals(session=session, user=user) if t.id == approval_id]
+        tasks = [
+            t
+            for t in approvals.pending_approvals(session=session, user=user)
+            if t.id == approval_id and t.on_behalf_of == (on_behalf_of or None)
+        ]
         items = inbox_items(session, tasks)
         return render(
             request,

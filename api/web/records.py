@@ -169,7 +169,7 @@ def transition_forms(snap: RecordSnapshot, d: Definition | None, lang: str) -> l
 def may_decide(task: ApprovalTask, user: Principal) -> bool:
     """Offer the buttons to whoever the task names, by name or group, including those separation of
     duties excludes: the workflow refuses them with the rule, which is what they need to read."""
-    if task.state != "pending" or any(d.by == user.username for d in task.decisions):
+    if task.state != "pending" or any(user.username in (d.by, d.substitute) for d in task.decisions):
         return False
     return (
         user.username in task.eligible

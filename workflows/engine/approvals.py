@@ -11,7 +11,7 @@ from definitions.calendar import add_business_time
 from definitions.model import ApprovalStep
 from workflows import sla as clocks
 from workflows.contracts import Actor, ApprovalTask, DecideApprovalInput, Decision
-from workflows.engine import policies
+from workflows.engine import policies, substitutes
 from workflows.engine.moves import Mover
 from workflows.engine.notifications import Notifier, Texts
 from workflows.engine.outcome import Outcome, ResolveRequest
@@ -149,10 +149,13 @@ class Approvals:
                 RefusalKind.AlreadyDecided, f"approval {task.id} is {task.state}; it takes no more decisions"
             )
         user = inp.actor.username
-        if any(d.by == user for d in task.decisions):
-            raise Refusal(RefusalKind.AlreadyDecided, f"{user} has already decided approval {task.id}")
         step = self._step_of(task)
         excluded = {**task.excluded, **policies.exclusions(step, record.fields)}
+        if inp.on_behalf_of is not None:
+            substitutes.check(task, excluded, user, inp.on_behalf_of, record.number)
+            return task
+        if substitutes.has_decided(task, user):
+            raise Refusal(RefusalKind.AlreadyDecided, f"{user} has already decided approval {task.id}")
         if user in excluded:
             raise Refusal(
                 RefusalKind.SeparationOfDuties, policies.sod_message(excluded[user], user, record.number)
@@ -167,16 +170,35 @@ class Approvals:
             )
         return task
 
-    def decide(self, inp: DecideApprovalInput, now: datetime) -> Outcome:
+    def decide(self, inp: DecideApprovalInput, now: datetime, delegation: int | None = None) -> Outcome:
+        """Record a decision; `delegation` is the delegation the workflow found in force for a decision
+        made on someone's behalf (`substitutes`)."""
         task = self.check_decide(inp)
         out = Outcome()
         step = self._step_of(task)
-        if inp.actor.username not in task.eligible:
-            task.eligible = sorted([*task.eligible, inp.actor.username])
-        task.decisions.append(
-            Decision(by=inp.actor.username, decision=inp.decision, comment=inp.comment, at=now)
-        )
-        details = {"approval": task.id, "step": task.step, "level": task.level_name, "decision": inp.decision}
+        user = inp.actor.username
+        details: dict[str, Any] = {
+            "approval": task.id,
+            "step": task.step,
+            "level": task.level_name,
+            "decision": inp.decision,
+        }
+        if inp.on_behalf_of is not None:
+            substitutes.require_delegation(delegation, user, inp.on_behalf_of)
+            decision = Decision(
+                by=inp.on_behalf_of,
+                decision=inp.decision,
+                comment=inp.comment,
+                at=now,
+                substitute=user,
+                delegation=delegation,
+            )
+            details.update(on_behalf_of=inp.on_behalf_of, delegation=delegation)
+        else:
+            if user not in task.eligible:
+                task.eligible = sorted([*task.eligible, user])
+            decision = Decision(by=user, decision=inp.decision, comment=inp.comment, at=now)
+        task.decisions.append(decision)
         self._ctx.event(out, now, inp.actor, "approval_decision", comment=inp.comment, details=details)
         verdict = policies.outcome(step.levels[task.level], task)
         if verdict is not None:

@@ -238,8 +238,8 @@ class ProcessEngine:
     def check_decide(self, inp: DecideApprovalInput) -> ApprovalTask:
         return self._approvals.check_decide(inp)
 
-    def decide(self, inp: DecideApprovalInput, now: datetime) -> Outcome:
-        return self._approvals.decide(inp, now)
+    def decide(self, inp: DecideApprovalInput, now: datetime, delegation: int | None = None) -> Outcome:
+        return self._approvals.decide(inp, now, delegation)
 
     def approvers_resolved(self, task_id: str, users: list[str], now: datetime) -> Outcome:
         """The directory answered who may decide: apply separation of duties and open the task."""
