@@ -321,7 +321,8 @@ class ProcessWorkflow:
             if not self._remembered():
                 self._mark_task()
                 try:
-                    out = apply(workflow.now())
+                    with self._engine.protection(workflow.patched(patches.PROTECTED_FIELDS)):
+                        out = apply(workflow.now())
                 except Refusal as refusal:
                     raise refused(refusal) from None
                 persisted = await self._execute(out)

@@ -8,6 +8,8 @@ Update handler)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -70,6 +72,16 @@ class ProcessEngine:
     def is_final(self) -> bool:
         state = self._ctx.state
         return bool(state and state.final)
+
+    @contextmanager
+    def protection(self, on: bool) -> Iterator[None]:
+        """Apply a command with separation of duties' protected fields on (the default) or off: a run
+        from before they existed replays its recorded actions as they were (workflows/patches.py)."""
+        self._ctx.protect_fields = on
+        try:
+            yield
+        finally:
+            self._ctx.protect_fields = True
 
     def matches(self, actor: Actor, perm: Permission) -> bool:
         """Whether the permission admits the actor on this record."""
