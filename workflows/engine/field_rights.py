@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from definitions.fieldrights import excluded_field, protected_fields, rules_for
+from definitions.fieldrights import protected_fields, rules_for
 from definitions.model import FieldRight, Permission
 from workflows.contracts import Actor
 from workflows.engine import words
@@ -98,17 +98,15 @@ def _protection(ctx: RecordContext, actor: Actor, name: str, new: Any) -> str | 
     if steps is None or not ctx.protect_fields:
         return None
     d, record, user, lang = ctx.definition, ctx.record, actor.username, actor.language
-    field = words.field(d, name, lang)
     if user in users_in(record.fields.get(name)):
-        return words.sod_named(user, field, record.number, [words.step(d, s, lang) for s in steps], lang)
-    if new is not None and user in users_in(new):
-        for task in record.approvals:
-            step = next((a for a in d.approvals if a.name == task.step), None)
-            if step is None:
-                continue
-            reads = {excluded_field(e) for e in step.separation_of_duties.exclude}
-            if name in reads and any(dec.by == user for dec in task.decisions):
-                return words.sod_decided(user, field, record.number, words.step(d, step.name, lang), lang)
+        named = [words.step(d, s, lang) for s in steps]
+        return words.sod_named(user, words.field(d, name, lang), record.number, named, lang)
+    if new is None or user not in users_in(new):
+        return None
+    for task in record.approvals:
+        if task.step in steps and any(dec.by == user for dec in task.decisions):
+            step = words.step(d, task.step, lang)
+            return words.sod_decided(user, words.field(d, name, lang), record.number, step, lang)
     return None
 
 
