@@ -26,7 +26,9 @@ from api.services import definitions as defs
 from api.web import editing, forms, i18n
 from api.web.common import PageRoute, PostUser, User, is_htmx, render
 from core.store import latest_published
+from definitions.fieldrights import rules_for
 from definitions.model import BUILTIN_FIELDS, Definition
+from definitions.permissions import permits
 from workflows.contracts import FieldSpec
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -75,6 +77,21 @@ def start_specs(d: Definition) -> list[FieldSpec]:
         else s
         for s in defs.start_fields(d)
     ]
+
+
+def creator_locked(d: Definition, user: Principal) -> frozenset[str]:
+    """Start fields a `field_rights` rule of the initial state keeps from this creator: the engine
+    refuses them at creation (ProcessEngine.create), reading the creator as the record's requester."""
+    record = {"requester": user.username}
+    locked = set()
+    for spec in defs.start_fields(d):
+        rules = rules_for(d, spec.name, d.initial)
+        if rules and not any(
+            permits(d, r.editors, username=user.username, roles=user.roles, groups=user.groups, fields=record)
+            for r in rules
+        ):
+            locked.add(spec.name)
+    return frozenset(locked)
 
 
 def _published(session: Session, key: str) -> tuple[Definition, int]:
@@ -128,7 +145,7 @@ def _render_form(
         key=key,
         version=version,
         process=i18n.pick(d.title, lang, key),
-        inputs=forms.laid_out(forms.inputs(start_specs(d), d, lang, values)),
+        inputs=forms.laid_out(_inputs(d, user, lang, values)),
         title_value=title,
         form_key=form_key or secrets.token_urlsafe(16),
         errors=errors,
@@ -139,6 +156,15 @@ def _render_form(
         choices=[],
         priority_note=_priority_note(d, lang),
     )
+
+
+def _inputs(d: Definition, user: Principal, lang: str, values: dict[str, Any]) -> list[forms.Input]:
+    locked = creator_locked(d, user)
+    controls = forms.inputs(start_specs(d), d, lang, values, locked)
+    for control in controls:
+        if control.name in locked:
+            control.lock_note = "form.not_yours"
+    return controls
 
 
 def _priority_note(d: Definition, lang: str) -> str:
@@ -202,7 +228,8 @@ async def create(
     form_key = str(form.get("key", ""))[:64] or None
     title = str(form.get("title", "")).strip()[:TITLE_MAX]
     d, _ = _published(session, key)
-    values = forms.field_values(form, start_specs(d))
+    locked = creator_locked(d, user)  # disabled in the form, so never posted (a checkbox reads as false)
+    values = forms.field_values(form, [s for s in start_specs(d) if s.name not in locked])
     try:
         if not title:
             raise unprocessable("a record needs a title", [{"path": "title", "message": "required"}])

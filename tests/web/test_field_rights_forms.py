@@ -31,6 +31,14 @@ async def test_forms_disable_what_the_caller_may_not_change(api: Api) -> None:  
     number = r.json()["number"]
     http = api.http
 
+    # The new-record form disables what a rule keeps from the creator.
+    await _sign_in(http, api, "alice")
+    page = (await http.get(f"/ui/records/new?definition={key}")).text
+    assert "disabled" in control(page, "nf-builder") and "disabled" not in control(page, "nf-plan")
+    await _sign_in(http, api, "bob")
+    page = (await http.get(f"/ui/records/new?definition={key}")).text
+    assert "disabled" not in control(page, "nf-builder")
+
     # alice, the requester, may edit but not name the builder nor rename the requester.
     await _sign_in(http, api, "alice")
     page = (await http.get(f"/ui/records/{number}")).text
