@@ -26,9 +26,7 @@ from api.services import definitions as defs
 from api.web import editing, forms, i18n
 from api.web.common import PageRoute, PostUser, User, is_htmx, render
 from core.store import latest_published
-from definitions.fieldrights import rules_for
 from definitions.model import BUILTIN_FIELDS, Definition
-from definitions.permissions import permits
 from workflows.contracts import FieldSpec
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -80,18 +78,8 @@ def start_specs(d: Definition) -> list[FieldSpec]:
 
 
 def creator_locked(d: Definition, user: Principal) -> frozenset[str]:
-    """Start fields a `field_rights` rule of the initial state keeps from this creator: the engine
-    refuses them at creation (ProcessEngine.create), reading the creator as the record's requester."""
-    record = {"requester": user.username}
-    locked = set()
-    for spec in defs.start_fields(d):
-        rules = rules_for(d, spec.name, d.initial)
-        if rules and not any(
-            permits(d, r.editors, username=user.username, roles=user.roles, groups=user.groups, fields=record)
-            for r in rules
-        ):
-            locked.add(spec.name)
-    return frozenset(locked)
+    """Start fields a `field_rights` rule of the initial state keeps from this creator."""
+    return frozenset(s.name for s in defs.start_fields(d, user) if not s.editable)
 
 
 def _published(session: Session, key: str) -> tuple[Definition, int]:

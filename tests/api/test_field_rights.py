@@ -103,3 +103,19 @@ async def test_a_bad_rule_is_refused_at_publishing_with_its_path(api: Api) -> No
     )
     assert r.status_code == 422
     assert any(e["path"] == "field_rights[0].fields[0]" for e in r.json()["errors"]), r.json()
+
+
+async def test_start_fields_say_what_the_creator_may_set_and_creation_is_bound(api: Api) -> None:
+    key = await api.publish_mini(source=MINI + RIGHTS)
+    as_alice = {
+        f["name"]: f for f in (await api.get("alice", f"/api/v1/definitions/{key}")).json()["start_fields"]
+    }
+    as_bob = {
+        f["name"]: f for f in (await api.get("bob", f"/api/v1/definitions/{key}")).json()["start_fields"]
+    }
+    assert as_alice["builder"]["editable"] is False and as_alice["plan"]["editable"] is True
+    assert as_bob["builder"]["editable"] is True
+    r = await api.create("alice", key, builder="alice")
+    assert r.status_code == 403 and "agents name the builder" in r.json()["detail"]
+    r = await api.create("bob", key, builder="lead")
+    assert r.status_code == 201 and r.json()["fields"]["builder"] == "lead"
