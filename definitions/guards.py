@@ -80,6 +80,29 @@ def evaluate(guard: Guard, fields: Mapping[str, Any]) -> bool:
     return _compare(guard.op, fields.get(guard.field), right)
 
 
+def could_pass(guard: Guard, fields: Mapping[str, Any], unknown: frozenset[str]) -> bool:
+    """False only when the guard fails whatever values the `unknown` fields get (the fields a person is
+    about to be asked for): which of a trigger's guarded variants can still fire."""
+    return _maybe(guard, fields, unknown) is not False
+
+
+def _maybe(guard: Guard, fields: Mapping[str, Any], unknown: frozenset[str]) -> bool | None:
+    """Three-valued evaluation: True, False, or None when the outcome depends on an unknown field."""
+    if guard.all is not None or guard.any is not None:
+        parts = guard.all if guard.all is not None else guard.any or []
+        results = [_maybe(g, fields, unknown) for g in parts]
+        decisive = guard.all is None  # any: one True decides; all: one False decides
+        if decisive in results:
+            return decisive
+        return None if None in results else not decisive
+    if guard.not_ is not None:
+        inner = _maybe(guard.not_, fields, unknown)
+        return None if inner is None else not inner
+    if guard.field in unknown or (guard.value_field is not None and guard.value_field in unknown):
+        return None
+    return evaluate(guard, fields)
+
+
 def describe(guard: Guard) -> str:
     """A readable rendering of the guard, used in refusal messages."""
     if guard.all is not None:

@@ -200,6 +200,16 @@ class Permission(Model):
         return not (self.roles or self.groups or self.users or self.relations)
 
 
+class FieldRight(Model):
+    """Who may change some fields, in some states: for those fields there, it replaces `editors` (edits)
+    and also binds values sent with a transition. Several rules on one field: any of them admits."""
+
+    fields: list[str] = Field(min_length=1, description="The fields the rule covers.")
+    states: list[str] = Field(default_factory=list, description="Where it applies (empty: every state).")
+    editors: Permission = Field(description="Who may change them there: roles, groups, users, relations.")
+    label: I18nText | None = Field(default=None, description="The rule in words, quoted when it refuses.")
+
+
 class TransitionDef(Model):
     """A transition: a trigger that moves a record from one of `from` to `to`."""
 
@@ -363,6 +373,9 @@ class Definition(Model):
             roles=["agent", "admin"], relations=["requester", "assignee", "assignment_group"]
         ),
         description="Who may change fields outside transitions (read-only flags still apply).",
+    )
+    field_rights: list[FieldRight] = Field(
+        default_factory=list, description="Who may change which fields in which states (beyond editors)."
     )
     start_roles: list[str] = Field(
         default_factory=lambda: ["agent", "integrator", "requester", "admin"],

@@ -21,6 +21,7 @@ from definitions.model import (
     RELATIONS,
     Definition,
     Effect,
+    FieldRight,
     Guard,
     Permission,
     TransitionDef,
@@ -95,6 +96,9 @@ class _Checker(StepChecks):
             self.check_approval(f"approvals[{i}]", a)
         for i, s in enumerate(d.slas):
             self.check_sla(f"slas[{i}]", s)
+        self.check_permission("editors", d.editors)
+        for i, rule in enumerate(d.field_rights):
+            self.check_field_right(f"field_rights[{i}]", rule)
         self.check_priority_matrix()
         self.check_templates()
         self.check_self_starting()
@@ -158,6 +162,18 @@ class _Checker(StepChecks):
                     f"{path}.relations[{j}]",
                     f"unknown relation '{rel}' (requester, assignee, assignment_group or field:FIELD)",
                 )
+
+    def check_field_right(self, path: str, rule: FieldRight) -> None:
+        for j, name in enumerate(rule.fields):
+            self.field_ref(f"{path}.fields[{j}]", name)
+        finals = self.d.final_states()
+        for j, state in enumerate(rule.states):
+            self.state_ref(f"{path}.states[{j}]", state)
+            if state in finals:
+                self.add(f"{path}.states[{j}]", f"'{state}' is a final state: no field changes there")
+        self.check_permission(f"{path}.editors", rule.editors)
+        if rule.editors.is_empty():
+            self.add(f"{path}.editors", "empty: nobody could change these fields (use a state's readonly)")
 
     def check_guard(self, path: str, guard: Guard) -> None:
         for name in fields_of(guard):

@@ -181,6 +181,11 @@ class FieldSpec(Contract):
     required: bool = False
     values: list[str] | None = None
     label: dict[str, str] | None = None
+    editable: bool = Field(
+        default=True,
+        description="Whether the caller may change this field here (field rights, separation of duties); "
+        "a field they may not change can still be required: its current value is kept.",
+    )
 
 
 class AvailableTransition(Contract):
@@ -225,6 +230,11 @@ class RecordSnapshot(Contract):
     available_transitions: list[AvailableTransition] = Field(default_factory=list)
     hidden_fields: list[str] = Field(default_factory=list)
     readonly_fields: list[str] = Field(default_factory=list)
+    editable_fields: list[str] = Field(
+        default_factory=list,
+        description="The fields the caller may change now by an edit (PATCH): field rights, separation "
+        "of duties, the state's read-only and hidden fields applied. Empty when nobody asked.",
+    )
     links: list[dict[str, str]] = Field(default_factory=list)
     seq: int = 0
 

@@ -14,8 +14,15 @@ generations are retired, and such runs keep their path.
   at its very start (recorded: mini_rejected.json, mini_sla_breach.json), which only `patched()`
   replays; `ProcessWorkflow._patched` also says yes, without a marker, to a run started on 0.5. They,
   and the code_version field, go once no run started before 0.5, or on 0.5, remains.
+- `PROTECTED_FIELDS`: kept. A person's edit or transition may no longer change a field separation of
+  duties reads when it names them (the Update validators refuse it); the handler re-checks with the
+  rule only in runs that recorded the marker, so a run that accepted such a change before replays it.
+
+The rule that only a patched handler applies is the handler's re-check: Update validators are never
+replayed (a refused Update leaves no trace), so they apply every rule always.
 """
 
 NAMED_APPROVERS = "named-approvers-without-directory"
 SLA_ALARMS = "sla-alarms"
 NOTIFICATIONS_IN_PERSIST = "notifications-in-persist"
+PROTECTED_FIELDS = "protected-fields"

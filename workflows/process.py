@@ -325,7 +325,8 @@ class ProcessWorkflow:
             if not self._remembered():
                 self._mark_task()
                 try:
-                    out = apply(workflow.now())
+                    with self._engine.protection(workflow.patched(patches.PROTECTED_FIELDS)):
+                        out = apply(workflow.now())
                 except Refusal as refusal:
                     raise refused(refusal) from None
                 persisted = await self._execute(out)
@@ -334,7 +335,7 @@ class ProcessWorkflow:
             if persisted is None:
                 return self._engine.snapshot(actor, workflow.now())
             # Exactly what the read model now holds (read-your-writes), plus what this caller may do.
-            return persisted.model_copy(update={"available_transitions": self._engine.available(actor)})
+            return persisted.model_copy(update=self._engine.for_actor(actor))
 
     def _validate(self, check: Callable[[], object]) -> None:
         if self._engine is None:

@@ -45,6 +45,8 @@ def _named_roles(d: Definition) -> dict[str, dict[str, str] | None]:
         name: {"en": label.en, "zh": label.zh} for name, label in d.roles.items()
     }
     named: list[str] = list(d.start_roles) + list(d.editors.roles)
+    for rule in d.field_rights:
+        named += rule.editors.roles
     for t in d.transitions:
         if t.allowed is not None:
             named += t.allowed.roles

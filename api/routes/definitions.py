@@ -258,8 +258,9 @@ def get_definition(
         int | None, Query(ge=1, le=2**31 - 1, description="Default: the published one.")
     ] = None,
 ) -> DefinitionOut:
-    """A definition version: source, parsed form and the fields a new record takes."""
-    return defs.get_one(session, key=key, version=version)
+    """A definition version: source, parsed form and the fields a new record takes (each saying
+    whether the caller may set it: `field_rights` at creation)."""
+    return defs.get_one(session, key=key, version=version, user=user)
 
 
 @router.get(

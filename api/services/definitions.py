@@ -25,8 +25,10 @@ from core.store import add_definition_version, get_definition, latest_published,
 from core.tables import DefinitionEventRow, DefinitionRow
 from definitions.creations import automatic_creations, creation_cycle
 from definitions.diagram import to_mermaid
+from definitions.fieldrights import rules_for
 from definitions.loader import LoadResult, definition_hash, load_text
 from definitions.model import BUILTIN_FIELDS, Definition
+from definitions.permissions import permits
 from workflows.contracts import FieldSpec
 
 Status = Literal["draft", "published", "retired"]
@@ -57,8 +59,9 @@ def _parsed(row: DefinitionRow) -> Definition:
     return result.definition
 
 
-def start_fields(d: Definition) -> list[FieldSpec]:
-    """What a new record takes, in the shape of a transition's required fields."""
+def start_fields(d: Definition, user: Principal | None = None) -> list[FieldSpec]:
+    """What a new record takes, in the shape of a transition's required fields; with `user`, each says
+    whether they may set it (`editable`)."""
     initial = d.state(d.initial)
     required_here = set(initial.required if initial else [])
     derived = {d.priority_matrix.priority_field} if d.priority_matrix else set()
@@ -79,7 +82,20 @@ def start_fields(d: Definition) -> list[FieldSpec]:
         for name in START_BUILTINS
         if name not in declared
     ]
-    return specs
+    if user is None:
+        return specs
+    return [s.model_copy(update={"editable": creator_may_set(d, user, s.name)}) for s in specs]
+
+
+def creator_may_set(d: Definition, user: Principal, name: str) -> bool:
+    """Whether no `field_rights` rule of the initial state keeps field `name` from this creator: the
+    engine's own check at creation (ProcessEngine.create), which reads the creator as the requester."""
+    rules = rules_for(d, name, d.initial)
+    record = {"requester": user.username}
+    return not rules or any(
+        permits(d, r.editors, username=user.username, roles=user.roles, groups=user.groups, fields=record)
+        for r in rules
+    )
 
 
 def create_draft(session: Session, *, source: str, user: Principal) -> DefinitionRef:
@@ -191,7 +207,9 @@ def _default_row(session: Session, key: str, version: int | None) -> DefinitionR
     return _row(session, key, version)
 
 
-def get_one(session: Session, *, key: str, version: int | None) -> DefinitionOut:
+def get_one(
+    session: Session, *, key: str, version: int | None, user: Principal | None = None
+) -> DefinitionOut:
     row = _default_row(session, key, version)
     d = _parsed(row)
     return DefinitionOut(
@@ -202,7 +220,7 @@ def get_one(session: Session, *, key: str, version: int | None) -> DefinitionOut
         hash=row.hash,
         source=row.source,
         definition=d.model_dump(mode="json", by_alias=True, exclude_none=True),
-        start_fields=start_fields(d),
+        start_fields=start_fields(d, user),
         created_by=row.created_by,
         created_at=row.created_at,
         published_by=row.published_by,

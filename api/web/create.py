@@ -77,6 +77,11 @@ def start_specs(d: Definition) -> list[FieldSpec]:
     ]
 
 
+def creator_locked(d: Definition, user: Principal) -> frozenset[str]:
+    """Start fields a `field_rights` rule of the initial state keeps from this creator."""
+    return frozenset(s.name for s in defs.start_fields(d, user) if not s.editable)
+
+
 def _published(session: Session, key: str) -> tuple[Definition, int]:
     row = latest_published(session, key)
     d = forms.definition(session, key, row.version) if row else None
@@ -128,7 +133,7 @@ def _render_form(
         key=key,
         version=version,
         process=i18n.pick(d.title, lang, key),
-        inputs=forms.laid_out(forms.inputs(start_specs(d), d, lang, values)),
+        inputs=forms.laid_out(_inputs(d, user, lang, values)),
         title_value=title,
         form_key=form_key or secrets.token_urlsafe(16),
         errors=errors,
@@ -139,6 +144,15 @@ def _render_form(
         choices=[],
         priority_note=_priority_note(d, lang),
     )
+
+
+def _inputs(d: Definition, user: Principal, lang: str, values: dict[str, Any]) -> list[forms.Input]:
+    locked = creator_locked(d, user)
+    controls = forms.inputs(start_specs(d), d, lang, values, locked)
+    for control in controls:
+        if control.name in locked:
+            control.lock_note = "form.not_yours"
+    return controls
 
 
 def _priority_note(d: Definition, lang: str) -> str:
@@ -202,7 +216,8 @@ async def create(
     form_key = str(form.get("key", ""))[:64] or None
     title = str(form.get("title", "")).strip()[:TITLE_MAX]
     d, _ = _published(session, key)
-    values = forms.field_values(form, start_specs(d))
+    locked = creator_locked(d, user)  # disabled in the form, so never posted (a checkbox reads as false)
+    values = forms.field_values(form, [s for s in start_specs(d) if s.name not in locked])
     try:
         if not title:
             raise unprocessable("a record needs a title", [{"path": "title", "message": "required"}])

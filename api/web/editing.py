@@ -1,9 +1,10 @@
 """Changing a record's fields outside a transition: which fields the form offers, and the route.
 
-The form mirrors the state's flags (hidden fields are left out, read-only ones are disabled) and the
-definition's `editors` permission decides whether it is offered at all; the workflow still checks
-both (api.actions.update_fields, the same call as PATCH /api/v1/processes/{id}) and its refusal is
-shown in the form. The check here only avoids offering a form that would be refused.
+The form mirrors the state's flags (hidden fields are left out) and what the workflow says the caller
+may change (`editable_fields`: the state's read-only fields, the definition's `editors` and
+`field_rights`, separation of duties): any other field is shown disabled, and the form is offered only
+when something is editable. The workflow still checks every change (api.actions.update_fields, the same
+call as PATCH /api/v1/processes/{id}) and its refusal is shown in the form.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.auth import Principal
 from api.deps import SessionDep, TemporalClientDep
 from api.idempotency import update_id
 from api.services import actions, records
@@ -23,7 +23,6 @@ from api.services.definitions import START_BUILTINS
 from api.web import forms, i18n
 from api.web.common import PageRoute, PostUser, is_htmx
 from definitions.model import BUILTIN_FIELDS, Definition
-from definitions.permissions import permits
 from workflows.contracts import FieldSpec, RecordSnapshot
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -65,13 +64,9 @@ def editable_specs(d: Definition, snap: RecordSnapshot) -> list[FieldSpec]:
     ]
 
 
-def may_edit(d: Definition, snap: RecordSnapshot, user: Principal) -> bool:
-    """The engine's own rule (definitions.permissions) for the definition's editors, on the snapshot."""
-    if snap.final:
-        return False
-    return permits(
-        d, d.editors, username=user.username, roles=user.roles, groups=user.groups, fields=snap.fields
-    )
+def may_edit(snap: RecordSnapshot) -> bool:
+    """Whether the workflow said this caller may change any field (a snapshot asked for them)."""
+    return not snap.final and bool(snap.editable_fields)
 
 
 @dataclass
@@ -80,14 +75,17 @@ class EditForm:
     key: str
 
 
-def edit_form(d: Definition | None, snap: RecordSnapshot, user: Principal, lang: str) -> EditForm | None:
-    if d is None or not may_edit(d, snap, user):
+def edit_form(d: Definition | None, snap: RecordSnapshot, lang: str) -> EditForm | None:
+    if d is None or not may_edit(snap):
         return None
     specs = editable_specs(d, snap)
-    return EditForm(
-        inputs=forms.laid_out(forms.inputs(specs, d, lang, snap.fields, frozenset(snap.readonly_fields))),
-        key=secrets.token_urlsafe(12),
-    )
+    state_locked = frozenset(snap.readonly_fields)
+    not_theirs = frozenset(s.name for s in specs if s.name not in snap.editable_fields) - state_locked
+    controls = forms.inputs(specs, d, lang, snap.fields, state_locked | not_theirs)
+    for control in controls:
+        if control.name in not_theirs:
+            control.lock_note = "form.not_yours"
+    return EditForm(inputs=forms.laid_out(controls), key=secrets.token_urlsafe(12))
 
 
 @router.post("/ui/records/{ref}/fields")
@@ -97,7 +95,8 @@ async def edit(
     form = dict(await request.form())
     current = await records.get_record(session=session, client=client, ref=ref, user=user)
     d = forms.definition(session, current.definition, current.definition_version)
-    specs = editable_specs(d, current) if d else []
+    # Only what the caller may change: a disabled control is not posted (a checkbox would read as false).
+    specs = [s for s in editable_specs(d, current) if s.name in current.editable_fields] if d else []
     changes = forms.changed_values(form, specs, current.fields)
     comment = str(form.get("comment", "")).strip() or None
     target = f"/ui/records/{current.number}"

@@ -115,6 +115,7 @@ class Input:
     value: Any = None
     readonly: bool = False
     help: str = ""
+    lock_note: str = "form.readonly"  # the i18n key that says why it is read-only
 
 
 def _options(d: Definition | None, spec: FieldSpec, lang: str) -> list[tuple[str, str]]:

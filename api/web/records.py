@@ -201,7 +201,7 @@ async def record(
         may_decide=lambda task: may_decide(task, user),
         decide_key=lambda: secrets.token_urlsafe(12),
         local_input=forms.local_input,
-        edit=editing.edit_form(d, snap, user, lang),
+        edit=editing.edit_form(d, snap, lang),
     )
 
 
@@ -217,6 +217,7 @@ async def fire(
     trigger = str(form.get("trigger", ""))[:64]
     current = await reads.get_record(session=session, client=client, ref=ref, user=user)
     specs = next((t.required_fields for t in current.available_transitions if t.trigger == trigger), [])
+    specs = [s for s in specs if s.editable]  # a disabled control is not posted: keep the current value
     snap = await actions.fire_transition(
         session=session,
         client=client,

@@ -40,6 +40,7 @@ async def test_draft_publish_and_read(api: Api) -> None:
         "required": True,
         "values": ["1", "2"],
         "label": {"zh": "影响度", "en": "Impact"},
+        "editable": True,
     }
     assert fields["plan"]["required"] is False and "priority" not in fields  # derived by the matrix
     assert fields["assignee"]["type"] == "user"

@@ -267,3 +267,54 @@ async def test_major_and_minor_changes_reach_their_approvers(api: LibraryApi) ->
     assert r.status_code == 404 and "no approval" in r.json()["detail"]
     out = await api.decided("cm", task["id"])
     assert out["record"]["state"] == "scheduled"
+
+
+async def test_submit_offers_the_variant_that_fires_with_its_fields(api: LibraryApi) -> None:
+    """Issue 14: a normal change in assessment was offered the standard variant's field list, and
+    submitting exactly those fields failed. Now the offer is the variant that fires, and its fields work."""
+    chg = await assessed(api, "ivan", "Offer the right submit")
+    offer = next(
+        t for t in (await api.record("cm", chg))["available_transitions"] if t["trigger"] == "submit"
+    )
+    assert offer["to"] == "cab_review"
+    names = [f["name"] for f in offer["required_fields"]]
+    assert "standard_template" not in names and "test_plan" in names
+    assert all(f["editable"] for f in offer["required_fields"])  # the change manager may set them all
+    # The requester may submit too, but may not name the implementer: the offer says so.
+    as_ivan = next(
+        t for t in (await api.record("ivan", chg))["available_transitions"] if t["trigger"] == "submit"
+    )
+    assert {f["name"]: f["editable"] for f in as_ivan["required_fields"]}["implementer"] is False
+    rec = await api.fired("cm", chg, "submit", **{n: PLANS[n] for n in names})
+    assert rec["state"] == "cab_review"
+
+
+async def test_field_rights_and_protected_fields_hold_through_the_api(api: LibraryApi) -> None:
+    chg = await assessed(api, "ivan", "Try every way around the CAB")
+    # The requester names himself implementer, by an edit and with the transition: the rule refuses.
+    r = await api.patch("ivan", f"/api/v1/processes/{chg}", {"fields": {"implementer": "ivan"}})
+    assert r.status_code == 403 and "the change manager names the implementer" in r.json()["detail"]
+    assert error_paths(r) == {"fields.implementer"}
+    r = await api.fire("ivan", chg, "submit", **{**PLANS, "implementer": "ivan"})
+    assert r.status_code == 403 and "the change manager names the implementer" in r.json()["detail"]
+    # ... nor turns his normal change into a standard one under assessment.
+    r = await api.patch("ivan", f"/api/v1/processes/{chg}", {"fields": {"change_type": "standard"}})
+    assert r.status_code == 403 and "classifies" in r.json()["detail"]
+    # ... nor hands the change to someone else to become an approver of it.
+    r = await api.patch("ivan", f"/api/v1/processes/{chg}", {"fields": {"requester": "alice"}})
+    assert r.status_code == 403 and "separation of duties" in r.json()["detail"]
+    rec = await api.record("ivan", chg)
+    assert rec["requester"] == "ivan" and "implementer" not in rec["fields"]
+    assert rec["fields"]["change_type"] == "normal"
+    assert not {"implementer", "change_type", "requester"} & set(rec["editable_fields"])
+    assert {"implementer", "change_type"} <= set((await api.record("cm", chg))["editable_fields"])
+
+    rec = await api.fired("cm", chg, "submit", **PLANS)
+    assert rec["state"] == "cab_review"
+    # ian, named implementer, may not clear the field to slip out of the exclusion (even if he were
+    # given the change manager's role, protection comes first).
+    r = await api.patch("ian", f"/api/v1/processes/{chg}", {"fields": {"implementer": None}})
+    assert r.status_code == 403 and r.json()["detail"].startswith("separation of duties: ian may not change")
+    assert (await api.record("cm", chg))["fields"]["implementer"] == "ian"
+    history = await api.history("cm", chg)
+    assert not [h for h in history if h["action"] == "fields_changed"]  # nothing was written

@@ -116,7 +116,9 @@ async def test_replay_of_recorded_histories_is_deterministic(
     # Histories recorded from earlier versions of the code must replay too: before any patch
     # (mini_rejected, mini_sla_breach: the old paths), with patch markers (*_patched; mini_approved_patched
     # also has named-approvers-without-directory's), and started on 0.5's code generation 1, without
-    # markers (*_generation_1); mini_continued_* end in continue-as-new.
+    # markers (*_generation_1); mini_continued_* end in continue-as-new; mini_protected_fields_changed
+    # (0.5.x code) has people changing the fields that name them, which handlers now re-check only
+    # in runs with the protected-fields marker.
     recorded = sorted((FIXTURES / "histories").glob("*.json"))
     for path in recorded:
         await replayer.replay_workflow(WorkflowHistory.from_json(path.stem, path.read_text()))
@@ -166,11 +168,13 @@ async def test_code_generations_are_retired_and_runs_started_on_one_keep_their_p
     assert _patches(new_history) == [
         "sla-alarms",
         "notifications-in-persist",
+        "protected-fields",
         "named-approvers-without-directory (deprecated)",
     ]
-    assert _upserts(new_history) == 3  # Temporal's Core upserts TemporalChangeVersion for each marker
-    # Code running now records the deprecated marker in any run; the others stay as the run started.
-    assert _patches(history_0_5) == ["named-approvers-without-directory (deprecated)"]
+    assert _upserts(new_history) == 4  # Temporal's Core upserts TemporalChangeVersion for each marker
+    # Code running now records the deprecated marker in any run, and protected-fields at the first
+    # person's action of any run (0.5's took no such rule); the others stay as the run started.
+    assert _patches(history_0_5) == ["protected-fields", "named-approvers-without-directory (deprecated)"]
     # The same behaviour: both wrote their state and audit rows before answering (the outbox order),
     # and asked the directory only for the CAB group, not for boss.
     for record in (new, on_0_5):

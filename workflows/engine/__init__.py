@@ -13,6 +13,8 @@ Modules, each one idea:
 - `record` — `RecordContext`: the record and its definition, audit events, field values, permissions,
   priority.
 - `moves` — which transition a trigger takes, asked of the definition's state machine, and why not.
+- `field_rights` — whether a person may change a field now (separation of duties' protected fields,
+  then the definition's `field_rights` or `editors`); `words` — its refusals in Chinese and English.
 - `notifications` — recipients and template values.
 - `approvals` — opening levels, resolving approvers, decisions, reminders and expiry; `policies` — the
   approval policies and separation of duties (pure functions).
@@ -21,7 +23,7 @@ Modules, each one idea:
 - `timers` — the typed timers (SLA thresholds, reminders, deadlines, timed transitions) and firing
   what is due.
 - `effects` — one handler per kind of effect.
-- `views` — `available`, `field_spec`, `snapshot`.
+- `views` — `available` (the guarded variant that would fire), `editable`, `field_spec`, `snapshot`.
 """
 
 from workflows.engine.interpreter import ProcessEngine

@@ -8,6 +8,8 @@ Update handler)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +30,7 @@ from workflows.contracts import (
     StartProcessInput,
     UpdateFieldsInput,
 )
-from workflows.engine import moves, views
+from workflows.engine import field_rights, moves, views
 from workflows.engine.approvals import Approvals
 from workflows.engine.effects import Effects
 from workflows.engine.notifications import Notifier
@@ -71,6 +73,16 @@ class ProcessEngine:
         state = self._ctx.state
         return bool(state and state.final)
 
+    @contextmanager
+    def protection(self, on: bool) -> Iterator[None]:
+        """Apply a command with separation of duties' protected fields on (the default) or off: a run
+        from before they existed replays its recorded actions as they were (workflows/patches.py)."""
+        self._ctx.protect_fields = on
+        try:
+            yield
+        finally:
+            self._ctx.protect_fields = True
+
     def matches(self, actor: Actor, perm: Permission) -> bool:
         """Whether the permission admits the actor on this record."""
         return self._ctx.permits(actor, perm)
@@ -96,7 +108,8 @@ class ProcessEngine:
             entered_state_at=now,
         )
         engine = cls(inp.definition, record)
-        values.update(engine._ctx.checked_fields(inp.fields, what="fields"))
+        supplied = engine._ctx.checked_fields(inp.fields, what="fields")
+        values.update(supplied)
         values = {k: v for k, v in values.items() if v is not None}
         names = [f.name for f in d.fields if f.required]
         state = d.state(d.initial)
@@ -109,6 +122,10 @@ class ProcessEngine:
                 required(missing),
             )
         record.fields = values
+        if inp.parent_id is None:  # a linked record's values are its parent definition's, not a person's
+            defaults = {f.name: f.default for f in d.fields}
+            chosen = [n for n, v in supplied.items() if v is not None and v != defaults.get(n)]
+            field_rights.check_start(engine._ctx, inp.actor, chosen)
         engine._ctx.derive_priority()
         for sla in d.slas:
             record.slas[sla.name] = SlaClockState(name=sla.name)
@@ -185,7 +202,7 @@ class ProcessEngine:
     # --- fields and comments --------------------------------------------------------------------------
     def check_update(self, inp: UpdateFieldsInput) -> dict[str, Any]:
         record, editors = self.record, self.definition.editors
-        if not inp.actor.is_system and not self._ctx.permits(inp.actor, editors):
+        if not inp.actor.is_system and not field_rights.may_edit_any(self._ctx, inp.actor):
             raise Refusal(
                 RefusalKind.NotAllowed,
                 f"{inp.actor.username} may not change fields of {record.number}: "
@@ -197,6 +214,7 @@ class ProcessEngine:
                 RefusalKind.WrongState, f"{record.number} is {record.state}: a closed record cannot change"
             )
         clean = self._ctx.checked_fields(inp.fields, what="fields")
+        field_rights.check(self._ctx, inp.actor, field_rights.changes_of(self._ctx, clean), edit=True)
         readonly = [n for n in clean if state and n in state.readonly and clean[n] != record.fields.get(n)]
         if readonly:
             why = f"read-only in state '{record.state}'"
@@ -268,6 +286,14 @@ class ProcessEngine:
     # --- read views -----------------------------------------------------------------------------------
     def available(self, actor: Actor) -> list[AvailableTransition]:
         return views.available(self._ctx, actor)
+
+    def editable(self, actor: Actor) -> list[str]:
+        """The fields `actor` may change now by an edit."""
+        return views.editable(self._ctx, actor)
+
+    def for_actor(self, actor: Actor) -> dict[str, Any]:
+        """The parts of a snapshot that depend on who asks: what they may fire and edit."""
+        return {"available_transitions": self.available(actor), "editable_fields": self.editable(actor)}
 
     def field_spec(self, name: str, *, required: bool) -> FieldSpec:
         return views.field_spec(self.definition, name, required=required)

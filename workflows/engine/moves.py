@@ -17,6 +17,7 @@ from definitions import compiler
 from definitions.guards import describe, is_empty
 from definitions.model import Definition, TransitionDef
 from workflows.contracts import Actor
+from workflows.engine import field_rights
 from workflows.engine.outcome import Outcome
 from workflows.engine.record import RecordContext
 from workflows.engine.refusals import Refusal, RefusalKind, describe_permission
@@ -71,6 +72,8 @@ def choose(
         )
     if invalid is not None:
         raise invalid
+    # Values sent with a transition are changes like any edit: the same field rights bind them.
+    field_rights.check(ctx, actor, field_rights.changes_of(ctx, values), edit=False)
     if taken is None:
         raise guard_failed(trigger, next(t for t, why in attempt.refused if why == "guard"))
     if not actor.is_system:

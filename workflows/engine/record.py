@@ -23,6 +23,9 @@ class RecordContext:
         self.pinned = pinned
         self.definition: Definition = pinned.definition
         self.record = record
+        # Whether separation of duties protects the fields it reads (workflows/engine/field_rights.py):
+        # off only while a run from before that rule replays its recorded actions (workflows/patches.py).
+        self.protect_fields = True
         names = [f.name for f in self.definition.fields]
         names += [n for n in BUILTIN_FIELDS if self.definition.field(n) is None]
         self.field_types: Mapping[str, FieldType] = {

@@ -5,17 +5,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from definitions.guards import evaluate, fields_of
+from definitions.guards import could_pass, is_empty
 from definitions.model import Definition
 from workflows import sla as clocks
 from workflows.contracts import Actor, AvailableTransition, FieldSpec, RecordSnapshot
+from workflows.engine import field_rights
 from workflows.engine.moves import required_by
 from workflows.engine.record import RecordContext
 
 
 def available(ctx: RecordContext, actor: Actor) -> list[AvailableTransition]:
-    """The triggers `actor` may fire now, each once. A transition whose guard fails is left out, unless
-    the guard reads a field the actor is asked for (the guard is then checked when it fires)."""
+    """The triggers `actor` may fire now, each once, as the variant that would fire: of a trigger's
+    transitions from this state that the actor may fire, the first (the machine's order) whose guard can
+    still pass. A guard can still pass unless it fails whatever the actor enters for the fields they are
+    asked for and that are empty now (it is checked when the trigger fires). Each field asked for says
+    whether this actor may change it (field rights)."""
     definition, record = ctx.definition, ctx.record
     result: list[AvailableTransition] = []
     seen: set[str] = set()
@@ -24,12 +28,11 @@ def available(ctx: RecordContext, actor: Actor) -> list[AvailableTransition]:
             continue
         if not ctx.permits(actor, t.allowed):
             continue
-        if (
-            t.guard is not None
-            and not evaluate(t.guard, record.fields)
-            and not (set(fields_of(t.guard)) & set(t.required_fields))
-        ):
-            continue
+        asked = required_by(definition, t)
+        if t.guard is not None:
+            unknown = frozenset(n for n in asked if is_empty(record.fields.get(n)))
+            if not could_pass(t.guard, record.fields, unknown):
+                continue
         seen.add(t.trigger)
         result.append(
             AvailableTransition(
@@ -37,7 +40,13 @@ def available(ctx: RecordContext, actor: Actor) -> list[AvailableTransition]:
                 to=t.to,
                 label=t.label.model_dump() if t.label else None,
                 required_fields=[
-                    field_spec(definition, n, required=True) for n in required_by(definition, t)
+                    field_spec(
+                        definition,
+                        n,
+                        required=True,
+                        editable=field_rights.may_change(ctx, actor, n, edit=False),
+                    )
+                    for n in asked
                 ],
                 comment_required=t.comment_required,
             )
@@ -45,7 +54,21 @@ def available(ctx: RecordContext, actor: Actor) -> list[AvailableTransition]:
     return result
 
 
-def field_spec(definition: Definition, name: str, *, required: bool) -> FieldSpec:
+def editable(ctx: RecordContext, actor: Actor) -> list[str]:
+    """The fields `actor` may change now by an edit: none in a final state; otherwise those the field
+    rights (or the definition's editors) let them change, minus the state's hidden and read-only ones."""
+    state = ctx.state
+    if state is None or state.final or not field_rights.may_edit_any(ctx, actor):
+        return []
+    closed = set(state.hidden) | set(state.readonly)
+    return [
+        name
+        for name in ctx.field_types
+        if name not in closed and field_rights.may_change(ctx, actor, name, edit=True)
+    ]
+
+
+def field_spec(definition: Definition, name: str, *, required: bool, editable: bool = True) -> FieldSpec:
     spec = definition.field(name)
     return FieldSpec(
         name=name,
@@ -53,6 +76,7 @@ def field_spec(definition: Definition, name: str, *, required: bool) -> FieldSpe
         required=required,
         values=spec.values if spec else None,
         label=spec.label.model_dump() if spec and spec.label else None,
+        editable=editable,
     )
 
 
@@ -90,6 +114,7 @@ def snapshot(ctx: RecordContext, actor: Actor | None, now: datetime) -> RecordSn
         slas=slas,
         approvals=[t.model_copy(deep=True) for t in record.approvals],
         available_transitions=available(ctx, actor) if actor else [],
+        editable_fields=editable(ctx, actor) if actor else [],
         hidden_fields=list(state.hidden),
         readonly_fields=list(state.readonly),
         links=list(record.links),
