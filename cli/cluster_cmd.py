@@ -21,9 +21,9 @@ from devenv.temporal_cluster import (
 PG_URL_ENV = "ITILFLOW_TEMPORAL_DATABASE_URL"
 
 
-def install_cluster() -> int:
+def install_cluster(force: bool = False) -> int:
     try:
-        server = install_server()
+        server = install_server(force=force)
     except TemporalServerError as exc:
         print(f"error: {exc}")
         return 1

@@ -13,7 +13,7 @@ from devenv.temporal_server import DevServer
 
 def _install(args: argparse.Namespace) -> int:
     if args.cluster:
-        return cluster_cmd.install_cluster()
+        return cluster_cmd.install_cluster(force=args.force)
     try:
         cli = install_temporal_cli(force=args.force)
     except TemporalServerError as exc:

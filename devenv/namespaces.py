@@ -4,11 +4,18 @@ server; the dev server creates those it is started with)."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import uuid
 
 from google.protobuf.duration_pb2 import Duration
-from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, RegisterNamespaceRequest
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import (
+    DescribeNamespaceRequest,
+    DescribeWorkflowExecutionRequest,
+    RegisterNamespaceRequest,
+)
 from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError, RPCStatusCode, WorkflowService
 
 
 async def ensure_namespace_async(address: str, namespace: str, retention_days: int) -> bool:
@@ -18,6 +25,7 @@ async def ensure_namespace_async(address: str, namespace: str, retention_days: i
     service = client.workflow_service
     try:
         await service.describe_namespace(DescribeNamespaceRequest(namespace=namespace))
+        await _until_served(service, namespace)
         return False
     except RPCError as exc:
         if exc.status != RPCStatusCode.NOT_FOUND:
@@ -30,15 +38,29 @@ async def ensure_namespace_async(address: str, namespace: str, retention_days: i
     except RPCError as err:
         if err.status != RPCStatusCode.ALREADY_EXISTS:
             raise
-    # A new namespace reaches every service through the namespace cache (refreshed every ~10 s).
-    for _ in range(60):
-        try:
-            await service.describe_namespace(DescribeNamespaceRequest(namespace=namespace))
-            return True
-        except RPCError:
-            await asyncio.sleep(0.5)
+    await _until_served(service, namespace)
     return True
 
 
+async def _until_served(service: WorkflowService, namespace: str) -> None:
+    """Wait until the services know the namespace: DescribeNamespace reads the database, but the
+    frontend and history services resolve names through a cache refreshed every few seconds."""
+    probe = DescribeWorkflowExecutionRequest(
+        namespace=namespace, execution=WorkflowExecution(workflow_id=f"itilflow-probe-{uuid.uuid4().hex}")
+    )
+    for _ in range(120):
+        try:
+            await service.describe_workflow_execution(probe)
+            return
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND and "amespace" not in exc.message:
+                return  # the workflow is not found: the namespace is
+        await asyncio.sleep(0.5)
+    raise TimeoutError(f"namespace {namespace} registered but not served after 60 s")
+
+
 def ensure_namespace(address: str, namespace: str, retention_days: int) -> bool:
-    return asyncio.run(ensure_namespace_async(address, namespace, retention_days))
+    """`ensure_namespace_async` from synchronous code, on an event loop of its own in another thread
+    (the caller may be running one: a test that restarts the server)."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, ensure_namespace_async(address, namespace, retention_days)).result()

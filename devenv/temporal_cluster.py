@@ -20,8 +20,10 @@ The configuration is the module's `config/development-postgres12.yaml` reduced t
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -34,7 +36,7 @@ from urllib.parse import unquote, urlsplit
 import yaml
 
 from devenv.lifetime import die_with_parent, signal_group
-from devenv.ports import DEFAULT_HOST, free_port, port_accepts
+from devenv.ports import DEFAULT_HOST, port_accepts
 from devenv.temporal_cli import TemporalServerError, cache_bin_dir, project_root
 from devenv.temporal_server import DEFAULT_DYNAMIC_CONFIG
 
@@ -94,10 +96,13 @@ def install_server(force: bool = False) -> Path:
     modcache = subprocess.run([go, "env", "GOMODCACHE"], capture_output=True, text=True, check=True).stdout
     source = Path(modcache.strip()) / f"{SERVER_MODULE}@{SERVER_VERSION}" / SCHEMA_SUBDIR
     if schema_dir().exists():
+        for path in [schema_dir(), *schema_dir().rglob("*")]:
+            if path.is_dir():
+                path.chmod(0o755)
         shutil.rmtree(schema_dir())
     shutil.copytree(source, schema_dir())
-    for path in schema_dir().rglob("*"):  # the module cache is read-only; the copy need not be
-        path.chmod(0o755 if path.is_dir() else 0o644)
+    for path in [schema_dir(), *schema_dir().rglob("*")]:  # the module cache is read-only; the copy
+        path.chmod(0o755 if path.is_dir() else 0o644)  # need not be (a later install replaces it)
     return target_bin / SERVER_BINARY
 
 
@@ -120,6 +125,21 @@ def settings_from_url(url: str, **overrides: Any) -> ClusterSettings:
     return ClusterSettings(**values)
 
 
+def _free_low_port(host: str) -> int:
+    """A free port below 32768: the server records its services' ports in `cluster_membership`,
+    whose columns are PostgreSQL smallints (the kernel's ephemeral ports are above)."""
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randint(20000, 32767)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+            return port
+    raise TemporalServerError(f"no free port between 20000 and 32767 on {host}")
+
+
 @dataclass
 class ClusterSettings:
     """Where the server's databases are and where it listens. Ports default to free ones."""
@@ -139,7 +159,7 @@ class ClusterSettings:
 
     def __post_init__(self) -> None:
         if not self.frontend_port:
-            self.frontend_port = free_port(self.host)
+            self.frontend_port = _free_low_port(self.host)
         for name in (
             "frontend_membership",
             "frontend_http",
@@ -151,7 +171,7 @@ class ClusterSettings:
             "worker_membership",
             "metrics",
         ):
-            self.ports.setdefault(name, free_port(self.host))
+            self.ports.setdefault(name, _free_low_port(self.host))
 
     @property
     def address(self) -> str:

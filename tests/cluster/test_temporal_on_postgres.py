@@ -8,6 +8,7 @@ the read model on the same PostgreSQL server as Temporal's databases (new ones, 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -76,7 +77,8 @@ async def test_a_record_survives_the_server_killed_mid_record(
         record = await new_record(cluster_client, db_engine, queue)
         await record.fire(BOB, "accept", assignee="bob")
         cluster.kill()
-        cluster.start()  # the same databases: everything Temporal acknowledged is still there
+        # The same databases: everything Temporal acknowledged is still there.
+        await asyncio.to_thread(cluster.start)
         await record.fire(BOB, "submit", plan="p", backout_plan="b", risk=1)
         snapshot = await record.snapshot()
     rows = audit(db_engine, snapshot.id)
