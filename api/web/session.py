@@ -17,6 +17,7 @@ import hmac
 import json
 import secrets
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -25,6 +26,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from api.auth import Principal, create_token, principal_for, revoke_token
+from api.web import i18n
 from core.db import session_scope
 from core.settings import Settings
 from core.store import utcnow
@@ -122,7 +124,10 @@ def principal(request: Request, signer: Signer, engine: Engine) -> Principal | N
             row.last_used_at = now
             session.add(row)
         request.state.must_change_password = user.must_change_password
-        return principal_for(session, user, token_id=token_id)
+        principal = principal_for(session, user, token_id=token_id)
+    # The engine answers in the actor's language: on the page, the page's (the switch wins over the
+    # profile), so a refusal reads like the page around it.
+    return replace(principal, language=i18n.language(request, principal.language))
 
 
 def _aware(value: datetime) -> datetime:

@@ -23,7 +23,7 @@ CASES = {
     # window of incident.yaml (auto_close P5D, chosen from this log's median of 120.6 h), so accepted.
     "INC0000102": None,
     # Closed 27/3/2016, Active again 28/4: a closed incident is final.
-    "INC0001894": ("WrongState", "'reopen' is not possible in state 'closed'"),
+    "INC0001894": ("WrongState", "“Reopen” is not possible while INC0001894 is “Closed”"),
 }
 
 

@@ -90,7 +90,7 @@ async def test_refusals_are_shown_next_to_the_fields(api: Api) -> None:  # noqa:
     assert "submitting will be refused" in page.text
     base = {"csrf": _hidden(page.text, "csrf"), "key": _hidden(page.text, "key"), "definition": key}
     r = await http.post("/ui/records/new", data={**base, "title": "Mine", "f.impact": "1", "f.urgency": "1"})
-    assert r.status_code == 403 and "only roles agent, integrator, requester, admin may start" in r.text
+    assert r.status_code == 403 and "only Agent, Integrator, Requester, Administrator may start" in r.text
 
 
 async def test_only_editors_change_fields_and_read_only_ones_stay(api: Api) -> None:  # noqa: F811

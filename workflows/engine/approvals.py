@@ -11,10 +11,11 @@ from definitions.calendar import add_business_time
 from definitions.model import ApprovalStep
 from workflows import sla as clocks
 from workflows.contracts import Actor, ApprovalTask, DecideApprovalInput, Decision
-from workflows.engine import policies, substitutes
+from workflows.engine import phrases, policies, substitutes, words
 from workflows.engine.moves import Mover
 from workflows.engine.notifications import Notifier, Texts
 from workflows.engine.outcome import Outcome, ResolveRequest
+from workflows.engine.phrases import say
 from workflows.engine.record import RecordContext
 from workflows.engine.refusals import Refusal, RefusalKind
 
@@ -47,11 +48,12 @@ class Approvals:
     def step(self, name: str) -> ApprovalStep | None:
         return next((a for a in self._ctx.definition.approvals if a.name == name), None)
 
-    def task(self, task_id: str) -> ApprovalTask:
+    def task(self, task_id: str, lang: str = "en") -> ApprovalTask:
         task = next((t for t in self._ctx.record.approvals if t.id == task_id), None)
         if task is None:
+            number = self._ctx.record.number
             raise Refusal(
-                RefusalKind.UnknownApproval, f"no approval '{task_id}' on {self._ctx.record.number}"
+                RefusalKind.UnknownApproval, say("no_approval", lang, approval=task_id, number=number)
             )
         return task
 
@@ -142,23 +144,30 @@ class Approvals:
 
     # --- decisions ------------------------------------------------------------------------------------
     def check_decide(self, inp: DecideApprovalInput) -> ApprovalTask:
-        record = self._ctx.record
-        task = self.task(inp.approval_id)
+        record, d, lang = self._ctx.record, self._ctx.definition, inp.actor.language
+        task = self.task(inp.approval_id, lang)
+        named = words.step(d, task.step, lang)
         if task.state != "pending":
+            state = phrases.approval_state(task.state, lang)
             raise Refusal(
-                RefusalKind.AlreadyDecided, f"approval {task.id} is {task.state}; it takes no more decisions"
+                RefusalKind.AlreadyDecided,
+                say("approval_closed", lang, step=named, number=record.number, state=state),
             )
         user = inp.actor.username
         step = self._step_of(task)
         excluded = {**task.excluded, **policies.exclusions(step, record.fields)}
         if inp.on_behalf_of is not None:
-            substitutes.check(task, excluded, user, inp.on_behalf_of, record.number)
+            substitutes.check(d, task, excluded, user, inp.on_behalf_of, record.number, lang)
             return task
         if substitutes.has_decided(task, user):
-            raise Refusal(RefusalKind.AlreadyDecided, f"{user} has already decided approval {task.id}")
+            raise Refusal(
+                RefusalKind.AlreadyDecided,
+                say("already_decided", lang, user=user, step=named, number=record.number),
+            )
         if user in excluded:
             raise Refusal(
-                RefusalKind.SeparationOfDuties, policies.sod_message(excluded[user], user, record.number)
+                RefusalKind.SeparationOfDuties,
+                policies.sod_message(d, excluded[user], user, record.number, lang),
             )
         level = step.levels[task.level]
         by_group = bool(set(inp.actor.groups) & set(task.groups))
@@ -166,7 +175,14 @@ class Approvals:
         if user not in task.eligible and not by_group and not by_role:
             raise Refusal(
                 RefusalKind.NotAllowed,
-                f"{user} is not an approver of {task.step} ({task.level_name}) on {record.number}",
+                say(
+                    "not_an_approver",
+                    lang,
+                    user=user,
+                    step=named,
+                    level=task.level_name,
+                    number=record.number,
+                ),
             )
         return task
 
@@ -184,7 +200,7 @@ class Approvals:
             "decision": inp.decision,
         }
         if inp.on_behalf_of is not None:
-            substitutes.require_delegation(delegation, user, inp.on_behalf_of)
+            substitutes.require_delegation(delegation, user, inp.on_behalf_of, inp.actor.language)
             decision = Decision(
                 by=inp.on_behalf_of,
                 decision=inp.decision,

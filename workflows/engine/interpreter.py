@@ -30,13 +30,14 @@ from workflows.contracts import (
     StartProcessInput,
     UpdateFieldsInput,
 )
-from workflows.engine import field_rights, moves, views
+from workflows.engine import field_rights, moves, phrases, views, words
 from workflows.engine.approvals import Approvals
 from workflows.engine.effects import Effects
 from workflows.engine.notifications import Notifier
 from workflows.engine.outcome import CreateRequest, Outcome, SlaAlarm
+from workflows.engine.phrases import say
 from workflows.engine.record import RecordContext
-from workflows.engine.refusals import Refusal, RefusalKind, describe_permission, required
+from workflows.engine.refusals import Refusal, RefusalKind, required
 from workflows.engine.sla_clocks import SlaClocks
 from workflows.engine.thresholds import Thresholds
 from workflows.engine.timers import Timer, Timers
@@ -92,8 +93,11 @@ class ProcessEngine:
     def create(cls, inp: StartProcessInput, now: datetime) -> tuple[ProcessEngine, Outcome]:
         d = inp.definition.definition
         if not inp.actor.is_system and not set(inp.actor.roles) & set(d.start_roles):
+            lang = inp.actor.language
+            roles = phrases.listed([words.role(d, r, lang) for r in d.start_roles], lang)
             raise Refusal(
-                RefusalKind.NotAllowed, f"only roles {', '.join(d.start_roles)} may start a {d.key} record"
+                RefusalKind.NotAllowed,
+                say("may_not_start", lang, roles=roles, process=phrases.process(d, lang)),
             )
         values = {f.name: f.default for f in d.fields if f.default is not None}
         values["title"] = inp.title
@@ -108,7 +112,7 @@ class ProcessEngine:
             entered_state_at=now,
         )
         engine = cls(inp.definition, record)
-        supplied = engine._ctx.checked_fields(inp.fields, what="fields")
+        supplied = engine._ctx.checked_fields(inp.fields, what="fields", lang=inp.actor.language)
         values.update(supplied)
         values = {k: v for k, v in values.items() if v is not None}
         names = [f.name for f in d.fields if f.required]
@@ -116,10 +120,12 @@ class ProcessEngine:
         names += state.required if state else []
         missing = [n for n in dict.fromkeys(names) if is_empty(values.get(n))]
         if missing:
+            lang = inp.actor.language
+            labels = phrases.listed([words.field(d, n, lang) for n in missing], lang)
             raise Refusal(
                 RefusalKind.MissingFields,
-                f"missing required field(s): {', '.join(missing)}",
-                required(missing),
+                say("missing_at_start", lang, fields=labels),
+                required(missing, lang),
             )
         record.fields = values
         if inp.parent_id is None:  # a linked record's values are its parent definition's, not a person's
@@ -201,32 +207,34 @@ class ProcessEngine:
 
     # --- fields and comments --------------------------------------------------------------------------
     def check_update(self, inp: UpdateFieldsInput) -> dict[str, Any]:
-        record, editors = self.record, self.definition.editors
+        record, d, lang = self.record, self.definition, inp.actor.language
         if not inp.actor.is_system and not field_rights.may_edit_any(self._ctx, inp.actor):
+            who = words.who(d, d.editors, lang)
             raise Refusal(
                 RefusalKind.NotAllowed,
-                f"{inp.actor.username} may not change fields of {record.number}: "
-                f"allowed for {describe_permission(editors)}",
+                say("may_not_edit", lang, user=inp.actor.username, number=record.number, who=who),
             )
         state = self._ctx.state
+        here = words.state(d, record.state, lang)
         if state and state.final:
-            raise Refusal(
-                RefusalKind.WrongState, f"{record.number} is {record.state}: a closed record cannot change"
-            )
-        clean = self._ctx.checked_fields(inp.fields, what="fields")
+            raise Refusal(RefusalKind.WrongState, say("closed", lang, number=record.number, state=here))
+        clean = self._ctx.checked_fields(inp.fields, what="fields", lang=lang)
         field_rights.check(self._ctx, inp.actor, field_rights.changes_of(self._ctx, clean), edit=True)
         readonly = [n for n in clean if state and n in state.readonly and clean[n] != record.fields.get(n)]
         if readonly:
-            why = f"read-only in state '{record.state}'"
+            why = say("read_only", lang, number=record.number, state=here)
             errors = [{"path": f"fields.{n}", "message": why} for n in readonly]
-            raise Refusal(RefusalKind.InvalidFields, f"{why}: {', '.join(readonly)}", errors)
+            labels = phrases.listed([words.field(d, n, lang) for n in readonly], lang)
+            message = say("read_only_fields", lang, number=record.number, state=here, fields=labels)
+            raise Refusal(RefusalKind.InvalidFields, message, errors)
         required_now = set(state.required) if state else set()
         cleared = [n for n in clean if clean[n] is None and n in required_now]
         if cleared:
+            labels = phrases.listed([words.field(d, n, lang) for n in cleared], lang)
             raise Refusal(
                 RefusalKind.MissingFields,
-                f"required in state '{record.state}': {', '.join(cleared)}",
-                required(cleared),
+                say("required_in_state", lang, number=record.number, state=here, fields=labels),
+                required(cleared, lang),
             )
         return clean
 

@@ -14,13 +14,14 @@ from functools import partial
 from typing import Any, NamedTuple, Protocol
 
 from definitions import compiler
-from definitions.guards import describe, is_empty
+from definitions.guards import is_empty
 from definitions.model import Definition, TransitionDef
 from workflows.contracts import Actor
-from workflows.engine import field_rights
+from workflows.engine import field_rights, phrases, words
 from workflows.engine.outcome import Outcome
+from workflows.engine.phrases import say
 from workflows.engine.record import RecordContext
-from workflows.engine.refusals import Refusal, RefusalKind, describe_permission
+from workflows.engine.refusals import Refusal, RefusalKind
 
 
 class Mover(Protocol):
@@ -43,18 +44,29 @@ def choose(
     """The transition the machine takes for `actor` firing `trigger` with these values, or the Refusal
     saying why none."""
     definition, record = ctx.definition, ctx.record
+    lang = actor.language
+    named = phrases.action(definition, trigger, lang)
     machine = compiler.machine_for(definition)
     sources = compiler.sources_of(machine, trigger)
     if sources is None:
-        raise Refusal(RefusalKind.UnknownTrigger, f"process '{definition.key}' has no transition '{trigger}'")
+        process = phrases.process(definition, lang)
+        raise Refusal(
+            RefusalKind.UnknownTrigger, say("unknown_action", lang, process=process, action=trigger)
+        )
     if record.state not in sources:
         raise Refusal(
             RefusalKind.WrongState,
-            f"'{trigger}' is not possible in state '{record.state}' "
-            f"(only from: {', '.join(sorted(sources))})",
+            say(
+                "wrong_state",
+                lang,
+                action=named,
+                number=record.number,
+                state=words.state(definition, record.state, lang),
+                sources=phrases.listed([words.state(definition, n, lang) for n in sorted(sources)], lang),
+            ),
         )
     try:
-        values = ctx.checked_fields(supplied, what="fields")
+        values = ctx.checked_fields(supplied, what="fields", lang=lang)
         invalid = None
     except Refusal as refusal:
         values, invalid = {}, refusal
@@ -65,30 +77,41 @@ def choose(
     taken = compiler.ask(machine, record.state, trigger, attempt)
     if not attempt.permitted:
         perms = [t.allowed for t, _ in attempt.refused if t.allowed is not None]
-        who = " or ".join(describe_permission(p) for p in perms) or "the engine only"
+        who = words.alternatives([words.who(definition, p, lang) for p in perms], lang)
         raise Refusal(
             RefusalKind.NotAllowed,
-            f"{actor.username} may not fire '{trigger}' on {record.number}: allowed for {who}",
+            say(
+                "may_not_act",
+                lang,
+                user=actor.username,
+                action=named,
+                number=record.number,
+                who=who or say("engine_only", lang),
+            ),
         )
     if invalid is not None:
         raise invalid
     # Values sent with a transition are changes like any edit: the same field rights bind them.
     field_rights.check(ctx, actor, field_rights.changes_of(ctx, values), edit=False)
     if taken is None:
-        raise guard_failed(trigger, next(t for t, why in attempt.refused if why == "guard"))
+        refused = next(t for t, why in attempt.refused if why == "guard")
+        raise guard_failed(definition, trigger, refused, lang)
     if not actor.is_system:
-        refuse_missing(required_by(definition, taken), merged, taken, trigger, comment)
+        refuse_missing(definition, required_by(definition, taken), merged, taken, trigger, comment, lang)
     return Move(taken, values)
 
 
-def guard_failed(trigger: str, transition: TransitionDef) -> Refusal:
+def guard_failed(
+    definition: Definition, trigger: str, transition: TransitionDef, lang: str = "en"
+) -> Refusal:
     if transition.guard_message:
-        why = transition.guard_message.en
+        why = transition.guard_message.get(lang)
     elif transition.guard:
-        why = f"condition not met: {describe(transition.guard)}"
+        why = say("condition", lang, condition=phrases.condition(definition, transition.guard, lang))
     else:
-        why = "condition not met"
-    return Refusal(RefusalKind.GuardFailed, f"'{trigger}' refused: {why}")
+        why = say("no_condition", lang)
+    named = phrases.action(definition, trigger, lang)
+    return Refusal(RefusalKind.GuardFailed, say("guard_failed", lang, action=named, why=why))
 
 
 def required_by(definition: Definition, transition: TransitionDef) -> list[str]:
@@ -98,16 +121,26 @@ def required_by(definition: Definition, transition: TransitionDef) -> list[str]:
 
 
 def refuse_missing(
+    definition: Definition,
     required: list[str],
     values: Mapping[str, Any],
     transition: TransitionDef,
     trigger: str,
     comment: str | None,
+    lang: str = "en",
 ) -> None:
     """Refuse when a required field is empty or a required comment is missing."""
-    errors = [{"path": f"fields.{n}", "message": "required"} for n in required if is_empty(values.get(n))]
+    needed = say("required", lang)
+    missing = [n for n in required if is_empty(values.get(n))]
+    errors = [{"path": f"fields.{n}", "message": needed} for n in missing]
+    names = [words.field(definition, n, lang) for n in missing]
     if transition.comment_required and not (comment and comment.strip()):
-        errors.append({"path": "comment", "message": "required"})
+        errors.append({"path": "comment", "message": needed})
+        names.append(say("comment", lang))
     if errors:
-        names = ", ".join(e["path"].removeprefix("fields.") for e in errors)
-        raise Refusal(RefusalKind.MissingFields, f"'{trigger}' needs: {names}", errors)
+        named = phrases.action(definition, trigger, lang)
+        raise Refusal(
+            RefusalKind.MissingFields,
+            say("needs", lang, action=named, fields=phrases.listed(names, lang)),
+            errors,
+        )

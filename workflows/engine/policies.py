@@ -11,8 +11,10 @@ import math
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from definitions.model import ApprovalLevel, ApprovalStep
+from definitions.model import ApprovalLevel, ApprovalStep, Definition
 from workflows.contracts import ApprovalTask
+from workflows.engine import words
+from workflows.engine.phrases import say
 
 Verdict = Literal["approved", "rejected"] | None
 
@@ -59,14 +61,13 @@ def exclusions(step: ApprovalStep, fields: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def sod_message(rule: str, user: str, number: str) -> str:
-    who = {"requester": "the requester", "assignee": "the assignee"}.get(
-        rule, f"the user in field '{rule.removeprefix('field:')}'"
-    )
-    return (
-        f"separation of duties: {user} is {who} of {number} and may not decide this approval "
-        f"(rule: exclude {rule})"
-    )
+def sod_message(d: Definition, rule: str, user: str, number: str, lang: str = "en") -> str:
+    """Why separation of duties excludes `user` (rule: `requester`, `assignee` or `field:NAME`)."""
+    if rule in ("requester", "assignee"):
+        who = say(f"sod_{rule}", lang)
+    else:
+        who = say("sod_field", lang, field=words.field(d, rule.removeprefix("field:"), lang))
+    return say("sod", lang, user=user, who=who, number=number, rule=rule)
 
 
 def approver_fields(

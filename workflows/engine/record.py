@@ -12,7 +12,9 @@ from definitions.loader import PinnedDefinition
 from definitions.model import BUILTIN_FIELDS, Definition, FieldType, Permission, StateDef
 from definitions.permissions import permits
 from workflows.contracts import Actor, AuditEvent, RecordState
+from workflows.engine import words
 from workflows.engine.outcome import Outcome
+from workflows.engine.phrases import say
 from workflows.engine.refusals import Refusal, RefusalKind
 
 
@@ -69,22 +71,26 @@ class RecordContext:
         out.events.append(event)
         return event
 
-    def checked_fields(self, supplied: Mapping[str, Any], *, what: str) -> dict[str, Any]:
-        """The values normalised to their fields' types, or an InvalidFields refusal naming each one."""
+    def checked_fields(self, supplied: Mapping[str, Any], *, what: str, lang: str = "en") -> dict[str, Any]:
+        """The values normalised to their fields' types, or an InvalidFields refusal naming each one
+        (by its label in the message, by its path in `errors`), in `lang`."""
         errors: list[dict[str, str]] = []
+        named: list[str] = []
         clean: dict[str, Any] = {}
         for name, value in supplied.items():
             kind = self.definition.field_type(name)
             if kind is None:
-                errors.append({"path": f"{what}.{name}", "message": f"unknown field '{name}'"})
+                message = say("unknown_field", lang, name=name)
+                errors.append({"path": f"{what}.{name}", "message": message})
+                named.append(message)
                 continue
             try:
                 clean[name] = check_value(kind, value, self.definition.field(name))
             except FieldValueError as exc:
-                errors.append({"path": f"{what}.{name}", "message": str(exc)})
+                errors.append({"path": f"{what}.{name}", "message": exc.say(lang)})
+                named.append(f"{words.field(self.definition, name, lang)}: {exc.say(lang)}")
         if errors:
-            message = "; ".join(f"{e['path']}: {e['message']}" for e in errors)
-            raise Refusal(RefusalKind.InvalidFields, message, errors)
+            raise Refusal(RefusalKind.InvalidFields, "; ".join(named), errors)
         return clean
 
     def permits(self, actor: Actor, perm: Permission) -> bool:

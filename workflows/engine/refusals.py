@@ -36,9 +36,10 @@ class Refusal(Exception):
         self.errors = errors or []
 
 
-def required(names: list[str]) -> list[dict[str, str]]:
+def required(names: list[str], lang: str = "en") -> list[dict[str, str]]:
     """The errors of missing required fields."""
-    return [{"path": f"fields.{n}", "message": "required"} for n in names]
+    message = "必填" if lang.startswith("zh") else "required"
+    return [{"path": f"fields.{n}", "message": message} for n in names]
 
 
 def describe_permission(perm: Permission) -> str:

@@ -17,8 +17,10 @@ here, on the task, for both people:
 
 from __future__ import annotations
 
+from definitions.model import Definition
 from workflows.contracts import ApprovalTask
-from workflows.engine import policies
+from workflows.engine import policies, words
+from workflows.engine.phrases import say
 from workflows.engine.refusals import Refusal, RefusalKind
 
 
@@ -27,37 +29,49 @@ def has_decided(task: ApprovalTask, user: str) -> bool:
     return any(d.by == user or d.substitute == user for d in task.decisions)
 
 
-def check(task: ApprovalTask, excluded: dict[str, str], substitute: str, principal: str, number: str) -> None:
+def check(
+    d: Definition,
+    task: ApprovalTask,
+    excluded: dict[str, str],
+    substitute: str,
+    principal: str,
+    number: str,
+    lang: str = "en",
+) -> None:
+    step = words.step(d, task.step, lang)
     if principal == substitute:
-        raise Refusal(
-            RefusalKind.NotAllowed, f"delegation: {substitute} cannot decide as their own substitute"
-        )
+        raise Refusal(RefusalKind.NotAllowed, say("own_substitute", lang, user=substitute))
     if principal not in task.eligible:
         raise Refusal(
             RefusalKind.NotAllowed,
-            f"delegation: {principal} is not an approver of {task.step} ({task.level_name}) on {number}, "
-            f"so nobody can decide it for them",
+            say(
+                "principal_not_approver",
+                lang,
+                principal=principal,
+                step=step,
+                level=task.level_name,
+                number=number,
+            ),
         )
     for user in (principal, substitute):
         if user in excluded:
-            message = policies.sod_message(excluded[user], user, number)
+            message = policies.sod_message(d, excluded[user], user, number, lang)
             if user == substitute:
-                message += f", not even as the substitute of {principal}"
+                message = say("not_even_as_substitute", lang, message=message, principal=principal)
             raise Refusal(RefusalKind.SeparationOfDuties, message)
-    if any(d.by == principal for d in task.decisions):
-        raise Refusal(RefusalKind.AlreadyDecided, f"{principal} has already decided approval {task.id}")
+    if any(x.by == principal for x in task.decisions):
+        raise Refusal(
+            RefusalKind.AlreadyDecided, say("already_decided", lang, user=principal, step=step, number=number)
+        )
     if has_decided(task, substitute):
         raise Refusal(
-            RefusalKind.AlreadyDecided,
-            f"{substitute} has already decided approval {task.id}; one person decides an approval once "
-            f"(rule: one decision per person, substitutes included)",
+            RefusalKind.AlreadyDecided, say("one_decision", lang, user=substitute, step=step, number=number)
         )
 
 
-def require_delegation(delegation: int | None, substitute: str, principal: str) -> None:
+def require_delegation(delegation: int | None, substitute: str, principal: str, lang: str = "en") -> None:
     """The workflow found no delegation in force: the claim is refused, whoever made it."""
     if delegation is None:
         raise Refusal(
-            RefusalKind.NotAllowed,
-            f"delegation: {principal} has no delegation to {substitute} in force now (rule: delegation)",
+            RefusalKind.NotAllowed, say("no_delegation", lang, principal=principal, user=substitute)
         )

@@ -302,7 +302,10 @@ def test_incident_happy_path_with_requester_confirmation() -> None:
     assert sim.sla("response").state == "met"
     assert sim.sent("accepted") == [["user:alice"]]
     refusal = sim.refused(SAM, "resolve", category="software")
-    assert refusal.kind == "MissingFields" and "resolution_code" in refusal.message
+    assert (
+        refusal.kind == "MissingFields"
+        and {"path": "fields.resolution_code", "message": "required"} in refusal.errors
+    )
     sim.fire(
         SAM,
         "resolve",
@@ -422,7 +425,10 @@ def test_incident_major_incident_path() -> None:
     sim = incident("1", "1")
     sim.fire(SAM, "accept", assignee="sam")
     refusal = sim.refused(SAM, "declare_major", comment="whole site down")
-    assert refusal.kind == "MissingFields" and "major_incident_manager" in refusal.message
+    assert (
+        refusal.kind == "MissingFields"
+        and {"path": "fields.major_incident_manager", "message": "required"} in refusal.errors
+    )
     sim.fire(SAM, "declare_major", comment="whole site down", major_incident_manager="mim")
     assert sim.fields["major_incident"] is True and "major_declared_at" in sim.fields
     assert sim.sent("major_declared") == [
@@ -488,7 +494,10 @@ def test_problem_happy_path_through_known_error_and_change() -> None:
     sim.fire(PAM, "record_workaround", workaround="Restart the relay nightly")
     assert ["group:service_desk", "user:sam"] in sim.sent("workaround_available")
     refusal = sim.refused(PAM, "publish_known_error", root_cause="memory leak")
-    assert refusal.kind == "MissingFields" and "kb_article" in refusal.message
+    assert (
+        refusal.kind == "MissingFields"
+        and {"path": "fields.kb_article", "message": "required"} in refusal.errors
+    )
     sim.fire(PAM, "publish_known_error", root_cause="Memory leak in relay 2.1", kb_article="KB0042")
     assert sim.state == "known_error" and sim.fields["known_error"] is True
     assert sim.sent("known_error_published") == [["group:service_desk", "user:sam"]]
@@ -508,7 +517,9 @@ def test_problem_classification_requires_impact_and_urgency() -> None:
     sim = Sim("problem", SAM, title="Found by trend analysis", source="trend_analysis")
     assert sim.sla("resolution").state == "pending"  # no priority yet
     refusal = sim.refused(PAM, "classify", assignee="pam")
-    assert refusal.kind == "MissingFields" and "impact" in refusal.message
+    assert (
+        refusal.kind == "MissingFields" and {"path": "fields.impact", "message": "required"} in refusal.errors
+    )
     sim.fire(PAM, "classify", assignee="pam", impact="3", urgency="3", category="network")
     assert sim.snap.priority == "4" and sim.sla("resolution").state == "running"
 
@@ -717,7 +728,10 @@ def test_release_plan_needs_rollback_plan() -> None:
     sim = Sim("release", RITA_RM, title="x")
     plan = {k: v for k, v in RELEASE_PLAN.items() if k != "rollback_plan"}
     refusal = sim.refused(RITA_RM, "start_build", **plan)
-    assert refusal.kind == "MissingFields" and "rollback_plan" in refusal.message
+    assert (
+        refusal.kind == "MissingFields"
+        and {"path": "fields.rollback_plan", "message": "required"} in refusal.errors
+    )
 
 
 def test_release_emergency_needs_its_change() -> None:
@@ -854,7 +868,10 @@ def test_handover_short_notice_needs_a_reason() -> None:
     assert refusal.kind == "GuardFailed" and "system testing" in refusal.message
     sim.update(DAN, system_testing_started=True)
     refusal = sim.refused(DAN, "start_handover", planned_handover_date=date)
-    assert refusal.kind == "MissingFields" and "notice_exception_reason" in refusal.message
+    assert (
+        refusal.kind == "MissingFields"
+        and {"path": "fields.notice_exception_reason", "message": "required"} in refusal.errors
+    )
     sim.fire(
         DAN, "start_handover", planned_handover_date=date, notice_exception_reason="Contract signed late"
     )

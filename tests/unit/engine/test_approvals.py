@@ -118,7 +118,7 @@ def test_who_may_decide() -> None:
     refusal = refused(engine, DAVE, "rec1.a1")
     assert (refusal.kind, refusal.message) == (
         "SeparationOfDuties",
-        "separation of duties: dave is the user in field 'builder' of TST0000001 and may not decide this "
+        "separation of duties: dave is the builder of TST0000001 and may not decide this "
         "approval (rule: exclude field:builder)",
     )
     refusal = refused(engine, Actor(username="alice", roles=["approver"], groups=["cab"]), "rec1.a1")
@@ -129,11 +129,14 @@ def test_who_may_decide() -> None:
     refusal = refused(engine, BOSS, "rec1.a1")
     assert (refusal.kind, refusal.message) == (
         "NotAllowed",
-        "boss is not an approver of cab (board) on TST0000001",
+        "boss is not an approver of “cab” (board) on TST0000001",
     )
     decide(engine, CAROL, "rec1.a1")
     refusal = refused(engine, CAROL, "rec1.a1")
-    assert (refusal.kind, refusal.message) == ("AlreadyDecided", "carol has already decided approval rec1.a1")
+    assert (refusal.kind, refusal.message) == (
+        "AlreadyDecided",
+        "carol has already decided approval “cab” of TST0000001",
+    )
 
 
 def test_separation_of_duties_reads_the_fields_at_decision_time() -> None:
@@ -174,7 +177,8 @@ def test_levels_run_in_order_and_the_last_approval_fires_on_approved() -> None:
         "all",
     )
     assert (
-        refused(engine, ERIN, "rec1.a1").message == "approval rec1.a1 is approved; it takes no more decisions"
+        refused(engine, ERIN, "rec1.a1").message
+        == "approval “cab” of TST0000001 is approved; it takes no more decisions"
     )
     answer_resolves(engine, out, CAB, S1)
     out = decide(engine, BOSS, "rec1.a2")

@@ -74,13 +74,13 @@ def test_only_start_roles_may_start() -> None:
     with pytest.raises(Refusal) as info:
         start(STATE_REQUIRED, actor=ALICE, code=1)
     assert info.value.kind == "NotAllowed"
-    assert info.value.message == "only roles agent may start a needs record"
+    assert info.value.message == "only Agent may start a Needs record"
 
 
 def test_required_fields_of_the_definition_and_of_the_initial_state() -> None:
     with pytest.raises(Refusal) as info:
         start(fixture("mini.yaml"), urgency="1")
-    assert (info.value.kind, info.value.message) == ("MissingFields", "missing required field(s): impact")
+    assert (info.value.kind, info.value.message) == ("MissingFields", "missing required field(s): Impact")
     assert info.value.errors == [{"path": "fields.impact", "message": "required"}]
     with pytest.raises(Refusal) as info:
         start(STATE_REQUIRED, actor=BOB)
@@ -97,10 +97,7 @@ def test_field_values_are_checked_against_their_types() -> None:
         {"path": "fields.impact", "message": "must be one of 1, 2; got '7'"},
         {"path": "fields.colour", "message": "unknown field 'colour'"},
     ]
-    assert (
-        info.value.message
-        == "fields.impact: must be one of 1, 2; got '7'; fields.colour: unknown field 'colour'"
-    )
+    assert info.value.message == "Impact: must be one of 1, 2; got '7'; unknown field 'colour'"
 
 
 def test_a_field_given_as_none_is_left_out() -> None:

@@ -152,7 +152,7 @@ def test_threshold_actions_run_in_order_and_a_refused_fire_is_recorded_as_skippe
     ]
     assert out.events[2].details == {
         "fire": "withdraw",
-        "reason": "'withdraw' is not possible in state 'working' (only from: new)",
+        "reason": "“withdraw” is not possible while TST0000001 is “working” (only from: new)",
     }
     assert (out.events[3].actor, out.events[3].to_state) == ("system:sla:resolution", "closed")
     assert engine.record.state == "closed"

@@ -51,7 +51,10 @@ def test_a_substitute_decides_for_an_approver_and_both_are_recorded() -> None:
     assert refusal(
         engine, DecideApprovalInput(actor=CAROL, approval_id="rec1.a1", decision="approve")
     ).kind == ("AlreadyDecided")
-    assert refusal(engine, claim(BOB, "carol")).message == "carol has already decided approval rec1.a1"
+    assert (
+        refusal(engine, claim(BOB, "carol")).message
+        == "carol has already decided approval “cab” of TST0000001"
+    )
     # The quorum of two still needs another person.
     assert engine.record.approvals[0].state == "pending"
 
@@ -73,7 +76,7 @@ def test_only_an_approver_of_the_task_can_be_stood_in_for() -> None:
     message = refusal(engine, claim(FRANK, "boss")).message
     assert (
         message
-        == "delegation: boss is not an approver of cab (board) on TST0000001, so nobody can decide it for them"
+        == "delegation: boss is not an approver of “cab” (board) on TST0000001, so nobody can decide it for them"
     )
     assert refusal(engine, claim(CAROL, "carol")).message == (
         "delegation: carol cannot decide as their own substitute"
@@ -93,7 +96,7 @@ def test_separation_of_duties_binds_the_substitute_and_the_approver() -> None:
     assert refusal(engine, claim(FRANK, "dave")).kind == "NotAllowed"  # not an eligible approver
     engine.record.fields["builder"] = "erin"  # exclusions are read at decision time too
     found = refusal(engine, claim(FRANK, "erin"))
-    assert found.kind == "SeparationOfDuties" and "erin is the user in field 'builder'" in found.message
+    assert found.kind == "SeparationOfDuties" and "erin is the builder" in found.message
 
 
 def test_one_person_decides_an_approval_once() -> None:
@@ -102,7 +105,7 @@ def test_one_person_decides_an_approval_once() -> None:
     found = refusal(engine, claim(ERIN, "carol"))
     assert (found.kind, found.message) == (
         "AlreadyDecided",
-        "erin has already decided approval rec1.a1; one person decides an approval once "
+        "erin has already decided approval “cab” of TST0000001; one person decides an approval once "
         "(rule: one decision per person, substitutes included)",
     )
     engine = pending()

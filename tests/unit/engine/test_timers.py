@@ -135,7 +135,7 @@ def test_a_refused_timed_transition_is_skipped_until_the_state_is_entered_again(
     assert (out.events[1].actor, out.events[1].at, out.events[1].details) == (
         "system:timer",
         T0 + timedelta(hours=1, minutes=2),
-        {"fire": "close", "reason": "'close' refused: a note is still open"},
+        {"fire": "close", "reason": "“close” refused: a note is still open"},
     )
     assert engine.record.timed_done == ["close"] and engine.next_wakeup() is None
 
