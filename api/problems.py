@@ -16,10 +16,21 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.client import RPCTimeoutOrCancelledError
+from temporalio.service import RPCError, RPCStatusCode
 
 from workflows.engine import RefusalKind
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# Temporal answers that mean "not now", not "no": the request may be retried as it is.
+TRANSIENT = frozenset(
+    {
+        RPCStatusCode.UNAVAILABLE,
+        RPCStatusCode.CANCELLED,
+        RPCStatusCode.DEADLINE_EXCEEDED,
+        RPCStatusCode.RESOURCE_EXHAUSTED,
+    }
+)
 
 
 class FieldError(BaseModel):
@@ -165,6 +176,18 @@ def install(app: FastAPI) -> None:
             detail = "this method is not allowed on this resource"
         return ProblemError(exc.status_code, detail, headers=dict(exc.headers or {})).response()
 
+    async def on_temporal(_request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, RPCError) and exc.status not in TRANSIENT:
+            return await on_unexpected(_request, exc)
+        # Temporal did not answer (restarting, overloaded, the call timed out): nothing is known to
+        # have happened, and a retry with the same Idempotency-Key acts at most once.
+        return ProblemError(
+            503,
+            "the workflow service did not answer in time; retry the request with the same Idempotency-Key",
+            kind="TemporalUnavailable",
+            headers={"Retry-After": "1"},
+        ).response()
+
     async def on_unexpected(_request: Request, _exc: Exception) -> JSONResponse:
         # The traceback goes to the server log by Starlette; the client learns nothing internal.
         return ProblemError(500, "internal error; the server log has the details").response()
@@ -172,6 +195,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(RPCError, on_temporal)
+    app.add_exception_handler(RPCTimeoutOrCancelledError, on_temporal)
     app.add_exception_handler(Exception, on_unexpected)
 
 

@@ -29,7 +29,7 @@ def list_approvals(
 @router.post(
     "/{approval_id}/decision",
     response_model=ApprovalOut,
-    responses=responses(401, 403, 404, 409, 422),
+    responses=responses(401, 403, 404, 409, 422, 503),
 )
 async def decide(
     approval_id: Annotated[str, Path(min_length=1, max_length=80)],

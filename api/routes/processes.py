@@ -33,7 +33,7 @@ Filter = Annotated[str | None, Query(max_length=200)]
     "",
     status_code=201,
     response_model=RecordSnapshot,
-    responses=responses(401, 403, 409, 422),
+    responses=responses(401, 403, 409, 422, 503),
 )
 async def create_process(
     body: CreateRecord,
@@ -101,7 +101,7 @@ async def get_process(
 @router.post(
     "/{record}/transitions",
     response_model=RecordSnapshot,
-    responses=responses(401, 403, 404, 409, 422),
+    responses=responses(401, 403, 404, 409, 422, 503),
 )
 async def fire_transition(
     record: RecordRef,
@@ -126,7 +126,7 @@ async def fire_transition(
     return await idempotency.respond(body, act)
 
 
-@router.patch("/{record}", response_model=RecordSnapshot, responses=responses(401, 403, 404, 409, 422))
+@router.patch("/{record}", response_model=RecordSnapshot, responses=responses(401, 403, 404, 409, 422, 503))
 async def patch_process(
     record: RecordRef,
     body: PatchRecord,
@@ -153,7 +153,7 @@ async def patch_process(
     "/{record}/comments",
     status_code=201,
     response_model=CommentOut,
-    responses=responses(401, 404, 409, 422),
+    responses=responses(401, 404, 409, 422, 503),
 )
 async def add_comment(
     record: RecordRef,

@@ -23,3 +23,31 @@ def test_every_refusal_kind_has_a_status() -> None:
 def test_the_kinds_are_the_application_error_type_names() -> None:
     assert [k.value for k in RefusalKind] == [k.name for k in RefusalKind]
     assert not hasattr(workflows.engine, "REFUSAL_STATUS")
+
+
+def test_temporal_not_answering_is_a_503_to_retry_and_anything_else_a_500() -> None:
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+    from temporalio.service import RPCError, RPCStatusCode
+
+    from api.problems import install
+
+    app = FastAPI()
+    install(app)
+
+    @app.get("/busy")
+    def busy() -> None:
+        raise RPCError("operation was canceled", RPCStatusCode.CANCELLED, b"")
+
+    @app.get("/broken")
+    def broken() -> None:
+        raise RPCError("bad", RPCStatusCode.INVALID_ARGUMENT, b"")
+
+    client = TestClient(app, raise_server_exceptions=False)
+    r = client.get("/busy")
+    assert (r.status_code, r.headers["retry-after"], r.json()["type"]) == (
+        503,
+        "1",
+        "urn:itilflow:problem:temporalunavailable",
+    )
+    assert client.get("/broken").status_code == 500
