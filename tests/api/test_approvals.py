@@ -54,7 +54,7 @@ async def test_approval_flow_quorum_then_manager(api: Api, mini: str) -> None:
     assert r.json()["state"] == "pending" and [d["by"] for d in r.json()["decisions"]] == ["carol"]
     assert await _task_for(api, "carol", rec["id"]) is None  # decided: out of carol's inbox
     r = await api.post("carol", decide, {"decision": "approve"})
-    assert r.status_code == 409 and "already decided" in r.json()["detail"]
+    assert r.status_code == 409 and "的审批“cab”作出决定" in r.json()["detail"]  # carol reads Chinese
     r = await api.post("dave", decide, {"decision": "maybe"})
     assert r.status_code == 422 and r.json()["errors"][0]["path"] == "body.decision"
     r = await api.post("dave", decide, {"decision": "approve"})

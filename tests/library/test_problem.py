@@ -43,7 +43,7 @@ async def test_problem_through_known_error_and_change_to_closure(api: LibraryApi
     assert change["fields"]["change_type"] == "normal" and change["fields"]["related_problem"] == prb
     assert change["fields"]["reason"] == "Memory leak in relay 2.1" and change["requester"] == "pam"
     r = await api.fire("pam", prb, "raise_change")
-    assert r.status_code == 409 and "not possible in state 'awaiting_change'" in r.json()["detail"]
+    assert r.status_code == 409 and "is “Awaiting change”" in r.json()["detail"]
 
     r = await api.fire("pam", prb, "resolve", resolution_code="fixed_by_change")
     assert r.status_code == 422 and error_paths(r) == {"fields.resolution_notes"}
