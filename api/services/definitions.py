@@ -72,6 +72,8 @@ def start_fields(d: Definition, user: Principal | None = None) -> list[FieldSpec
             required=f.required or f.name in required_here,
             values=f.values,
             label=f.label.model_dump() if f.label else None,
+            reference=f.reference,
+            reference_states=f.reference_states,
         )
         for f in d.fields
         if f.name not in derived and f.name not in ("title", "requester")
