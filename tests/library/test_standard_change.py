@@ -20,7 +20,7 @@ from temporalio.worker import Replayer
 from core.converter import data_converter
 from core.db import session_scope
 from core.store import upsert_user
-from tests.library.conftest import LibraryApi, actions, error_paths, moves
+from tests.library.conftest import LIBRARY, LibraryApi, actions, error_paths, moves
 from tests.library.test_change import PLANS, assessed, cab_extras  # noqa: F401 (the module's directory)
 from tests.web.test_record_forms import HTMX, _hidden, _sign_in
 from worker.registry import WORKFLOWS, sandbox_runner
@@ -288,3 +288,24 @@ async def test_the_web_form_offers_the_catalogue_and_the_workflow_refuses_anythi
     r = await http.post(f"/ui/records/{number}/transitions", data=form, headers=HTMX)
     assert r.status_code == 204, r.text
     assert (await api.record("cm", chg))["state"] == "scheduled"
+
+
+async def test_publishing_checks_the_states_a_reference_names(api: LibraryApi) -> None:
+    """The referenced process is published: a state it does not have is refused with its path."""
+    await api.ensure("standard_change")
+    source = (
+        (LIBRARY / "change.yaml")
+        .read_text(encoding="utf-8")
+        .replace("key: change\n", "key: change_typo\n", 1)
+    )
+    source = source.replace("reference_states: [approved]", "reference_states: [aproved]", 1)
+    r = await api.http.post(
+        "/api/v1/definitions",
+        content=source.encode("utf-8"),
+        headers={**api.headers("owner"), "Content-Type": "application/yaml"},
+    )
+    assert r.status_code == 201, r.text
+    r = await api.post("owner", f"/api/v1/definitions/change_typo/versions/{r.json()['version']}/publish")
+    assert r.status_code == 422, r.text
+    assert [e["path"] for e in r.json()["errors"]] == ["fields[2].reference_states[0]"]
+    assert "'standard_change' has no state 'aproved'" in r.json()["detail"]
