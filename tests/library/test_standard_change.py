@@ -20,7 +20,7 @@ from temporalio.worker import Replayer
 from core.converter import data_converter
 from core.db import session_scope
 from core.store import upsert_user
-from tests.library.conftest import LIBRARY, LibraryApi, actions, error_paths, moves
+from tests.library.conftest import LIBRARY, LibraryApi, actions, error_paths, moves, set_active
 from tests.library.test_change import PLANS, assessed, cab_extras  # noqa: F401 (the module's directory)
 from tests.web.test_record_forms import HTMX, _hidden, _sign_in
 from worker.registry import WORKFLOWS, sandbox_runner
@@ -186,10 +186,15 @@ async def test_free_text_drafts_retired_templates_and_other_records_are_refused(
     rec = await api.record("cm", chg)
     assert rec["state"] == "assessment" and "standard_template" not in rec["fields"]
     # In the caller's language: a Chinese-speaking change manager reads the rule in Chinese.
+    # A change manager of their own for this test, deactivated afterwards: other tests count who holds
+    # the role (the change manager approval's eligible list).
     li = zh_user(db_engine, "li_cm", ["agent", "change_manager"])
-    r = await api.fire(li, chg, "submit", standard_template=drafted["number"], **STANDARD, **WINDOW)
-    assert r.status_code == 422, r.text
-    assert RULE_ZH in r.json()["detail"] and f"{drafted['number']} 当前为“草稿”" in r.json()["detail"]
+    try:
+        r = await api.fire(li, chg, "submit", standard_template=drafted["number"], **STANDARD, **WINDOW)
+        assert r.status_code == 422, r.text
+        assert RULE_ZH in r.json()["detail"] and f"{drafted['number']} 当前为“草稿”" in r.json()["detail"]
+    finally:
+        set_active(db_engine, [li], False)
     # A template retired after it was chosen no longer lets the change through at submission.
     template = await approved_template(api, "Retired after it was chosen")
     await api.set_fields("cm", chg, standard_template=template["number"], **STANDARD)
