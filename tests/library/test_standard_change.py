@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import html
 import re
+import uuid
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowFailureError, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Replayer
 
+from client.launch import pinned_definition
 from core.converter import data_converter
 from core.db import session_scope
 from core.store import upsert_user
@@ -24,7 +26,7 @@ from tests.library.conftest import LIBRARY, LibraryApi, actions, error_paths, mo
 from tests.library.test_change import PLANS, assessed, cab_extras  # noqa: F401 (the module's directory)
 from tests.web.test_record_forms import HTMX, _hidden, _sign_in
 from worker.registry import WORKFLOWS, sandbox_runner
-from workflows.contracts import Actor, FireTransitionInput, UpdateFieldsInput
+from workflows.contracts import Actor, FireTransitionInput, StartProcessInput, UpdateFieldsInput
 from workflows.process import ProcessWorkflow
 
 TEMPLATE: dict[str, Any] = {
@@ -89,7 +91,7 @@ async def test_a_template_is_approved_by_the_cab_never_its_author_and_revised_un
     assert {"carol", "dave", "erin"} <= set(task["eligible"])
     # Separation of duties: the author, though a change manager, does not approve their own template.
     r = await api.decide("cm", task["id"])
-    assert r.status_code in (403, 404)
+    assert r.status_code == 403 and "separation of duties" in r.json()["detail"], r.text
     # Under review (and in the catalogue) the content is read-only.
     r = await api.patch("cm", f"/api/v1/processes/{std}", {"fields": {"implementation_plan": "Anything"}})
     assert r.status_code == 422 and error_paths(r) == {"fields.implementation_plan"}
@@ -314,3 +316,30 @@ async def test_publishing_checks_the_states_a_reference_names(api: LibraryApi) -
     assert r.status_code == 422, r.text
     assert [e["path"] for e in r.json()["errors"]] == ["fields[2].reference_states[0]"]
     assert "'standard_change' has no state 'aproved'" in r.json()["detail"]
+
+
+async def test_a_workflow_started_directly_checks_its_template_too(
+    api: LibraryApi, temporal_client: Client, db_engine: Engine, task_queue: str
+) -> None:
+    """A Temporal client starting a standard change with free text: the run refuses it before anything
+    is written (the API's launcher refuses it earlier, with the same words)."""
+    await api.ensure("standard_change", "change")
+    record_id = f"direct-{uuid.uuid4().hex[:12]}"
+    inp = StartProcessInput(
+        record_id=record_id,
+        number="CHGDIRECT1",
+        definition=pinned_definition(db_engine, "change"),
+        actor=Actor(username="alice", roles=["requester"], language="zh"),
+        title="Standard by decree",
+        fields={"change_type": "standard", "standard_template": "STD-BY-DECREE"},
+    )
+    handle = await temporal_client.start_workflow(
+        ProcessWorkflow.run, inp, id=record_id, task_queue=task_queue
+    )
+    with pytest.raises(WorkflowFailureError) as failed:
+        await handle.result()
+    cause = failed.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "InvalidFields"
+    assert RULE_ZH in cause.message and "“STD-BY-DECREE”不是标准变更模板的记录" in cause.message
+    r = await api.get("cm", f"/api/v1/processes/{record_id}")
+    assert r.status_code == 404  # nothing was written
