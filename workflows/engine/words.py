@@ -1,4 +1,5 @@
-"""The words of the field-rights refusals, in Chinese and English: the caller's language picks one.
+"""The words of the field-rights and checked-reference refusals, in Chinese and English: the caller's
+language picks one.
 
 People read these, so they name things by their labels (a field's, a state's, an approval's, a role's)
 and fall back to the definition's name only where the definition gives no label.
