@@ -18,6 +18,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
+from client import references
 from core.db import session_scope
 from core.store import allocate_number, utcnow
 from core.tables import DefinitionRow, RecordRow
@@ -29,6 +30,7 @@ from workflows.contracts import (
     StartProcessInput,
 )
 from workflows.engine import ProcessEngine
+from workflows.engine import references as engine_references
 from workflows.process import ProcessWorkflow
 
 ID_NAMESPACE = uuid.UUID("6f1c6a52-2a7e-4d8e-9d3b-5f0c3c7a1e10")
@@ -114,7 +116,13 @@ async def launch_record(
         fields=fields,
         parent_id=parent_id,
     )
-    ProcessEngine.create(inp, utcnow())  # raises Refusal
+    checked, _ = ProcessEngine.create(inp, utcnow())  # raises Refusal
+    # The checked reference fields (a standard change's template) too: the workflow checks them again.
+    wanted = checked.references_in(fields)
+    if wanted:
+        lookup = engine_references.lookup(pinned.definition, wanted)
+        found = await run_sync(references.resolve_references, engine, lookup)
+        checked.check_references(wanted, found, actor.language)
     # In a thread: a SQLite write may wait for another process's, and must not stall the event loop.
     # anyio's pool (40 threads, as FastAPI's): asyncio's default has cores + 4, 6 here.
     number = await run_sync(_allocate, engine, record_id, pinned.definition.number_prefix)

@@ -74,6 +74,11 @@ class FieldDef(Model):
     values: list[str] | None = Field(default=None, description="Allowed values of an enum field.")
     value_labels: dict[str, I18nText] | None = None
     reference: str | None = Field(default=None, description="Definition key a reference field points at.")
+    reference_states: list[Name] | None = Field(
+        default=None,
+        description="States the referenced record must be in (a reference field only). With it, the "
+        "engine itself checks every value set: a record of `reference`, in one of these states.",
+    )
     item_type: FieldType | None = Field(default=None, description="Type of the items of a list field.")
     default: Any = None
     required: bool = Field(default=False, description="Required when the record is created.")

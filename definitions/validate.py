@@ -119,6 +119,9 @@ class _Checker(StepChecks):
                 self.add(f"{path}.item_type", "a list field needs an item_type other than list")
             if f.type == "reference" and not f.reference:
                 self.add(f"{path}.reference", "a reference field names the definition it points at")
+            if f.reference_states is not None and (f.type != "reference" or not f.reference_states):
+                why = "a non-empty list of the referenced process's states, on a reference field only"
+                self.add(f"{path}.reference_states", why)
             if f.name in BUILTIN_FIELDS and f.type != BUILTIN_FIELDS[f.name]:
                 self.add(
                     f"{path}.type", f"built-in field '{f.name}' must be of type {BUILTIN_FIELDS[f.name]}"

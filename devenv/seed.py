@@ -241,4 +241,23 @@ async def load_demo_data(client: Client, engine: Engine, task_queue: str) -> lis
         },
     )
     made.append("a change waiting for CAB approval (cab1, cab2)")
+    # A standard change template for the catalogue: once a CAB member approves it, a standard change
+    # naming it goes straight to scheduled.
+    template = await create(
+        "change_manager",
+        "standard-change-1",
+        "standard_change",
+        "Restart a stuck print spooler",
+        {
+            "scope": "Restart the print spooler service on one Windows print server.",
+            "service": "Printing",
+            "implementation_plan": "Drain the queue, restart the Spooler service, print a test page.",
+            "backout_plan": "Start the service again; move the queue to the standby print server.",
+            "risk": "low",
+            "expected_duration": "PT15M",
+            "review_date": (utcnow() + timedelta(days=180)).replace(microsecond=0).isoformat(),
+        },
+    )
+    await _fire(engine, client, "change_manager", template, "submit", {})
+    made.append("a standard change template waiting for approval (cab1, cab2)")
     return made

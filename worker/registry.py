@@ -17,6 +17,7 @@ from activities.directory import DirectoryActivities
 from activities.links import LinkActivities
 from activities.notifications import NotificationActivities
 from activities.records import RecordActivities
+from activities.references import ReferenceActivities
 from workflows.process import ProcessWorkflow
 
 WORKFLOWS: Sequence[type] = (ProcessWorkflow,)
@@ -73,6 +74,7 @@ def activities(
         records.persist_record,
         directory.resolve_approvers,
         directory.check_delegation,
+        ReferenceActivities(engine).resolve_references,
         notes.notify,
         links.create_linked_record,
         alarms.arm_alarm,

@@ -186,6 +186,14 @@ class FieldSpec(Contract):
         description="Whether the caller may change this field here (field rights, separation of duties); "
         "a field they may not change can still be required: its current value is kept.",
     )
+    reference: str | None = Field(
+        default=None, description="A reference field: the process (definition key) whose record it names."
+    )
+    reference_states: list[str] | None = Field(
+        default=None,
+        description="A checked reference field: the states the named record must be in (list them with "
+        "GET /api/v1/processes?definition=…&state=…).",
+    )
 
 
 class AvailableTransition(Contract):
@@ -260,6 +268,34 @@ class CheckDelegationInput(Contract):
 
 class CheckDelegationResult(Contract):
     delegation: int | None = Field(default=None, description="The delegation in force, if any.")
+
+
+class ResolveReferencesInput(Contract):
+    refs: list[str] = Field(description="Record ids or numbers, as the reference fields hold them.")
+    processes: list[str] = Field(default_factory=list, description="Definition keys to word refusals with.")
+
+
+class ReferencedRecord(Contract):
+    """What the read model says of a record a reference names."""
+
+    ref: str
+    id: str
+    number: str
+    definition: str
+    state: str
+
+
+class ReferencedProcess(Contract):
+    """The words of a referenced process (its newest published version): title and state labels."""
+
+    key: str
+    title: dict[str, str]
+    states: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+
+class ResolveReferencesResult(Contract):
+    found: list[ReferencedRecord] = Field(default_factory=list)
+    processes: list[ReferencedProcess] = Field(default_factory=list)
 
 
 class NotificationRecipient(Contract):

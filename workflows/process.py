@@ -20,7 +20,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from workflows import patches
+    from workflows import lookups, patches
     from workflows.calls import (
         ALARM_GRACE,
         ALARM_LEAD,
@@ -36,8 +36,6 @@ with workflow.unsafe.imports_passed_through():
         Actor,
         AddCommentInput,
         ArmAlarmInput,
-        CheckDelegationInput,
-        CheckDelegationResult,
         CreateLinkedRecordInput,
         CreateLinkedRecordResult,
         DecideApprovalInput,
@@ -96,6 +94,10 @@ class ProcessWorkflow:
         alarms = self._patched(patches.SLA_ALARMS)
         async with self._lock:
             if self._startup is not None:
+                try:  # a new record's checked references too (a Temporal client may start one directly)
+                    await self._check_references(self._engine.references_in(inp.fields), inp.actor.language)
+                except Refusal as refusal:
+                    raise refused(refusal) from None
                 await self._execute(self._startup)  # the first task: nothing is committed yet
             self._ready = True
         while not self._engine.is_final:
@@ -318,13 +320,21 @@ class ProcessWorkflow:
             ids.append(info.id)
             del ids[:-MAX_REMEMBERED_REQUESTS]
 
-    async def _command(self, actor: Actor, apply: Callable[[datetime], Outcome]) -> RecordSnapshot:
+    async def _command(
+        self,
+        actor: Actor,
+        apply: Callable[[datetime], Outcome],
+        wanted: Callable[[], dict[str, str]] = dict,
+    ) -> RecordSnapshot:
+        """Apply a command under the lock; `wanted` names the checked reference values it needs looked
+        up first (workflows/engine/references.py)."""
         await workflow.wait_condition(lambda: self._ready)
         async with self._lock:
             persisted = None
             if not self._remembered():
                 self._mark_task()
                 try:
+                    await self._check_references(wanted(), actor.language)
                     with self._engine.protection(workflow.patched(patches.PROTECTED_FIELDS)):
                         out = apply(workflow.now())
                 except Refusal as refusal:
@@ -336,6 +346,13 @@ class ProcessWorkflow:
                 return self._engine.snapshot(actor, workflow.now())
             # Exactly what the read model now holds (read-your-writes), plus what this caller may do.
             return persisted.model_copy(update=self._engine.for_actor(actor))
+
+    async def _check_references(self, wanted: dict[str, str], language: str) -> None:
+        """Refuse checked reference values that name no allowed record (only asked when there are some)."""
+        if wanted:
+            found = await lookups.referenced_records(self._engine.definition, wanted)
+            self._mark_task()  # an activity's result may come in a later workflow task
+            self._engine.check_references(wanted, found, language)
 
     def _validate(self, check: Callable[[], object]) -> None:
         if self._engine is None:
@@ -365,7 +382,9 @@ class ProcessWorkflow:
 
     @workflow.update
     async def fire_transition(self, inp: FireTransitionInput) -> RecordSnapshot:
-        return await self._command(inp.actor, lambda now: self._engine.fire(inp, now))
+        return await self._command(
+            inp.actor, lambda now: self._engine.fire(inp, now), lambda: self._engine.references_to_fire(inp)
+        )
 
     @fire_transition.validator
     def _validate_fire(self, inp: FireTransitionInput) -> None:
@@ -373,7 +392,11 @@ class ProcessWorkflow:
 
     @workflow.update
     async def update_fields(self, inp: UpdateFieldsInput) -> RecordSnapshot:
-        return await self._command(inp.actor, lambda now: self._engine.update_fields(inp, now))
+        return await self._command(
+            inp.actor,
+            lambda now: self._engine.update_fields(inp, now),
+            lambda: self._engine.references_in(inp.fields),
+        )
 
     @update_fields.validator
     def _validate_update_fields(self, inp: UpdateFieldsInput) -> None:
@@ -383,26 +406,11 @@ class ProcessWorkflow:
     async def decide_approval(self, inp: DecideApprovalInput) -> RecordSnapshot:
         delegation = None
         if inp.on_behalf_of is not None and not self._remembered():
-            delegation = await self._delegation_in_force(inp.on_behalf_of, inp.actor.username)
+            # The workflow looks the delegation up itself (workflows/lookups.py).
+            delegation = await lookups.delegation_in_force(
+                inp.on_behalf_of, inp.actor.username, workflow.now()
+            )
         return await self._command(inp.actor, lambda now: self._engine.decide(inp, now, delegation))
-
-    async def _delegation_in_force(self, principal: str, substitute: str) -> int | None:
-        """The delegation from `principal` to `substitute` in force now, as the directory says.
-
-        Why the workflow asks itself rather than trusting the Update: anyone with a Temporal client can
-        send `decide_approval` with any `on_behalf_of`, but only the worker reads the delegations table
-        (with its own database credentials), so a claimed delegation that does not exist, has ended or
-        was revoked finds nothing here and the engine refuses the decision. The answer is recorded in
-        the history (a local-activity marker), so a replay decides the same way. Only Updates that
-        claim a delegation run it: histories without one replay unchanged (no patch needed)."""
-        result: CheckDelegationResult = await workflow.execute_local_activity(
-            "check_delegation",
-            CheckDelegationInput(principal=principal, substitute=substitute, at=workflow.now()),
-            result_type=CheckDelegationResult,
-            start_to_close_timeout=DB_TIMEOUT,
-            retry_policy=DB_RETRY,
-        )
-        return result.delegation
 
     @decide_approval.validator
     def _validate_decide(self, inp: DecideApprovalInput) -> None:

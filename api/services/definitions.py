@@ -72,6 +72,8 @@ def start_fields(d: Definition, user: Principal | None = None) -> list[FieldSpec
             required=f.required or f.name in required_here,
             values=f.values,
             label=f.label.model_dump() if f.label else None,
+            reference=f.reference,
+            reference_states=f.reference_states,
         )
         for f in d.fields
         if f.name not in derived and f.name not in ("title", "requester")
@@ -140,6 +142,7 @@ def publish(session: Session, *, key: str, version: int, user: Principal) -> Def
             f"{key} version {version} is {row.status}; only a draft can be published", "WrongState"
         )
     _refuse_creation_cycle(session, row)
+    _refuse_unknown_reference_states(session, row)
     audit.record(session, actor=user.username, action="definition.published", target=f"{key} v{version}")
     return _ref(set_definition_status(session, row, status="published", actor=user.username))
 
@@ -165,6 +168,36 @@ def _refuse_creation_cycle(session: Session, row: DefinitionRow) -> None:
             f"acting, forever: {path} / 发布后这些流程会无人操作地互相创建记录，永不停止：{path}",
             errors=[{"path": "effects.create_record.definition", "message": f"creation loop {path}"}],
             kind="CreationLoop",
+        )
+
+
+def _refuse_unknown_reference_states(session: Session, row: DefinitionRow) -> None:
+    """A checked reference field's states must be states of the process it names, when that process is
+    published (itself included); one published later is not checked back: until it is, no record of it
+    exists and the engine refuses every value (docs/process-owners-guide.md)."""
+    d = load_text(row.source).definition
+    errors: list[dict[str, str]] = []
+    for i, f in enumerate(d.fields if d is not None else []):
+        if not (f.reference and f.reference_states):
+            continue
+        target = d if d is not None and f.reference == d.key else None
+        if target is None:
+            published = latest_published(session, f.reference)
+            target = load_text(published.source).definition if published is not None else None
+        known = {s.name for s in target.states} if target is not None else None
+        errors += [
+            {"path": f"fields[{i}].reference_states[{j}]", "message": f"'{f.reference}' has no state '{s}'"}
+            for j, s in enumerate(f.reference_states)
+            if known is not None and s not in known
+        ]
+    if errors:
+        where = "; ".join(f"{e['path']}: {e['message']}" for e in errors)
+        raise ProblemError(
+            422,
+            "a reference field names states its process does not have / "
+            f"引用字段列出的状态在被引用流程中不存在：{where}",
+            errors=errors,
+            kind="InvalidDefinition",
         )
 
 

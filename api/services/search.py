@@ -100,9 +100,9 @@ def list_records(
             )
         )
     if not can_see_all(user):
-        query = query.where(
-            or_(col(RecordRow.requester) == user.username, col(RecordRow.assignee) == user.username)
-        )
+        mine = or_(col(RecordRow.requester) == user.username, col(RecordRow.assignee) == user.username)
+        shown = visibility.named(session, user)  # a `visibility:` section naming their role or group
+        query = query.where(mine if shown is None else or_(mine, shown))
     else:
         # A definition's `visibility:` hides its records from whoever it does not name.
         hidden = visibility.listed(session, user)

@@ -105,6 +105,16 @@ def hidden_versions(session: Session, user: Principal) -> list[Version]:
     return [pair for pair, r in restrictions(session).items() if not r.names(user)]
 
 
+def named(session: Session, user: Principal) -> ColumnElement[bool] | None:
+    """A filter for the record list of someone who does not see every record: the records of the
+    versions whose section names them (a catalogue every requester reads), as `may_see` lets them see
+    each one; None when no section names them."""
+    shown = [pair for pair, r in restrictions(session).items() if r.names(user)]
+    if not shown:
+        return None
+    return or_(*(and_(_RECORDS.c.definition_key == k, _RECORDS.c.definition_version == v) for k, v in shown))
+
+
 def listed(session: Session, user: Principal) -> ColumnElement[bool] | None:
     """A filter for the record list: records of hidden versions only where the user is the requester
     or the assignee (the list's own participant columns); None when nothing is hidden."""

@@ -45,6 +45,8 @@ def editable_specs(d: Definition, snap: RecordSnapshot) -> list[FieldSpec]:
             type=f.type,
             values=f.values,
             label=f.label.model_dump() if f.label else None,
+            reference=f.reference,
+            reference_states=f.reference_states,
         )
         for f in d.fields
         if f.name not in derived and f.name not in BUILTIN_FIELDS

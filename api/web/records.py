@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
 
 from api.auth import Principal
 from api.deps import SessionDep, TemporalClientDep
@@ -146,11 +147,39 @@ def state_label(d: Definition | None, state: str, lang: str) -> str:
     return i18n.pick(spec.label if spec else None, lang, state)
 
 
-def transition_forms(snap: RecordSnapshot, d: Definition | None, lang: str) -> list[TransitionForm]:
+def reference_choices(
+    session: Session, user: Principal, snap: RecordSnapshot
+) -> dict[str, list[tuple[str, str]]]:
+    """For each checked reference field the forms ask for, the records it may name (a standard
+    change's approved templates), as the caller may list them: offered as a choice, not typed."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for t in snap.available_transitions:
+        for spec in t.required_fields:
+            if spec.reference and spec.reference_states and spec.name not in out:
+                items = [
+                    item
+                    for state in spec.reference_states
+                    for item in search.list_records(
+                        session=session, user=user, definition=spec.reference, state=state, limit=200
+                    ).items
+                ]
+                out[spec.name] = [(i.number, f"{i.number} {i.title}") for i in items]
+    return out
+
+
+def transition_forms(
+    snap: RecordSnapshot,
+    d: Definition | None,
+    lang: str,
+    choices: dict[str, list[tuple[str, str]]] | None = None,
+) -> list[TransitionForm]:
     out = []
     for t in snap.available_transitions:
         inputs = []
         for spec in t.required_fields:
+            if choices is not None and spec.name in choices:
+                inputs.append((spec, "select", choices[spec.name]))
+                continue
             options = [(v, _value_label(d, spec.name, v, lang)) for v in (spec.values or [])]
             inputs.append((spec, forms.input_kind(spec), options))
         out.append(
@@ -194,7 +223,7 @@ async def record(
         d=d,
         state_name=state_label(d, snap.state, lang),
         fields=field_views(snap, d, lang),
-        transitions=transition_forms(snap, d, lang),
+        transitions=transition_forms(snap, d, lang, reference_choices(session, user, snap)),
         history=list(reversed(history)),
         diagram=to_mermaid(d, lang=lang, current=snap.state) if d else "",
         state_names={s.name: i18n.pick(s.label, lang, s.name) for s in d.states} if d else {},

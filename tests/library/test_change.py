@@ -153,45 +153,6 @@ async def test_cab_rejects_a_change(api: LibraryApi) -> None:
     assert "approval_rejected" in actions(history)
 
 
-async def test_standard_change_skips_the_cab(api: LibraryApi) -> None:
-    chg = await assessed(api, "alice", "Add a mailbox quota", change_type="standard")
-    standard = {
-        "standard_template": "STD-012 mailbox quota",
-        **{
-            k: PLANS[k]
-            for k in ("risk", "affected_cis", "implementation_plan", "backout_plan", "implementer")
-        },
-    }
-    r = await api.fire(
-        "cm",
-        chg,
-        "submit",
-        **standard,
-        planned_start="2026-03-07T16:00:00+08:00",
-        planned_end="2026-03-07T14:00:00+08:00",
-    )
-    assert r.status_code == 409 and "the planned end must be after the planned start" in r.json()["detail"]
-    rec = await api.fired(
-        "cm",
-        chg,
-        "submit",
-        **standard,
-        planned_start=PLANS["planned_start"],
-        planned_end=PLANS["planned_end"],
-    )
-    # Pre-approved: straight to scheduled, no approval task at all.
-    assert rec["state"] == "scheduled" and rec["approvals"] == []
-    await api.fired("ian", chg, "start")
-    await api.fired("ian", chg, "implemented", implementation_notes="Quota set")
-    await api.fired("alice", chg, "confirm_success")  # the requester confirms the result
-    await api.set_fields("cm", chg, cmdb_updated=True)
-    rec = await api.fired("cm", chg, "close", review_notes="Standard change, no issues")
-    assert rec["state"] == "completed"
-    history = await api.history("cm", chg)
-    assert not any(a.startswith("approval_") for a in actions(history))
-    assert [t for t, *_ in moves(history)][:2] == ["assess", "submit"]
-
-
 async def test_emergency_change_via_ecab_with_mandatory_review(api: LibraryApi) -> None:
     await api.ensure("change")
     rec = await api.started("cm", "change", "Patch the exploited VPN gateway", change_type="emergency")

@@ -15,6 +15,8 @@ Modules, each one idea:
 - `moves` — which transition a trigger takes, asked of the definition's state machine, and why not.
 - `field_rights` — whether a person may change a field now (separation of duties' protected fields,
   then the definition's `field_rights` or `editors`); `words` — its refusals in Chinese and English.
+- `references` — checked reference fields: which values an action needs looked up (the workflow asks
+  the read model), and the refusal of one naming no allowed record.
 - `notifications` — recipients and template values.
 - `approvals` — opening levels, resolving approvers, decisions, reminders and expiry; `policies` — the
   approval policies and separation of duties (pure functions).

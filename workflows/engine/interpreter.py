@@ -8,7 +8,7 @@ Update handler)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -26,11 +26,12 @@ from workflows.contracts import (
     FireTransitionInput,
     RecordSnapshot,
     RecordState,
+    ResolveReferencesResult,
     SlaClockState,
     StartProcessInput,
     UpdateFieldsInput,
 )
-from workflows.engine import field_rights, moves, phrases, views, words
+from workflows.engine import field_rights, moves, phrases, references, views, words
 from workflows.engine.approvals import Approvals
 from workflows.engine.effects import Effects
 from workflows.engine.notifications import Notifier
@@ -204,6 +205,18 @@ class ProcessEngine:
         self.record.timed_done = []
         self._clocks.on_enter(out, state, now)
         self._approvals.on_enter(out, state, now)
+
+    # --- checked references (the workflow looks them up: workflows/engine/references.py) --------------
+    def references_in(self, values: Mapping[str, Any]) -> references.Wanted:
+        """The checked reference values among values sent (at creation, with an edit)."""
+        return references.wanted_in(self.definition, values)
+
+    def references_to_fire(self, inp: FireTransitionInput) -> references.Wanted:
+        """The checked reference values firing `inp` needs: those sent and those its transition requires."""
+        return references.wanted_for_fire(self._ctx, inp.actor, inp.trigger, inp.fields)
+
+    def check_references(self, wanted: references.Wanted, found: ResolveReferencesResult, lang: str) -> None:
+        references.check(self.definition, wanted, found, lang)
 
     # --- fields and comments --------------------------------------------------------------------------
     def check_update(self, inp: UpdateFieldsInput) -> dict[str, Any]:

@@ -77,6 +77,8 @@ def field_spec(definition: Definition, name: str, *, required: bool, editable: b
         values=spec.values if spec else None,
         label=spec.label.model_dump() if spec and spec.label else None,
         editable=editable,
+        reference=spec.reference if spec else None,
+        reference_states=spec.reference_states if spec else None,
     )
 
 

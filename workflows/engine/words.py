@@ -1,4 +1,5 @@
-"""The words of the field-rights refusals, in Chinese and English: the caller's language picks one.
+"""The words of the field-rights and checked-reference refusals, in Chinese and English: the caller's
+language picks one.
 
 People read these, so they name things by their labels (a field's, a state's, an approval's, a role's)
 and fall back to the definition's name only where the definition gives no label.
@@ -118,3 +119,22 @@ def sod_decided(user: str, field: str, number: str, step: str, lang: str) -> str
         f"separation of duties: {user} decided {step} of {number}, which excludes whoever {field} "
         f"names, so they may not put themselves in {field}"
     )
+
+
+def reference_rule(field: str, process: str, states: list[str], lang: str) -> str:
+    """The rule of a checked reference field, in words."""
+    if _zh(lang):
+        return f"“{field}”须引用{process}中状态为“{'”或“'.join(states)}”的记录"
+    return f"{field} must name a record of {process} in state {' or '.join(f'“{s}”' for s in states)}"
+
+
+def reference_unknown(rule: str, value: str, process: str, lang: str) -> str:
+    if _zh(lang):
+        return f"{rule}：“{value}”不是{process}的记录"
+    return f"{rule}: “{value}” is no record of {process}"
+
+
+def reference_state(rule: str, number: str, state: str, lang: str) -> str:
+    if _zh(lang):
+        return f"{rule}：{number} 当前为“{state}”"
+    return f"{rule}: {number} is “{state}”"

@@ -41,6 +41,7 @@ EXPECTED = {
     "handover": "HOV",
     "service_level": "SLR",
     "data_access": "DAR",
+    "standard_change": "STD",
 }
 
 # A small directory: group -> members, role -> holders.
