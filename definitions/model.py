@@ -17,52 +17,54 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from definitions.calendar import BusinessCalendar
-
-NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
-Name = Annotated[str, Field(pattern=NAME_PATTERN, min_length=1, max_length=64)]
-
-FieldType = Literal[
-    "string", "text", "int", "bool", "enum", "datetime", "duration", "user", "group", "reference", "list"
-]
-StateCategory = Literal["new", "open", "waiting", "resolved", "closed"]
-ApprovalPolicy = Literal["any", "all", "quorum", "percentage"]
-GuardOp = Literal["eq", "ne", "in", "not_in", "gt", "ge", "lt", "le", "is_set", "is_empty", "contains"]
-
-BUILTIN_ROLES: frozenset[str] = frozenset(
-    {"admin", "process_owner", "agent", "approver", "integrator", "requester"}
+from definitions.model_base import (
+    BUILTIN_FIELDS as BUILTIN_FIELDS,
 )
-# Fields every record has, whether or not the definition declares them.
-BUILTIN_FIELDS: dict[str, FieldType] = {
-    "title": "string",
-    "requester": "user",
-    "assignee": "user",
-    "assignment_group": "group",
-}
-RELATIONS: frozenset[str] = frozenset({"requester", "assignee", "assignment_group"})
-
-
-class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=False)
-
-
-class I18nText(Model):
-    """A text in Chinese and English. A plain string in YAML is used for both."""
-
-    zh: str = Field(min_length=1)
-    en: str = Field(min_length=1)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_plain_string(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return {"zh": value, "en": value}
-        return value
-
-    def get(self, lang: str) -> str:
-        return self.zh if lang.startswith("zh") else self.en
+from definitions.model_base import (
+    BUILTIN_ROLES as BUILTIN_ROLES,
+)
+from definitions.model_base import (
+    NAME_PATTERN as NAME_PATTERN,
+)
+from definitions.model_base import (
+    RELATIONS as RELATIONS,
+)
+from definitions.model_base import (
+    ApprovalPolicy as ApprovalPolicy,
+)
+from definitions.model_base import (
+    FieldType as FieldType,
+)
+from definitions.model_base import (
+    GuardOp as GuardOp,
+)
+from definitions.model_base import (
+    I18nText as I18nText,
+)
+from definitions.model_base import (
+    Model as Model,
+)
+from definitions.model_base import (
+    Name as Name,
+)
+from definitions.model_base import (
+    StateCategory as StateCategory,
+)
+from definitions.model_parts import (
+    GroupRef as GroupRef,
+)
+from definitions.model_parts import (
+    NotificationTemplate as NotificationTemplate,
+)
+from definitions.model_parts import (
+    PriorityMatrix as PriorityMatrix,
+)
+from definitions.model_parts import (
+    Visibility as Visibility,
+)
 
 
 class FieldDef(Model):
@@ -314,43 +316,6 @@ class SlaDef(Model):
     pauses_in: list[str] = Field(default_factory=list)
     stops_in: list[str] = Field(min_length=1)
     thresholds: list[SlaThreshold] = Field(default_factory=list)
-
-
-class PriorityMatrix(Model):
-    """impact x urgency -> priority, applied whenever impact or urgency change."""
-
-    impact_field: str = "impact"
-    urgency_field: str = "urgency"
-    priority_field: str = "priority"
-    matrix: dict[str, dict[str, str]] = Field(description="impact -> urgency -> priority.")
-
-    def lookup(self, impact: Any, urgency: Any) -> str | None:
-        if impact is None or urgency is None:
-            return None
-        return self.matrix.get(str(impact), {}).get(str(urgency))
-
-
-class NotificationTemplate(Model):
-    subject: I18nText
-    body: I18nText
-
-
-GroupRef = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", min_length=1, max_length=64)]
-
-
-class Visibility(Model):
-    """Who may see a process's records, when not every agent should (data-access requests, security
-    incidents). With this section, a record is seen only by its participants — the requester, the
-    assignee, anyone named in a user field, and the approvers of its approvals (asked, deciding, or
-    deciding as someone's substitute) — and by holders of `roles` and members of `groups`. The roles
-    that otherwise see every record (admin, process_owner, agent, auditor) see it only if listed."""
-
-    roles: list[str] = Field(
-        default_factory=list, description="Roles whose holders see every record of this process."
-    )
-    groups: list[GroupRef] = Field(
-        default_factory=list, description="Groups whose members see every record of this process."
-    )
 
 
 class Definition(Model):

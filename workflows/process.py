@@ -20,11 +20,8 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from workflows import lookups, patches
+    from workflows import alarm_arming, lookups, patches
     from workflows.calls import (
-        ALARM_GRACE,
-        ALARM_LEAD,
-        ALARM_RETRY,
         DB_RETRY,
         DB_TIMEOUT,
         MAX_REMEMBERED_REQUESTS,
@@ -35,7 +32,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contracts import (
         Actor,
         AddCommentInput,
-        ArmAlarmInput,
         CreateLinkedRecordInput,
         CreateLinkedRecordResult,
         DecideApprovalInput,
@@ -144,45 +140,8 @@ class ProcessWorkflow:
             self._committed_seq = self._engine.record.seq
 
     async def _alarm_wake(self, wake: datetime | None) -> datetime | None:
-        """Arm the next SLA alarm once it is due within ALARM_LEAD; returns when to wake up next.
-
-        Not yet armable: wake up to arm it. Armed: the alarm sends at the deadline, and the durable
-        timer comes ALARM_GRACE later to record the threshold and deliver whatever the alarm did not
-        (its audit event still says the deadline). Waking together with the alarm would only make
-        the burst of coinciding deadlines compete with the alarm for the CPU. Any other timer due in
-        between still wakes the workflow on time, and fires the alarm's threshold with it.
-        The read model holds the record at the engine's seq here: every change is persisted under
-        the lock this runs under, and the alarm checks that seq before sending."""
-        alarm = self._engine.next_alarm()
-        now = workflow.now()
-        if alarm is None or alarm.at <= now:
-            return wake
-        if alarm.key != self._engine.record.armed_alarm:
-            if alarm.at - now > ALARM_LEAD:
-                return alarm.at - ALARM_LEAD
-            record_id = self._engine.record.record_id
-            try:
-                await workflow.execute_local_activity(
-                    "arm_alarm",
-                    ArmAlarmInput(
-                        at=alarm.at,
-                        record_id=record_id,
-                        seq=alarm.seq,
-                        notifications=[
-                            notify_input(n, record_id, alarm.seq, i)
-                            for i, n in enumerate(alarm.notifications)
-                        ],
-                    ),
-                    start_to_close_timeout=DB_TIMEOUT,
-                    retry_policy=ALARM_RETRY,
-                )
-            except ActivityError:
-                # Only an accelerator: the durable timer delivers without it.
-                workflow.logger.warning("SLA alarm not armed; the timer will deliver at the deadline")
-                return wake
-            self._engine.record.armed_alarm = alarm.key
-        after = self._engine.next_wakeup(after_alarm=True)
-        return min(alarm.at + ALARM_GRACE, after) if after is not None else alarm.at + ALARM_GRACE
+        """Arm the next SLA alarm when it is due (workflows/alarm_arming.py); when to wake up next."""
+        return await alarm_arming.arm_next(self._engine, wake)
 
     def _should_continue(self) -> bool:
         info = workflow.info()
