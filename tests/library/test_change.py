@@ -281,3 +281,33 @@ async def test_field_rights_and_protected_fields_hold_through_the_api(api: Libra
     assert (await api.record("cm", chg))["fields"]["implementer"] == "ian"
     history = await api.history("cm", chg)
     assert not [h for h in history if h["action"] == "fields_changed"]  # nothing was written
+
+
+async def test_an_admin_grants_change_manager_and_that_person_closes_a_change(
+    api: LibraryApi, db_engine: Engine
+) -> None:
+    """Issue 14's "done when": without the role a person is refused; an admin grants `change_manager`
+    through the API (the role the published change process declares), and the same person then takes
+    a change from assessment to closure."""
+    ensure_users(db_engine, [("nadia", ["agent"], []), ("root", ["admin"], [])])
+    await api.ensure("change")
+    chg = (await api.started("ivan", "change", "Rotate the relay certificates", reason="Expiry"))["id"]
+    r = await api.fire("nadia", chg, "assess", assignee="nadia")
+    assert r.status_code == 403 and "nadia may not" in r.json()["detail"]
+
+    r = await api.http.put("/api/v1/admin/users/nadia/roles/change_manager", headers=api.headers("root"))
+    assert r.status_code == 200 and "change_manager" in r.json()["roles"], r.text
+
+    await api.fired("nadia", chg, "assess", assignee="nadia")
+    rec = await api.fired("nadia", chg, "submit", **PLANS)
+    task = rec["approvals"][-1]
+    await api.decided("carol", task["id"])
+    assert (await api.decided("dave", task["id"]))["record"]["state"] == "scheduled"
+    await api.fired("ian", chg, "start")
+    await api.fired("ian", chg, "implemented", implementation_notes="Certificates rotated")
+    await api.fired("nadia", chg, "confirm_success")
+    await api.set_fields("nadia", chg, cmdb_updated=True)
+    rec = await api.fired("nadia", chg, "close", review_notes="Went to plan")
+    assert rec["state"] == "completed" and rec["final"] is True
+    closing = [h for h in await api.history("nadia", chg) if h["action"] == "transition"][-1]
+    assert (closing["actor"], closing["details"]["trigger"]) == ("nadia", "close")
