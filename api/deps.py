@@ -79,10 +79,15 @@ async def get_temporal(request: Request) -> Client:
     try:
         return await connection.get()
     except Exception as exc:  # noqa: BLE001 - any connection failure is the same answer
-        raise ProblemError(503, f"the workflow engine (Temporal) is unreachable: {exc}") from None
+        raise ProblemError(
+            503,
+            f"the workflow engine (Temporal) is unreachable: {exc}",
+            zh=f"流程引擎（Temporal）无法连接：{exc}",
+        ) from None
 
 
 UNAUTHENTICATED = "a valid API token is required (Authorization: Bearer itf_…)"
+UNAUTHENTICATED_ZH = "需要有效的 API 令牌（Authorization: Bearer itf_…）"
 
 
 @declares(SIGNED_IN)  # any signed-in user: the access policy of a route that takes `CurrentUser`
@@ -94,7 +99,11 @@ async def get_principal(
     # One message for every failure: it must not tell a caller whether a user or token exists.
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ProblemError(
-            401, UNAUTHENTICATED, kind="Unauthenticated", headers={"WWW-Authenticate": "Bearer"}
+            401,
+            UNAUTHENTICATED,
+            kind="Unauthenticated",
+            headers={"WWW-Authenticate": "Bearer"},
+            zh=UNAUTHENTICATED_ZH,
         )
     # Failed attempts are counted per token id and per client address (api/ratelimit.py).
     limiter: FailureLimiter = request.app.state.auth_failures
@@ -123,8 +132,14 @@ async def get_principal(
     if principal is None:
         limiter.failed(*keys)
         raise ProblemError(
-            401, UNAUTHENTICATED, kind="Unauthenticated", headers={"WWW-Authenticate": "Bearer"}
+            401,
+            UNAUTHENTICATED,
+            kind="Unauthenticated",
+            headers={"WWW-Authenticate": "Bearer"},
+            zh=UNAUTHENTICATED_ZH,
         )
+    # The API's own refusals are worded in the caller's language (api/problems.py).
+    request.state.language = principal.language
     return principal
 
 

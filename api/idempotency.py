@@ -75,6 +75,7 @@ def _reused(key: str) -> ProblemError:
         f"Idempotency-Key '{key}' was already used with a different request; use a new key",
         errors=[{"path": "header.Idempotency-Key", "message": "reused with another request"}],
         kind="IdempotencyKeyReused",
+        zh=f"Idempotency-Key“{key}”已用于另一个不同的请求；请换一个新的",
     )
 
 

@@ -59,6 +59,7 @@ class ProblemError(Exception):
         errors: list[dict[str, str]] | None = None,
         kind: str | None = None,
         headers: dict[str, str] | None = None,
+        zh: str | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
@@ -66,19 +67,53 @@ class ProblemError(Exception):
         self.errors = errors or []
         self.kind = kind
         self.headers = headers
+        # The detail in Chinese, for a caller who reads Chinese (`detail` is English, or already in
+        # the caller's language when it comes from the engine, which words refusals itself).
+        self.zh = zh
 
-    def body(self) -> dict[str, Any]:
+    def body(self, lang: str = "en") -> dict[str, Any]:
         title = HTTPStatus(self.status).phrase
+        chinese = lang.startswith("zh")
         return ProblemDetails(
             type=f"urn:itilflow:problem:{_slug(self.kind or title)}",
             title=title,
             status=self.status,
-            detail=self.detail,
-            errors=[FieldError(path=e.get("path", ""), message=e.get("message", "")) for e in self.errors],
+            detail=self.zh if chinese and self.zh else self.detail,
+            errors=[
+                FieldError(path=e.get("path", ""), message=_field_message(e.get("message", ""), chinese))
+                for e in self.errors
+            ],
         ).model_dump(mode="json")
 
-    def response(self) -> JSONResponse:
-        return problem_response(self.status, self.body(), headers=self.headers)
+    def response(self, lang: str = "en") -> JSONResponse:
+        return problem_response(self.status, self.body(lang), headers=self.headers)
+
+
+# The API's own per-field words in Chinese (the engine's come already in the caller's language).
+_FIELD_MESSAGES_ZH = {
+    "required": "必填",
+    "invalid": "无效",
+    "NUL characters are not accepted": "不接受 NUL 字符",
+}
+
+
+def _field_message(message: str, chinese: bool) -> str:
+    return _FIELD_MESSAGES_ZH.get(message, message) if chinese else message
+
+
+def caller_language(request: Request) -> str:
+    """The language of the caller's problems: the signed-in user's profile (set when the request is
+    authenticated), else the request's Accept-Language, else English."""
+    known = getattr(request.state, "language", None)
+    if isinstance(known, str) and known:
+        return known
+    for part in request.headers.get("accept-language", "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag.startswith("zh"):
+            return "zh"
+        if tag.startswith("en"):
+            return "en"
+    return "en"
 
 
 def _slug(text: str) -> str:
@@ -106,20 +141,22 @@ REFUSAL_STATUS: Mapping[str, int] = {
 }
 
 
-def not_found(what: str) -> ProblemError:
-    return ProblemError(404, what, kind="NotFound")
+def not_found(what: str, zh: str | None = None) -> ProblemError:
+    return ProblemError(404, what, kind="NotFound", zh=zh)
 
 
-def forbidden(rule: str) -> ProblemError:
-    return ProblemError(403, rule, kind="NotAllowed")
+def forbidden(rule: str, zh: str | None = None) -> ProblemError:
+    return ProblemError(403, rule, kind="NotAllowed", zh=zh)
 
 
-def conflict(detail: str, kind: str = "Conflict") -> ProblemError:
-    return ProblemError(409, detail, kind=kind)
+def conflict(detail: str, kind: str = "Conflict", zh: str | None = None) -> ProblemError:
+    return ProblemError(409, detail, kind=kind, zh=zh)
 
 
-def unprocessable(detail: str, errors: list[dict[str, str]] | None = None) -> ProblemError:
-    return ProblemError(422, detail, errors=errors, kind="InvalidRequest")
+def unprocessable(
+    detail: str, errors: list[dict[str, str]] | None = None, zh: str | None = None
+) -> ProblemError:
+    return ProblemError(422, detail, errors=errors, kind="InvalidRequest", zh=zh)
 
 
 def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -153,28 +190,36 @@ def validation_problem(exc: RequestValidationError) -> ProblemError:
             message = "required"
         errors.append({"path": _loc(err.get("loc", ())), "message": message})
     paths = ", ".join(e["path"] for e in errors[:5]) + (" …" if len(errors) > 5 else "")
-    return ProblemError(422, f"the request is malformed: {paths}", errors=errors, kind="InvalidRequest")
+    return ProblemError(
+        422,
+        f"the request is malformed: {paths}",
+        errors=errors,
+        kind="InvalidRequest",
+        zh=f"请求格式有误：{paths}",
+    )
 
 
 def install(app: FastAPI) -> None:
     """Route every error through the problem format."""
 
-    async def on_problem(_request: Request, exc: Exception) -> JSONResponse:
+    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ProblemError)
-        return exc.response()
+        return exc.response(caller_language(request))
 
-    async def on_validation(_request: Request, exc: Exception) -> JSONResponse:
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        return validation_problem(exc).response()
+        return validation_problem(exc).response(caller_language(request))
 
-    async def on_http(_request: Request, exc: Exception) -> JSONResponse:
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        zh = None
         if exc.status_code == 404 and detail == "Not Found":
-            detail = "no such resource"
+            detail, zh = "no such resource", "没有这个资源"
         if exc.status_code == 405:
-            detail = "this method is not allowed on this resource"
-        return ProblemError(exc.status_code, detail, headers=dict(exc.headers or {})).response()
+            detail, zh = "this method is not allowed on this resource", "此资源不允许这个方法"
+        problem = ProblemError(exc.status_code, detail, headers=dict(exc.headers or {}), zh=zh)
+        return problem.response(caller_language(request))
 
     async def on_temporal(_request: Request, exc: Exception) -> JSONResponse:
         if isinstance(exc, RPCError) and exc.status not in TRANSIENT:
@@ -186,11 +231,15 @@ def install(app: FastAPI) -> None:
             "the workflow service did not answer in time; retry the request with the same Idempotency-Key",
             kind="TemporalUnavailable",
             headers={"Retry-After": "1"},
-        ).response()
+            zh="流程引擎未能及时响应；请用同一个 Idempotency-Key 重试",
+        ).response(caller_language(_request))
 
     async def on_unexpected(_request: Request, _exc: Exception) -> JSONResponse:
         # The traceback goes to the server log by Starlette; the client learns nothing internal.
-        return ProblemError(500, "internal error; the server log has the details").response()
+        problem = ProblemError(
+            500, "internal error; the server log has the details", zh="内部错误；详情见服务器日志"
+        )
+        return problem.response(caller_language(_request))
 
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)

@@ -55,21 +55,30 @@ def kpis(
     """Key indicators of a process over a period, each with its formula, numerator, denominator and source."""
     period = Period(start=_bound(start, "from"), end=_bound(end, "to"))
     if period.start and period.end and period.end <= period.start:
-        raise unprocessable("'to' must be after 'from'", [{"path": "to", "message": "must be after 'from'"}])
+        raise unprocessable(
+            "'to' must be after 'from'",
+            [{"path": "to", "message": "must be after 'from'"}],
+            zh="“to”必须晚于“from”",
+        )
     if kind is not None and kind not in CALCULATORS:
         raise unprocessable(
             f"unknown indicator set '{kind}'; one of {', '.join(sorted(CALCULATORS))}",
             [{"path": "kind", "message": "unknown indicator set"}],
         )
     if (kind or kind_of(definition)) != "service_level" and not definition_known(session, definition):
-        raise not_found(f"no definition '{definition}' and no records of it")
+        raise not_found(
+            f"no definition '{definition}' and no records of it",
+            zh=f"没有流程定义“{definition}”，也没有它的记录",
+        )
     # Indicators count records: those of a definition whose `visibility:` does not name the caller
     # are hidden like its records (the same answer as for a definition that does not exist).
     chosen = kind or kind_of(definition)
     hidden = frozenset(k for k, _v in hidden_versions(session, user))
     for key in (definition, *([incidents] if chosen in CROSS_PROCESS else [])):
         if key in hidden:
-            raise not_found(f"no definition '{key}' and no records of it")
+            raise not_found(
+                f"no definition '{key}' and no records of it", zh=f"没有流程定义“{key}”，也没有它的记录"
+            )
     try:
         return compute_kpis(
             session,

@@ -45,7 +45,9 @@ async def create_record(
     try:
         pinned = pinned_definition(engine, definition)
     except DefinitionNotFound as exc:
-        raise unprocessable(str(exc), [{"path": "definition", "message": str(exc)}]) from None
+        raise unprocessable(
+            str(exc), [{"path": "definition", "message": str(exc)}], zh=f"没有可用的流程定义：{exc}"
+        ) from None
     record_id = record_id_for(f"{user.username}:{idempotency_key}" if idempotency_key else None)
     try:
         return await launch_record(

@@ -42,7 +42,7 @@ def user_out(session: Session, user: UserRow) -> UserOut:
 def _user(session: Session, username: str) -> UserRow:
     user = session.get(UserRow, username) if len(username) <= 64 else None
     if user is None:
-        raise not_found(f"no user '{username}'")
+        raise not_found(f"no user '{username}'", zh=f"没有用户“{username}”")
     return user
 
 
@@ -59,7 +59,7 @@ def create_user(
     actor: str = "system",
 ) -> UserOut:
     if session.get(UserRow, username) is not None:
-        raise conflict(f"user '{username}' already exists", "AlreadyExists")
+        raise conflict(f"user '{username}' already exists", "AlreadyExists", zh=f"用户“{username}”已存在")
     roles = check_roles(session, roles)
     groups = list(dict.fromkeys(groups))
     user = upsert_user(
@@ -160,7 +160,7 @@ def revoke_role(session: Session, *, username: str, role: str, actor: str = "sys
     """Take the role from `username` (404 if they do not have it)."""
     user = _user(session, username)
     if role not in (user.roles or []):
-        raise not_found(f"{username} does not have the role '{role}'")
+        raise not_found(f"{username} does not have the role '{role}'", zh=f"{username} 没有角色“{role}”")
     user.roles = [r for r in user.roles if r != role]
     session.add(user)
     audit.record(session, actor=actor, action="role.revoked", target=username, role=role)
@@ -191,7 +191,7 @@ def create_group(
     session: Session, *, name: str, label: str = "", lead: str | None = None, actor: str = "system"
 ) -> GroupOut:
     if session.get(GroupRow, name) is not None:
-        raise conflict(f"group '{name}' already exists", "AlreadyExists")
+        raise conflict(f"group '{name}' already exists", "AlreadyExists", zh=f"组“{name}”已存在")
     if lead is not None:
         _user(session, lead)
     group = GroupRow(name=name, label=label or name, lead=lead)
@@ -209,7 +209,7 @@ def list_groups(session: Session) -> list[GroupOut]:
 def _group(session: Session, name: str) -> GroupRow:
     group = session.get(GroupRow, name) if len(name) <= 64 else None
     if group is None:
-        raise not_found(f"no group '{name}'")
+        raise not_found(f"no group '{name}'", zh=f"没有组“{name}”")
     return group
 
 
@@ -227,7 +227,7 @@ def remove_member(session: Session, *, group: str, username: str, actor: str = "
     row = _group(session, group)
     member = session.get(MembershipRow, (group, username)) if len(username) <= 64 else None
     if member is None:
-        raise not_found(f"{username} is not a member of {group}")
+        raise not_found(f"{username} is not a member of {group}", zh=f"{username} 不是 {group} 的成员")
     session.delete(member)
     audit.record(session, actor=actor, action="group.member_removed", target=group, username=username)
     session.flush()
@@ -261,7 +261,7 @@ def revoke_token(session: Session, *, token_id: str, actor: str = "system") -> T
     was_active = existing is not None and existing.revoked_at is None
     row = auth.revoke_token(session, token_id=token_id) if existing is not None else None
     if row is None:
-        raise not_found(f"no token '{token_id}'")
+        raise not_found(f"no token '{token_id}'", zh=f"没有令牌“{token_id}”")
     if was_active:
         audit.record(session, actor=actor, action="token.revoked", target=row.username, token_id=row.id)
     return token_out(row)

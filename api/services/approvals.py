@@ -106,16 +106,16 @@ async def decide(
     """Approve or reject; answers with the task and its outcome so far (the record may have moved)."""
     approval = session.get(ApprovalRow, approval_id) if len(approval_id) <= 80 else None
     if approval is None:
-        raise not_found(f"no approval '{approval_id}'")
+        raise not_found(f"no approval '{approval_id}'", zh=f"没有审批“{approval_id}”")
     row = record_key_by_id(session, approval.record_id)
     if row is None:  # pragma: no cover - written in one transaction with the approval
-        raise not_found(f"no approval '{approval_id}'")
+        raise not_found(f"no approval '{approval_id}'", zh=f"没有审批“{approval_id}”")
     # Someone who may not see the record learns nothing of it: not its number, not the step (the
     # workflow's "not an approver" refusal names both). Approvers see the records they decide on.
     if on_behalf_of is not None:
         _check_delegation(session, user, on_behalf_of, approval)
     elif not may_see_key(session, user, approval.record_id):
-        raise not_found(f"no approval '{approval_id}'")
+        raise not_found(f"no approval '{approval_id}'", zh=f"没有审批“{approval_id}”")
     # No pre-check of the task's state here: a retried decision (same update id) must reach the
     # workflow, which answers it with the current task instead of "already decided".
     inp = DecideApprovalInput(
@@ -128,7 +128,7 @@ async def decide(
     snap = await send_update(session, client, row, ProcessWorkflow.decide_approval, inp, update_id=update_id)
     task = next((t for t in snap.approvals if t.id == approval_id), None)
     if task is None:  # pragma: no cover - an approval never leaves its record
-        raise not_found(f"no approval '{approval_id}'")
+        raise not_found(f"no approval '{approval_id}'", zh=f"没有审批“{approval_id}”")
     return _approval_out(task, snap)
 
 
@@ -147,4 +147,4 @@ def _check_delegation(session: Session, user: Principal, principal: str, approva
     record = session.get(RecordRow, approval.record_id)
     may_stand_in = principal in eligible and record is not None and _substitute_may_see(session, user, record)
     if not may_stand_in and not may_see_key(session, user, approval.record_id):
-        raise not_found(f"no approval '{approval.id}'")
+        raise not_found(f"no approval '{approval.id}'", zh=f"没有审批“{approval.id}”")

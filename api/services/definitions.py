@@ -108,6 +108,7 @@ def create_draft(session: Session, *, source: str, user: Principal) -> Definitio
             f"the definition has {len(result.issues)} problem(s); each is listed with its path",
             errors=[{"path": i.path, "message": i.message} for i in result.issues],
             kind="InvalidDefinition",
+            zh=f"定义有 {len(result.issues)} 个问题，逐条列出了位置",
         )
     d = result.definition
     row = add_definition_version(
@@ -126,7 +127,7 @@ def _row(session: Session, key: str, version: int | None) -> DefinitionRow:
     row = get_definition(session, key, version)
     if row is None:
         what = f"definition '{key}'" + (f" version {version}" if version is not None else "")
-        raise not_found(f"no {what}")
+        raise not_found(f"no {what}", zh=f"没有该定义版本（{what}）")
     return row
 
 
@@ -139,7 +140,9 @@ def publish(session: Session, *, key: str, version: int, user: Principal) -> Def
     row = _row(session, key, version)
     if row.status != "draft":
         raise conflict(
-            f"{key} version {version} is {row.status}; only a draft can be published", "WrongState"
+            f"{key} version {version} is {row.status}; only a draft can be published",
+            "WrongState",
+            zh=f"{key} 第 {version} 版状态为 {row.status}；只有草稿可以发布",
         )
     _refuse_creation_cycle(session, row)
     _refuse_unknown_reference_states(session, row)
@@ -204,7 +207,9 @@ def _refuse_unknown_reference_states(session: Session, row: DefinitionRow) -> No
 def retire(session: Session, *, key: str, version: int, user: Principal) -> DefinitionRef:
     row = _row(session, key, version)
     if row.status == "retired":
-        raise conflict(f"{key} version {version} is already retired", "WrongState")
+        raise conflict(
+            f"{key} version {version} is already retired", "WrongState", zh=f"{key} 第 {version} 版已停用"
+        )
     audit.record(session, actor=user.username, action="definition.retired", target=f"{key} v{version}")
     return _ref(set_definition_status(session, row, status="retired", actor=user.username))
 
@@ -268,7 +273,7 @@ def versions(session: Session, *, key: str) -> list[DefinitionVersionOut]:
         select(DefinitionRow).where(DefinitionRow.key == key).order_by(col(DefinitionRow.version))
     ).all()
     if not rows:
-        raise not_found(f"no definition '{key}'")
+        raise not_found(f"no definition '{key}'", zh=f"没有流程定义“{key}”")
     events = session.exec(
         select(DefinitionEventRow)
         .where(DefinitionEventRow.key == key)

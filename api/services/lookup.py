@@ -111,7 +111,7 @@ def find_record(session: Session, *, ref: str, user: Principal) -> RecordRow:
     if row is None or not may_see(
         session, user, row.id, row.requester, row.assignee, row.fields, _version(row)
     ):
-        raise not_found(f"no record '{ref}'")
+        raise not_found(f"no record '{ref}'", zh=f"没有记录“{ref}”")
     return row
 
 
@@ -153,7 +153,7 @@ def find_record_key(session: Session, *, ref: str, user: Principal, reading: boo
         else row is not None and _may_act(session, user, row)
     )
     if row is None or not allowed:
-        raise not_found(f"no record '{ref}'")
+        raise not_found(f"no record '{ref}'", zh=f"没有记录“{ref}”")
     return _record_key(row)
 
 

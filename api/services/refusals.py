@@ -37,4 +37,8 @@ def update_problem(exc: WorkflowUpdateFailedError) -> ProblemError:
 
 def closed(row: RecordKey | RecordRow) -> ProblemError:
     """A closed record takes no more actions (its workflow may be gone already)."""
-    return conflict(f"record {row.number} is closed ({row.state}); it takes no more actions", "RecordClosed")
+    return conflict(
+        f"record {row.number} is closed ({row.state}); it takes no more actions",
+        "RecordClosed",
+        zh=f"记录 {row.number} 已关闭（{row.state}），不再接受操作",
+    )

@@ -37,7 +37,9 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
         return moment, record_id
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
         raise unprocessable(
-            "the cursor is not one this API returned", [{"path": "query.cursor", "message": "invalid cursor"}]
+            "the cursor is not one this API returned",
+            [{"path": "query.cursor", "message": "invalid cursor"}],
+            zh="游标不是本 API 返回的",
         ) from None
 
 
