@@ -22,7 +22,7 @@ from api.guard import RequestGuard
 from api.headers import SecurityHeaders
 from api.problems import ProblemDetails
 from api.ratelimit import FailureLimiter
-from api.routes import admin, approvals, definitions, health, identity, processes, reports
+from api.routes import admin, approvals, cmdb, cmdb_model, definitions, health, identity, processes, reports
 from core.db import make_engine, migrate
 from core.settings import Settings, get_settings
 
@@ -83,7 +83,7 @@ def create_app(
     if hosts != ["*"]:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
     app.add_middleware(SecurityHeaders, docs_path=app.docs_url)
-    for module in (health, definitions, processes, approvals, admin, identity, reports):
+    for module in (health, definitions, processes, approvals, admin, identity, reports, cmdb_model, cmdb):
         app.include_router(module.router)
     # --- Web page include point (api/web, owned by the web page issue) -----------------------------
     # Pages under /ui, `/` redirect, /static assets, and /docs from local Swagger UI files.
