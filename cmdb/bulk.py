@@ -13,7 +13,7 @@ from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlmodel import Session
 
 from cmdb.bulk_parse import CiInput, Parsed, RelationInput
@@ -26,7 +26,10 @@ from cmdb.views import ImportReport, RowIssue
 
 CHUNK = 1000
 T = TypeVar("T")
-CIS, KEYS, RELS, VERSIONS = (t.__table__ for t in (CiRow, CiKeyRow, RelationRow, CiVersionRow))  # type: ignore[attr-defined]
+CIS: Table = CiRow.__table__  # type: ignore[attr-defined]
+KEYS: Table = CiKeyRow.__table__  # type: ignore[attr-defined]
+RELS: Table = RelationRow.__table__  # type: ignore[attr-defined]
+VERSIONS: Table = CiVersionRow.__table__  # type: ignore[attr-defined]
 
 
 def chunks(items: list[T], size: int = CHUNK) -> Iterator[list[T]]:
@@ -79,7 +82,9 @@ def _plan_cis(session: Session, model: CmdbModel, rows: list[CiInput], lang: str
         key = key_of(cls, row.name, attrs) if isinstance(row.name, str) else None
         existing = db_keys.get((cls.name, cls.key, key)) if key is not None else None
         clash = False
-        for attribute, value in unique_values(cls, row.name if isinstance(row.name, str) else "", attrs).items():
+        for attribute, value in unique_values(
+            cls, row.name if isinstance(row.name, str) else "", attrs
+        ).items():
             path = "name" if attribute == "name" else f"attributes.{attribute}"
             other = in_file.setdefault((cls.name, attribute, value), row.line)
             if other != row.line:
@@ -110,8 +115,8 @@ def _plan_cis(session: Session, model: CmdbModel, rows: list[CiInput], lang: str
             matched[existing] = (row, row.name, attrs)
             plan.ref[(cls.name, key)] = existing
     for part in chunks(sorted(matched)):
-        for ci_id, name, attributes, status in session.execute(
-            select(CIS.c.id, CIS.c.name, CIS.c.attributes, CIS.c.status).where(CIS.c.id.in_(part))
+        for ci_id, name, attributes in session.execute(
+            select(CIS.c.id, CIS.c.name, CIS.c.attributes).where(CIS.c.id.in_(part))
         ):
             row, new_name, attrs = matched[ci_id]
             changes = {
@@ -183,7 +188,7 @@ def _plan_relations(
         if any(f is None for f, _ in ends):
             continue
         (s, s_class), (t, t_class) = ends
-        issue = refusal(rel, CiRow(class_name=s_class), CiRow(class_name=t_class))  # type: ignore[call-arg]
+        issue = refusal(rel, s_class, t_class)
         if issue is not None:
             err(row, issue.path, issue.en, issue.zh)
             continue
@@ -196,9 +201,9 @@ def _plan_relations(
             for r in session.execute(
                 select(RELS.c.type, RELS.c.source_id, RELS.c.target_id).where(RELS.c.source_id.in_(part))
             )
-        }  # type: ignore[misc]
+        }
     seen: set[tuple[str, int, int]] = set()
-    for row, type_name, s, t in wanted:
+    for _row, type_name, s, t in wanted:
         sig = (type_name, id(s) if isinstance(s, dict) else s, id(t) if isinstance(t, dict) else t)
         if sig in seen or (isinstance(s, int) and isinstance(t, int) and (type_name, s, t) in edges):
             plan.relations_existing += 1
@@ -206,6 +211,11 @@ def _plan_relations(
         seen.add(sig)
         plan.relations.append((type_name, s, t))
     _refuse_loops(session, model, plan, wanted, lang)
+
+
+def node(x: Any) -> tuple[str, int]:
+    """A relationship's end: a CI to be created (by identity) or a stored one (by id)."""
+    return ("new", id(x)) if isinstance(x, dict) else ("ci", x)
 
 
 def _refuse_loops(
@@ -218,7 +228,6 @@ def _refuse_loops(
     """Relationships of a type that forbids cycles may not close one, with the stored ones. Checked
     per type on the edges of that type (Kahn's algorithm): the CIs left over lie on or behind a loop,
     and a new relationship between two of them is reported."""
-    node = lambda x: ("new", id(x)) if isinstance(x, dict) else ("ci", x)  # noqa: E731
     for rel in model.relations:
         new = [(row, s, t) for row, name, s, t in wanted if name == rel.name]
         if not rel.acyclic or not new:
@@ -331,8 +340,8 @@ def _write(session: Session, version: int, plan: _Plan, actor: str, record: str 
             )
     if plan.change:
         changed = [ci_id for ci_id, _, _ in plan.change]
-        for part in chunks(changed):
-            conn.execute(KEYS.delete().where(KEYS.c.ci_id.in_(part)))
+        for ids in chunks(changed):
+            conn.execute(KEYS.delete().where(KEYS.c.ci_id.in_(ids)))
         conn.execute(
             update(CIS)
             .where(CIS.c.id == bindparam("ci"))

@@ -85,7 +85,8 @@ def parse_csv(content: str) -> Parsed:
                     RowIssue(
                         line=line,
                         column="",
-                        message=f"{len(row)} cells for {len(header)} columns / 单元格数 {len(row)} 与列数 {len(header)} 不符",
+                        message=f"{len(row)} cells for {len(header)} columns"
+                        f" / 单元格数 {len(row)} 与列数 {len(header)} 不符",
                     )
                 )
                 continue
@@ -119,7 +120,7 @@ def from_data(data: Any) -> Parsed:
             RowIssue(
                 line=1,
                 column="",
-                message='expected {"cis": [...], "relations": [...]} / 应为 {"cis": [...], "relations": [...]}',
+                message='expected {"cis": [...], "relations": [...]} / 格式应为 {"cis": [...]}',
             )
         )
         return parsed
@@ -144,7 +145,8 @@ def from_data(data: Any) -> Parsed:
                 RowIssue(
                     line=i,
                     column="cis",
-                    message='expected {"class", "name", "attributes": {...}} / 格式应为 {"class", "name", "attributes": {...}}',
+                    message='expected {"class", "name", "attributes": {...}}'
+                    ' / 格式应为 {"class", "name", "attributes": {...}}',
                 )
             )
             continue

@@ -121,7 +121,8 @@ def _duplicates(
     return [
         Issue(
             f"{prefix}{'name' if r.attribute == 'name' else 'attributes.' + r.attribute}",
-            f"'{r.value}' is already the {r.attribute} of CI {r.ci_id}; it must be unique in class '{cls.name}'",
+            f"'{r.value}' is already the {r.attribute} of CI {r.ci_id};"
+            f" it must be unique in class '{cls.name}'",
             f"'{r.value}' 已是配置项 {r.ci_id} 的 {r.attribute}，在类 '{cls.name}' 中必须唯一",
         )
         for r in rows
@@ -206,7 +207,7 @@ def load(session: Session, ci_id: int) -> CiRow:
     return ci
 
 
-def _active(ci: CiRow) -> None:
+def ensure_active(ci: CiRow) -> None:
     if ci.status != "active":
         raise CmdbError(
             409,
@@ -230,7 +231,7 @@ def update(
     against the model in force. Nothing changed: no version."""
     version, m = model
     ci = load(session, ci_id)
-    _active(ci)
+    ensure_active(ci)
     cls = class_of(m, ci.class_name)
     merged = {**ci.attributes, **attributes}
     merged = {k: v for k, v in merged.items() if v is not None}
@@ -264,10 +265,12 @@ def retire(session: Session, *, ci_id: int, actor: str, record: str | None = Non
     """Retire a CI: its unique keys are freed and its relationships removed (each kept in the history
     of both ends); the CI and its history stay."""
     ci = load(session, ci_id)
-    _active(ci)
+    ensure_active(ci)
     check_record(session, record)
     relations = session.exec(
-        select(RelationRow).where(or_(RelationRow.source_id == ci_id, RelationRow.target_id == ci_id))
+        select(RelationRow).where(
+            or_(col(RelationRow.source_id) == ci_id, col(RelationRow.target_id) == ci_id)
+        )
     ).all()
     for rel in relations:
         change = {"relation": {"type": rel.type, "source": rel.source_id, "target": rel.target_id}}
@@ -288,7 +291,7 @@ def out(ci: CiRow, relations: list[RelationOut] | None = None) -> CiOut:
         id=ci.id,
         class_name=ci.class_name,
         name=ci.name,
-        status=ci.status,  # type: ignore[arg-type]
+        status=ci.status,
         attributes=ci.attributes,
         model_version=ci.model_version,
         created_by=ci.created_by,
@@ -311,7 +314,7 @@ def history(session: Session, *, ci_id: int, after: int, limit: int) -> VersionP
     items = [
         VersionOut(
             id=r.id or 0, at=r.at, actor=r.actor, action=r.action, changes=r.changes, record=r.record_number
-        )  # type: ignore[arg-type]
+        )
         for r in rows[:limit]
     ]
     return VersionPage(items=items, next_after=items[-1].id if len(rows) > limit else None)

@@ -68,7 +68,7 @@ def analyse(
             continue
         rows = (
             session.connection().execute(WALKS[way], {"start": start, "depth": depth, "cap": MAX_PATHS}).all()
-        )  # type: ignore[index]
+        )
         truncated = truncated or len(rows) >= MAX_PATHS
         best: dict[int, ReachedCi] = {}
         for ci_id, d, path, class_name, name in rows:
@@ -79,7 +79,7 @@ def analyse(
                 class_name=class_name,
                 name=name,
                 depth=d,
-                direction=way,  # type: ignore[arg-type]
+                direction=way,
                 path=[int(p) for p in path.strip(",").split(",")],
                 business_service=class_name in services,
             )

@@ -126,7 +126,7 @@ def _in_use_but_missing(session: Session, model: CmdbModel) -> list[Issue]:
 def _version(row: CmdbModelRow) -> ModelVersionOut:
     return ModelVersionOut(
         version=row.version,
-        status=row.status,  # type: ignore[arg-type]
+        status=row.status,
         hash=row.hash,
         created_by=row.created_by,
         created_at=row.created_at,

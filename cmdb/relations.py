@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, or_, select
+from sqlmodel import Session, col, or_, select
 
-from cmdb.cis import _active, add_version, check_record, load
+from cmdb.cis import add_version, check_record, ensure_active, load
 from cmdb.errors import CmdbError, not_found
 from cmdb.issues import Issue
 from cmdb.model import CmdbModel, RelationType
@@ -20,7 +20,7 @@ from cmdb.views import RelationOut
 _REACHES = text(
     """
     WITH RECURSIVE reach(id) AS (
-        SELECT :target
+        SELECT CAST(:target AS INTEGER)
         UNION
         SELECT r.target_id FROM cmdb_relations r JOIN reach ON r.source_id = reach.id WHERE r.type = :type
     )
@@ -43,19 +43,19 @@ def relation_type(model: CmdbModel, name: str, path: str = "type") -> RelationTy
     return rel
 
 
-def refusal(rel: RelationType, source: CiRow, target: CiRow, prefix: str = "") -> Issue | None:
-    """Why `source --rel--> target` is not allowed by the model, if it is not."""
-    if rel.sources and source.class_name not in rel.sources:
+def refusal(rel: RelationType, source: str, target: str, prefix: str = "") -> Issue | None:
+    """Why a `source` class CI may not `rel` a `target` class CI, if it may not."""
+    if rel.sources and source not in rel.sources:
         return Issue(
             f"{prefix}source",
-            f"a '{source.class_name}' cannot be the source of '{rel.name}' (allowed: {', '.join(rel.sources)})",
-            f"'{source.class_name}' 不能作为 '{rel.label.zh}' 关系的起点（允许：{', '.join(rel.sources)}）",
+            f"a '{source}' cannot be the source of '{rel.name}' (allowed: {', '.join(rel.sources)})",
+            f"'{source}' 不能作为 '{rel.label.zh}' 关系的起点（允许：{', '.join(rel.sources)}）",
         )
-    if rel.targets and target.class_name not in rel.targets:
+    if rel.targets and target not in rel.targets:
         return Issue(
             f"{prefix}target",
-            f"a '{target.class_name}' cannot be the target of '{rel.name}' (allowed: {', '.join(rel.targets)})",
-            f"'{target.class_name}' 不能作为 '{rel.label.zh}' 关系的终点（允许：{', '.join(rel.targets)}）",
+            f"a '{target}' cannot be the target of '{rel.name}' (allowed: {', '.join(rel.targets)})",
+            f"'{target}' 不能作为 '{rel.label.zh}' 关系的终点（允许：{', '.join(rel.targets)}）",
         )
     return None
 
@@ -91,10 +91,10 @@ def create(
 ) -> RelationRow:
     rel = relation_type(model, type_name)
     source, target = load(session, source_id), load(session, target_id)
-    _active(source)
-    _active(target)
+    ensure_active(source)
+    ensure_active(target)
     check_record(session, record)
-    issue = refusal(rel, source, target)
+    issue = refusal(rel, source.class_name, target.class_name)
     if issue is None and closes_loop(session, rel, source_id, target_id):
         issue = loop_issue(rel)
     if issue is not None:
@@ -148,7 +148,7 @@ def of(session: Session, model: CmdbModel, ci_id: int) -> list[RelationOut]:
                 (RelationRow.target_id == ci_id) & (CiRow.id == RelationRow.source_id),
             ),
         )
-        .order_by(RelationRow.id)
+        .order_by(col(RelationRow.id))
         .limit(1000)
     ).all()
     out = []

@@ -325,7 +325,8 @@ async def import_cis(
         if report.errors and not dry_run:
             raise ProblemError(
                 422,
-                f"{len(report.errors)} error(s) in the import; nothing was written / 导入有 {len(report.errors)} 处错误，未写入任何内容",
+                f"{len(report.errors)} error(s) in the import; nothing was written"
+                f" / 导入有 {len(report.errors)} 处错误，未写入任何内容",
                 errors=[
                     {"path": f"line {e.line}, column {e.column}", "message": e.message}
                     for e in report.errors[:1000]

@@ -63,7 +63,8 @@ async def _source(request: Request) -> str:
             return ModelSource.model_validate_json(raw).source
     except (UnicodeDecodeError, ValueError):
         raise unprocessable(
-            'send the model as UTF-8 YAML or as {"source": "<YAML>"} / 请以 UTF-8 YAML 或 {"source": "<YAML>"} 发送模型',
+            'send the model as UTF-8 YAML or as {"source": "<YAML>"}'
+            ' / 请以 UTF-8 YAML 或 {"source": "<YAML>"} 发送模型',
             [{"path": "body", "message": "unreadable"}],
         ) from None
     raise ProblemError(415, f"send application/yaml or application/json, not {media}")

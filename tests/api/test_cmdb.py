@@ -37,7 +37,9 @@ def cmdb_tokens(db_engine: Engine) -> dict[str, str]:
 @pytest_asyncio.fixture(loop_scope="session")
 async def http(database_url: str, db_engine: Engine) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(Settings(database_url=database_url), engine=db_engine)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api.test") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://api.test"
+    ) as client:
         yield client
 
 
@@ -82,14 +84,18 @@ async def test_the_default_model_is_in_force_and_readable(cmdb: Cmdb) -> None:
 
 
 async def test_writing_needs_the_configuration_manager_role(cmdb: Cmdb) -> None:
-    r = await cmdb.post("/cis", {"class": "server", "name": "x", "attributes": {"hostname": "x"}}, user="reader")
+    r = await cmdb.post(
+        "/cis", {"class": "server", "name": "x", "attributes": {"hostname": "x"}}, user="reader"
+    )
     assert r.status_code == 403
     assert "configuration_manager" in r.json()["detail"]
 
 
 async def test_a_ci_is_checked_kept_unique_and_versioned(cmdb: Cmdb) -> None:
     host = f"web-{tag()}"
-    r = await cmdb.post("/cis", {"class": "server", "name": host, "attributes": {"cpu_cores": "many", "colour": "red"}})
+    r = await cmdb.post(
+        "/cis", {"class": "server", "name": host, "attributes": {"cpu_cores": "many", "colour": "red"}}
+    )
     assert r.status_code == 422
     paths = {e["path"]: e["message"] for e in r.json()["errors"]}
     assert set(paths) == {"attributes.cpu_cores", "attributes.colour", "attributes.hostname"}
@@ -119,7 +125,9 @@ async def test_a_ci_is_checked_kept_unique_and_versioned(cmdb: Cmdb) -> None:
 
     found = (await cmdb.get("/cis", params={"class": "server", "attr": f"hostname={host}"})).json()["items"]
     assert [c["id"] for c in found] == [ci]
-    found = (await cmdb.get("/cis", params={"class": "server", "attr": "cpu_cores=16", "q": host[-8:]})).json()
+    found = (
+        await cmdb.get("/cis", params={"class": "server", "attr": "cpu_cores=16", "q": host[-8:]})
+    ).json()
     assert [c["id"] for c in found["items"]] == [ci]
 
     r = await cmdb.post(f"/cis/{ci}/retire", {})
@@ -184,7 +192,9 @@ async def test_import_reports_every_error_then_is_idempotent(cmdb: Cmdb) -> None
         f"gizmo,g-{t},,,\n"
         f"application,a-{t},,,\n"
     )
-    r = await cmdb.post("/import", content=bad, params={"dry_run": "true"}, headers={"Content-Type": "text/csv"})
+    r = await cmdb.post(
+        "/import", content=bad, params={"dry_run": "true"}, headers={"Content-Type": "text/csv"}
+    )
     assert r.status_code == 200, r.text
     report = r.json()
     assert report["dry_run"] and report["created"] == 1
@@ -200,13 +210,22 @@ async def test_import_reports_every_error_then_is_idempotent(cmdb: Cmdb) -> None
             {"class": "application", "name": f"a-{t}", "attributes": {"environment": "test"}},
         ],
         "relations": [
-            {"type": "runs_on", "source": {"class": "application", "key": f"a-{t}"}, "target": {"class": "server", "key": f"h1-{t}"}}
+            {
+                "type": "runs_on",
+                "source": {"class": "application", "key": f"a-{t}"},
+                "target": {"class": "server", "key": f"h1-{t}"},
+            }
         ],
     }
     first = (await cmdb.post("/import", data)).json()
     assert (first["created"], first["relations_created"], first["errors"]) == (2, 1, [])
     again = (await cmdb.post("/import", data)).json()
-    assert (again["created"], again["updated"], again["unchanged"], again["relations_created"]) == (0, 0, 2, 0)
+    assert (again["created"], again["updated"], again["unchanged"], again["relations_created"]) == (
+        0,
+        0,
+        2,
+        0,
+    )
     data["cis"][0]["attributes"]["cpu_cores"] = 8
     changed = (await cmdb.post("/import", data)).json()
     assert (changed["updated"], changed["unchanged"]) == (1, 1)
@@ -214,12 +233,18 @@ async def test_import_reports_every_error_then_is_idempotent(cmdb: Cmdb) -> None
     exported = (await cmdb.get("/export", params={"class": "server", "format": "csv"})).text
     assert f"server,h1-{t}," in exported
     full = (await cmdb.get("/export")).json()
-    assert {"type": "runs_on", "source": {"class": "application", "key": f"a-{t}"}, "target": {"class": "server", "key": f"h1-{t}"}} in full["relations"]
+    assert {
+        "type": "runs_on",
+        "source": {"class": "application", "key": f"a-{t}"},
+        "target": {"class": "server", "key": f"h1-{t}"},
+    } in full["relations"]
 
 
 async def test_a_model_version_is_validated_and_published(cmdb: Cmdb) -> None:
     bad = "title: {zh: 模型, en: Model}\nclasses:\n  - name: box\n    label: {zh: 盒, en: Box}\n    key: serial\n"
-    r = await cmdb.post("/model/validate", content=bad, headers={"Content-Type": "application/yaml"}, user="cmzh")
+    r = await cmdb.post(
+        "/model/validate", content=bad, headers={"Content-Type": "application/yaml"}, user="cmzh"
+    )
     assert r.json()["valid"] is False
     assert r.json()["errors"] == [{"path": "classes[0].key", "message": "未知属性 'serial'"}]
     r = await cmdb.post("/model", content=bad, headers={"Content-Type": "application/yaml"})
