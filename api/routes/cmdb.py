@@ -20,7 +20,8 @@ from cmdb.views import CiOut, CiPage, ImpactOut, ImportReport, VersionPage
 router = APIRouter(prefix="/api/v1/cmdb", tags=["cmdb"])
 
 Id = Annotated[int, Path(ge=1, le=2**31 - 1, description="A CI's id.")]
-ClassName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,47}$")]
+CLASS_PATTERN = r"^[a-z][a-z0-9_]{0,47}$"
+ClassName = Annotated[str, StringConstraints(pattern=CLASS_PATTERN)]
 AttrName = Annotated[str, StringConstraints(min_length=1, max_length=48)]
 AttrValue = Annotated[str, StringConstraints(max_length=4000)] | int | float | bool | None
 RecordNumber = Annotated[
@@ -68,7 +69,9 @@ class RelationCreated(BaseModel):
 def search_cis(
     user: CurrentUser,
     session: SessionDep,
-    class_name: Annotated[ClassName | None, Query(alias="class", description="Only this class.")] = None,
+    class_name: Annotated[
+        str | None, Query(alias="class", pattern=CLASS_PATTERN, description="Only this class.")
+    ] = None,
     q: Annotated[str | None, Query(max_length=200, description="Part of the name (any case).")] = None,
     attr: Annotated[
         list[str],
@@ -351,7 +354,9 @@ def export_cis(
     format: Annotated[
         Literal["json", "csv"], Query(description="JSON: CIs and relationships; CSV: CIs.")
     ] = "json",
-    class_name: Annotated[ClassName | None, Query(alias="class")] = None,
+    class_name: Annotated[
+        str | None, Query(alias="class", pattern=CLASS_PATTERN, description="Only this class.")
+    ] = None,
 ) -> Response:
     """Active CIs (and, in JSON, their relationships) in the shapes the import reads back."""
     if format == "csv":
