@@ -1,6 +1,8 @@
 """Impact analysis: which CIs a CI's failure reaches (downstream: those relying on it) and what it
 relies on (upstream), to a given depth, walked in the database with a recursive query on SQLite and
-PostgreSQL alike. The graph is never loaded into Python.
+PostgreSQL alike. The graph is never loaded into Python. Each row's class and name are looked up by
+primary key (scalar subqueries): a join let PostgreSQL hash the whole CI table when its statistics
+were stale, as after a bulk import.
 
 A relationship `source --type--> target` means the source relies on the target, so downstream walks
 edges from target to source. Each path carries the CIs it passed (",1,5,9,"), so a walk never
@@ -38,9 +40,10 @@ def _walk(here: str, there: str) -> TextClause:
             WHERE walk.depth < :depth
               AND walk.path NOT LIKE '%,' || CAST(r.{there} AS TEXT) || ',%'
         )
-        SELECT w.id, w.depth, w.path, c.class_name, c.name
+        SELECT w.id, w.depth, w.path,
+               (SELECT c.class_name FROM cmdb_cis c WHERE c.id = w.id),
+               (SELECT c.name FROM cmdb_cis c WHERE c.id = w.id)
         FROM (SELECT id, depth, path FROM walk WHERE depth > 0 LIMIT :cap) w
-        JOIN cmdb_cis c ON c.id = w.id
         """
     )
 
@@ -70,11 +73,15 @@ def analyse(
             session.connection().execute(WALKS[way], {"start": start, "depth": depth, "cap": MAX_PATHS}).all()
         )
         truncated = truncated or len(rows) >= MAX_PATHS
-        best: dict[int, ReachedCi] = {}
+        # Rows come breadth-first, so the first row of a CI has its smallest depth; models are built
+        # for those only (a hub reached by many paths costs one).
+        # Rows come breadth-first; a CI's model is built once, for its smallest depth.
+        best: dict[int, tuple[int, str, str, str]] = {}
         for ci_id, d, path, class_name, name in rows:
-            if ci_id in best and best[ci_id].depth <= d:
-                continue
-            best[ci_id] = ReachedCi(
+            if ci_id not in best or best[ci_id][0] > d:
+                best[ci_id] = (d, path, class_name, name)
+        found = [
+            ReachedCi(
                 id=ci_id,
                 class_name=class_name,
                 name=name,
@@ -83,7 +90,9 @@ def analyse(
                 path=[int(p) for p in path.strip(",").split(",")],
                 business_service=class_name in services,
             )
-        reached += sorted(best.values(), key=lambda r: (r.depth, r.id))
+            for ci_id, (d, path, class_name, name) in best.items()
+        ]
+        reached += sorted(found, key=lambda r: (r.depth, r.id))
     if len(reached) > MAX_REACHED:
         reached, truncated = reached[:MAX_REACHED], True
     hit = [r for r in reached if r.business_service]
