@@ -251,3 +251,60 @@ async def test_a_model_version_is_validated_and_published(cmdb: Cmdb) -> None:
     assert r.status_code == 422
     versions = (await cmdb.get("/model/versions")).json()
     assert versions[0]["version"] == 0 and versions[0]["status"] == "builtin"
+
+
+async def test_a_change_names_its_record_and_a_model_is_published(cmdb: Cmdb, db_engine: Engine) -> None:
+    from datetime import UTC, datetime
+
+    from cmdb.loader import default_source
+    from core.tables import RecordRow
+
+    number = f"CHG{tag()}"
+    at = datetime.now(UTC)
+    with session_scope(db_engine) as session:
+        session.add(
+            RecordRow(
+                id=f"rec-{number}",
+                number=number,
+                definition_key="change",
+                definition_version=1,
+                state="implement",
+                state_category="open",
+                fields={},
+                snapshot={},
+                created_at=at,
+                updated_at=at,
+            )
+        )
+    host = f"chg-{tag()}"
+    ci = await cmdb.ci("server", host, hostname=host)
+    r = await cmdb.http.patch(
+        f"/api/v1/cmdb/cis/{ci}", json={"attributes": {"os": "linux"}, "record": number}, headers=cmdb.h("cm")
+    )
+    assert r.status_code == 200, r.text
+    last = (await cmdb.get(f"/cis/{ci}/history")).json()["items"][-1]
+    assert (last["action"], last["record"], last["changes"]) == ("updated", number, {"os": [None, "linux"]})
+
+    # A new model version: the default plus a class; then one that drops a class in use is refused.
+    extra = "\n  - name: printer\n    label: {zh: 打印机, en: Printer}\n"
+    richer = default_source().replace("\nrelations:", extra + "relations:", 1)
+    r = await cmdb.post("/model", content=richer, headers={"Content-Type": "application/yaml"})
+    assert r.status_code == 201, r.text
+    version = r.json()["version"]
+    r = await cmdb.post(f"/model/versions/{version}/publish", user="reader")
+    assert r.status_code == 403
+    r = await cmdb.post(f"/model/versions/{version}/publish")
+    assert r.status_code == 200 and r.json()["status"] == "published"
+    assert (await cmdb.get("/model")).json()["version"] == version
+    assert "printer" in {c["name"] for c in (await cmdb.get("/classes")).json()["classes"]}
+    await cmdb.ci("printer", f"p-{tag()}")
+
+    poorer = (
+        "title: {zh: 小模型, en: Small}\nclasses:\n  - name: printer\n    label: {zh: 打印机, en: Printer}\n"
+    )
+    r = await cmdb.post("/model", content=poorer, headers={"Content-Type": "application/yaml"})
+    assert r.status_code == 201, r.text
+    r = await cmdb.post(f"/model/versions/{r.json()['version']}/publish")
+    assert r.status_code == 409 and r.json()["type"] == "urn:itilflow:problem:modelinuse"
+    assert "class 'server' has active CIs" in str(r.json()["errors"])
+    assert (await cmdb.get("/model")).json()["version"] == version  # nothing changed

@@ -34,5 +34,17 @@ def test_readme_opens_with_the_two_commands_that_ci_runs() -> None:
 def test_readme_commands_exist() -> None:
     parser = build_parser()
     groups = set(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
-    for name in ("definitions", "worker", "api", "server", "db", "users", "groups", "token", "report", "dev", "cmdb"):
+    for name in (
+        "definitions",
+        "worker",
+        "api",
+        "server",
+        "db",
+        "users",
+        "groups",
+        "token",
+        "report",
+        "dev",
+        "cmdb",
+    ):
         assert name in groups, name
