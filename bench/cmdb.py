@@ -88,9 +88,11 @@ def generate(n_cis: int, n_relations: int, seed: int = 17) -> dict[str, Any]:
     for type_, src, dst, share in EDGES:
         want, seen = int(n_relations * share), set()
         sources, targets = names[src], names[dst]
-        # The core service (index 0) gets the most dependencies: it is the one the bench walks from.
+        # The core service (index 0) gets the most dependencies, 20 applications whatever the size
+        # (an average service has 8): it is the one the bench walks from.
+        core = 20 / max(want, 1) if src == "business_service" else 0.0
         while len(seen) < want and len(seen) < len(sources) * len(targets) // 2:
-            s = rng.randrange(len(sources)) if rng.random() > 0.01 else 0
+            s = 0 if rng.random() < core else rng.randrange(len(sources))
             t = rng.randrange(len(targets))
             if src == dst and s >= t:  # network devices connect "upwards" only: no loops to model
                 continue

@@ -28,7 +28,7 @@ MAX_REACHED = 10_000
 Direction = Literal["upstream", "downstream"]
 
 
-def _walk(here: str, there: str) -> TextClause:
+def _walk(here: str, there: str, limit_inside: bool) -> TextClause:
     # `here`/`there` are column names fixed below, never input.
     return text(
         f"""
@@ -39,6 +39,7 @@ def _walk(here: str, there: str) -> TextClause:
             FROM walk JOIN cmdb_relations r ON r.{here} = walk.id
             WHERE walk.depth < :depth
               AND walk.path NOT LIKE '%,' || CAST(r.{there} AS TEXT) || ',%'
+            {"LIMIT :cap" if limit_inside else ""}
         )
         SELECT w.id, w.depth, w.path,
                (SELECT c.class_name FROM cmdb_cis c WHERE c.id = w.id),
@@ -48,9 +49,16 @@ def _walk(here: str, there: str) -> TextClause:
     )
 
 
-WALKS: dict[Direction, TextClause] = {
-    "upstream": _walk("source_id", "target_id"),
-    "downstream": _walk("target_id", "source_id"),
+_WAYS: tuple[tuple[Direction, str, str], ...] = (
+    ("upstream", "source_id", "target_id"),
+    ("downstream", "target_id", "source_id"),
+)
+# PostgreSQL computes a recursive query only as far as the outer query reads it, so the outer LIMIT
+# stops the walk; SQLite is told inside the recursive part (which PostgreSQL does not allow).
+WALKS: dict[tuple[str, Direction], TextClause] = {
+    (dialect, way): _walk(here, there, dialect == "sqlite")
+    for dialect in ("sqlite", "postgresql")
+    for way, here, there in _WAYS
 }
 
 
@@ -70,9 +78,15 @@ def analyse(
         if direction not in (way, "both"):
             continue
         rows = (
-            session.connection().execute(WALKS[way], {"start": start, "depth": depth, "cap": MAX_PATHS}).all()
+            session.connection()
+            .execute(
+                WALKS[(session.get_bind().dialect.name, way)],
+                {"start": start, "depth": depth, "cap": MAX_PATHS},
+            )
+            .all()
         )
-        truncated = truncated or len(rows) >= MAX_PATHS
+        # On SQLite the limit counts the start row too, which the outer query leaves out.
+        truncated = truncated or len(rows) >= MAX_PATHS - 1
         # Rows come breadth-first, so the first row of a CI has its smallest depth; models are built
         # for those only (a hub reached by many paths costs one).
         # Rows come breadth-first; a CI's model is built once, for its smallest depth.

@@ -308,3 +308,38 @@ async def test_a_change_names_its_record_and_a_model_is_published(cmdb: Cmdb, db
     assert r.status_code == 409 and r.json()["type"] == "urn:itilflow:problem:modelinuse"
     assert "class 'server' has active CIs" in str(r.json()["errors"])
     assert (await cmdb.get("/model")).json()["version"] == version  # nothing changed
+
+
+async def test_a_walk_through_a_dense_loop_stops_at_its_limit(
+    cmdb: Cmdb, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cmdb import impact
+
+    t = tag()
+    names = [f"mesh{i}-{t}" for i in range(8)]
+    data = {
+        "cis": [
+            {"class": "network_device", "name": n, "attributes": {"hostname": n, "kind": "switch"}}
+            for n in names
+        ],
+        "relations": [  # every device connects to every other: connects_to allows cycles
+            {
+                "type": "connects_to",
+                "source": {"class": "network_device", "key": a},
+                "target": {"class": "network_device", "key": b},
+            }
+            for a in names
+            for b in names
+            if a != b
+        ],
+    }
+    assert (await cmdb.post("/import", data)).json()["relations_created"] == 56
+    first = (
+        await cmdb.get("/cis", params={"class": "network_device", "attr": f"hostname={names[0]}"})
+    ).json()
+    start = first["items"][0]["id"]
+    r = (await cmdb.get(f"/cis/{start}/impact", params={"direction": "upstream", "depth": 10})).json()
+    assert (r["truncated"], len(r["reached"]), {x["depth"] for x in r["reached"]}) == (False, 7, {1})
+    monkeypatch.setattr(impact, "MAX_PATHS", 500)  # 13,699 paths without revisiting a CI
+    r = (await cmdb.get(f"/cis/{start}/impact", params={"direction": "upstream", "depth": 10})).json()
+    assert r["truncated"] and len(r["reached"]) == 7
