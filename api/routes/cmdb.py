@@ -4,6 +4,7 @@ naming the record (e.g. the change) it was made through."""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -199,13 +200,15 @@ def ci_impact(
         ),
     ] = "both",
     depth: Annotated[int, Query(ge=1, le=impact.MAX_DEPTH)] = 3,
-) -> ImpactOut:
+) -> Response:
     """The CIs reached to `depth`, each with its depth and path, and the business services affected."""
-    return svc.read(
+    result = svc.read(
         session,
         user,
         lambda s: impact.analyse(s, models.current(s)[1], start=ci_id, depth=depth, direction=direction),
     )
+    # Serialised once here: FastAPI would validate the thousands of CIs reached again on the way out.
+    return Response(result.model_dump_json(by_alias=True), media_type="application/json")
 
 
 @router.post(
@@ -361,7 +364,5 @@ def export_cis(
     """Active CIs (and, in JSON, their relationships) in the shapes the import reads back."""
     if format == "csv":
         return PlainTextResponse(export.to_csv(session, class_name), media_type="text/csv")
-    import json
-
     data = export.to_data(session, models.current(session), class_name)
     return Response(json.dumps(data, ensure_ascii=False), media_type="application/json")
