@@ -22,7 +22,18 @@ from api.guard import RequestGuard
 from api.headers import SecurityHeaders
 from api.problems import ProblemDetails
 from api.ratelimit import FailureLimiter
-from api.routes import admin, approvals, definitions, delegations, health, identity, processes, reports
+from api.routes import (
+    admin,
+    approvals,
+    cmdb,
+    cmdb_model,
+    definitions,
+    delegations,
+    health,
+    identity,
+    processes,
+    reports,
+)
 from core.db import make_engine, migrate
 from core.settings import Settings, get_settings
 
@@ -83,7 +94,18 @@ def create_app(
     if hosts != ["*"]:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
     app.add_middleware(SecurityHeaders, docs_path=app.docs_url)
-    for module in (health, definitions, processes, approvals, admin, identity, delegations, reports):
+    for module in (
+        health,
+        definitions,
+        processes,
+        approvals,
+        admin,
+        identity,
+        delegations,
+        reports,
+        cmdb_model,
+        cmdb,
+    ):
         app.include_router(module.router)
     # --- Web page include point (api/web, owned by the web page issue) -----------------------------
     # Pages under /ui, `/` redirect, /static assets, and /docs from local Swagger UI files.

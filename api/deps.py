@@ -204,3 +204,5 @@ def require_roles(*roles: str) -> Callable[..., Any]:
 
 AdminUser = Annotated[Principal, Depends(require_roles("admin"))]
 ProcessOwner = Annotated[Principal, Depends(require_roles("process_owner", "admin"))]
+# The CMDB's writers (api/routes/cmdb*.py); every signed-in user reads it.
+ConfigurationManager = Annotated[Principal, Depends(require_roles("configuration_manager", "admin"))]

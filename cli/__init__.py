@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "cli.dev_cmd",
     "cli.report_cmd",
     "cli.audit_cmd",
+    "cli.cmdb_cmd",
 )
 
 

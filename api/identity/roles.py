@@ -27,6 +27,7 @@ BUILTIN: dict[str, dict[str, str]] = {
     "integrator": {"en": "Integrator (service account)", "zh": "集成账户（服务账户）"},
     "requester": {"en": "Requester", "zh": "请求人"},
     "auditor": {"en": "Auditor (reads the admin audit trail)", "zh": "审计员（查看管理审计日志）"},
+    "configuration_manager": {"en": "Configuration manager (CMDB)", "zh": "配置管理员（配置管理数据库）"},
 }
 
 

@@ -24,7 +24,8 @@ ROOT = PROJECT_ROOT
 # import none of the others; `workflows` runs the language deterministically; `client` is what the API and
 # the CLI do with Temporal as its client (connect, launch records, compare audit trails with histories);
 # `activities` are the worker's side effects (a linked record is launched through `client`); `reports`
-# computes indicators from the read model; `api` serves everything over HTTP (the reports too); on top,
+# computes indicators from the read model; `cmdb` is the configuration management database (its model
+# language, tables and queries, on `core` and the definitions' YAML reader); `api` serves everything over HTTP (the reports too); on top,
 # the compositions: `worker` (workflows and activities on a task queue), `devenv` (`itilflow dev` and the
 # Temporal dev server) and `cli` (the `itilflow` command).
 ALLOWED_IMPORTS: dict[str, set[str]] = {
@@ -34,10 +35,11 @@ ALLOWED_IMPORTS: dict[str, set[str]] = {
     "client": {"core", "definitions", "workflows"},
     "activities": {"core", "definitions", "workflows", "client"},
     "reports": {"core", "definitions", "workflows"},
-    "api": {"core", "definitions", "workflows", "client", "reports"},
+    "cmdb": {"core", "definitions"},
+    "api": {"core", "definitions", "workflows", "client", "reports", "cmdb"},
     "worker": {"core", "definitions", "workflows", "client", "activities"},
     "devenv": {"core", "definitions", "workflows", "client", "api", "worker"},
-    "cli": {"core", "definitions", "workflows", "client", "reports", "api", "worker", "devenv"},
+    "cli": {"core", "definitions", "workflows", "client", "reports", "cmdb", "api", "worker", "devenv"},
 }
 UNRESTRICTED = {"bench", "tests"}  # they may import anything (nothing imports them but themselves)
 
