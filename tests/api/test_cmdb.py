@@ -88,7 +88,7 @@ async def test_writing_needs_the_configuration_manager_role(cmdb: Cmdb) -> None:
         "/cis", {"class": "server", "name": "x", "attributes": {"hostname": "x"}}, user="reader"
     )
     assert r.status_code == 403
-    assert "configuration_manager" in r.json()["detail"]
+    assert "Configuration manager" in r.json()["detail"]  # the role by its label
 
 
 async def test_a_ci_is_checked_kept_unique_and_versioned(cmdb: Cmdb) -> None:

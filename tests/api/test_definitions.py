@@ -41,6 +41,8 @@ async def test_draft_publish_and_read(api: Api) -> None:
         "values": ["1", "2"],
         "label": {"zh": "影响度", "en": "Impact"},
         "editable": True,
+        "reference": None,
+        "reference_states": None,
     }
     assert fields["plan"]["required"] is False and "priority" not in fields  # derived by the matrix
     assert fields["assignee"]["type"] == "user"

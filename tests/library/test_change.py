@@ -178,7 +178,7 @@ async def test_emergency_change_via_ecab_with_mandatory_review(api: LibraryApi) 
     r = await api.decide("carol", task["id"])
     # carol is neither an approver of this step nor a participant of the change: she learns nothing
     # of it, not even that the approval exists (issue 15: no record or step named to outsiders).
-    assert r.status_code == 404 and "no approval" in r.json()["detail"]
+    assert r.status_code == 404 and r.json()["type"] == "urn:itilflow:problem:notfound"
     out = await api.decided("eve", task["id"])
     assert out["state"] == "approved" and out["record"]["state"] == "scheduled"
 
@@ -227,7 +227,7 @@ async def test_major_and_minor_changes_reach_their_approvers(api: LibraryApi) ->
     r = await api.decide("carol", task["id"])
     # carol is neither an approver of this step nor a participant of the change: she learns nothing
     # of it, not even that the approval exists (issue 15: no record or step named to outsiders).
-    assert r.status_code == 404 and "no approval" in r.json()["detail"]
+    assert r.status_code == 404 and r.json()["type"] == "urn:itilflow:problem:notfound"
     out = await api.decided("cm", task["id"])
     assert out["record"]["state"] == "scheduled"
 
