@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
+from pathlib import Path
 
 
 def die_with_parent() -> None:
@@ -29,3 +31,29 @@ def signal_group(pid: int, sig: signal.Signals) -> None:
         os.killpg(pid, sig)
     except ProcessLookupError:
         pass
+
+
+def spawn_logged(command: list[str], log_file: Path, cwd: Path | None = None) -> subprocess.Popen[bytes]:
+    """Start a server in its own process group, its output appended to `log_file`, dying with us."""
+    with log_file.open("ab") as log:
+        return subprocess.Popen(
+            command,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
+        )
+
+
+def stop_group(proc: subprocess.Popen[bytes] | None, grace: float) -> None:
+    """SIGTERM the process group `proc` leads; SIGKILL it if it is still there after `grace` seconds."""
+    if proc is None or proc.poll() is not None:
+        return
+    signal_group(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        signal_group(proc.pid, signal.SIGKILL)
+        proc.wait()

@@ -35,7 +35,7 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
-from devenv.lifetime import die_with_parent, signal_group
+from devenv.lifetime import signal_group, spawn_logged, stop_group
 from devenv.ports import DEFAULT_HOST, port_accepts
 from devenv.temporal_cli import TemporalServerError, cache_bin_dir, project_root
 from devenv.temporal_server import DEFAULT_DYNAMIC_CONFIG
@@ -375,16 +375,7 @@ class TemporalCluster:
         if port_accepts(self.settings.host, self.settings.frontend_port):
             raise TemporalServerError(f"{self.address} is already in use")
         self.write_config()
-        with self.log_file.open("ab") as log:
-            self._proc = subprocess.Popen(
-                self.command(server),
-                cwd=self.run_dir,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                preexec_fn=die_with_parent,
-            )
+        self._proc = spawn_logged(self.command(server), self.log_file, cwd=self.run_dir)
         self._wait_ready()
         return self
 
@@ -425,14 +416,7 @@ class TemporalCluster:
     def stop(self) -> None:
         """SIGTERM the process group; SIGKILL it after `stop_grace` seconds."""
         proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        signal_group(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=self.stop_grace)
-        except subprocess.TimeoutExpired:
-            signal_group(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_group(proc, self.stop_grace)
 
     def __enter__(self) -> TemporalCluster:
         return self.start()

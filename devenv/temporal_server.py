@@ -11,7 +11,6 @@ Environment variables:
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -20,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import NoReturn
 
-from devenv.lifetime import die_with_parent, signal_group
+from devenv.lifetime import spawn_logged, stop_group
 from devenv.ports import DEFAULT_HOST, free_port, port_accepts
 from devenv.temporal_cli import TemporalServerError, find_temporal_cli
 
@@ -158,16 +157,9 @@ class DevServer:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         if self.db_file is not None:
             Path(self.db_file).parent.mkdir(parents=True, exist_ok=True)
-        with self.log_file.open("ab") as log:
-            self._log_offset = log.tell()
-            self._proc = subprocess.Popen(
-                self.command(cli),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                preexec_fn=die_with_parent,
-            )
+        # What this start writes is read from here on (the log is appended to across restarts).
+        self._log_offset = self.log_file.stat().st_size if self.log_file.exists() else 0
+        self._proc = spawn_logged(self.command(cli), self.log_file)
         self._wait_ready()
         return self
 
@@ -199,15 +191,7 @@ class DevServer:
     def stop(self) -> None:
         """SIGTERM the process group; SIGKILL it after ``stop_grace`` seconds."""
         proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        if proc.poll() is None:
-            signal_group(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=self.stop_grace)
-            except subprocess.TimeoutExpired:
-                signal_group(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_group(proc, self.stop_grace)
 
     def __enter__(self) -> DevServer:
         return self.start()
