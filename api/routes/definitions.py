@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from anyio.to_thread import run_sync
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import PlainTextResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
 
 from api.auth import Principal
@@ -122,18 +122,23 @@ async def _status_change(
     idempotency: IdempotentRequest,
     key: str,
     version: int,
-    change: Callable[..., DefinitionRef],
+    change: Callable[..., BaseModel],
+    *,
+    body: BaseModel | None = None,
+    status: int = 200,
 ) -> Response:
-    """Publish or retire (`change`) a version; a request without a body, fingerprinted by its path."""
+    """Change a version's status (`change`: publish, retire, ask for, refuse publication), in a
+    thread: publishing checks every published definition. Without a body the request is
+    fingerprinted by its path."""
 
-    def run() -> DefinitionRef:
+    def run() -> BaseModel:
         with session_scope(engine) as session:
             return change(session, key=key, version=version, user=user)
 
-    async def act() -> DefinitionRef:
-        return await run_sync(run)  # publishing checks every published definition: off the loop
+    async def act() -> BaseModel:
+        return await run_sync(run)
 
-    return await idempotency.respond(None, act)
+    return await idempotency.respond(body, act, status=status)
 
 
 @router.post(
@@ -177,16 +182,7 @@ async def request_publication(
     not you) approves it. 409 when four-eyes publishing is off, the version is no draft, or a request
     is already waiting."""
     change = partial(publication.request, required=settings.publish_requires_second_owner)
-
-    def run() -> PublicationOut:
-        with session_scope(engine) as session:
-            out: PublicationOut = change(session, key=key, version=version, user=user)
-            return out
-
-    async def act() -> PublicationOut:
-        return await run_sync(run)
-
-    return await idempotency.respond(None, act, status=201)
+    return await _status_change(engine, user, idempotency, key, version, change, status=201)
 
 
 @router.post(
@@ -217,14 +213,8 @@ async def refuse_publication(
 ) -> Response:
     """Refuse the waiting request (with a reason): the draft stays a draft and may be asked for again."""
 
-    def run() -> PublicationOut:
-        with session_scope(engine) as session:
-            return publication.refuse(session, key=key, version=version, user=user, reason=body.reason)
-
-    async def act() -> PublicationOut:
-        return await run_sync(run)
-
-    return await idempotency.respond(body, act)
+    change = partial(publication.refuse, reason=body.reason)
+    return await _status_change(engine, user, idempotency, key, version, change, body=body)
 
 
 @router.post(
