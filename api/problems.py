@@ -17,20 +17,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import RPCTimeoutOrCancelledError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
+from client.transient import is_transient
 from workflows.engine import RefusalKind
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-# Temporal answers that mean "not now", not "no": the request may be retried as it is.
-TRANSIENT = frozenset(
-    {
-        RPCStatusCode.UNAVAILABLE,
-        RPCStatusCode.CANCELLED,
-        RPCStatusCode.DEADLINE_EXCEEDED,
-        RPCStatusCode.RESOURCE_EXHAUSTED,
-    }
-)
 
 
 class FieldError(BaseModel):
@@ -222,10 +214,11 @@ def install(app: FastAPI) -> None:
         return problem.response(caller_language(request))
 
     async def on_temporal(_request: Request, exc: Exception) -> JSONResponse:
-        if isinstance(exc, RPCError) and exc.status not in TRANSIENT:
+        if not is_transient(exc):
             return await on_unexpected(_request, exc)
-        # Temporal did not answer (restarting, overloaded, the call timed out): nothing is known to
-        # have happened, and a retry with the same Idempotency-Key acts at most once.
+        # Temporal did not answer (restarting, overloaded, the call timed out) even after the
+        # service's own short retries (`client.transient`): nothing is known to have happened, and a
+        # retry with the same Idempotency-Key acts at most once.
         return ProblemError(
             503,
             "the workflow service did not answer in time; retry the request with the same Idempotency-Key",

@@ -19,6 +19,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from client import references
+from client.transient import retry_transient
 from core.db import session_scope
 from core.store import allocate_number, utcnow
 from core.tables import DefinitionRow, RecordRow
@@ -128,18 +129,16 @@ async def launch_record(
     number = await run_sync(_allocate, engine, record_id, pinned.definition.number_prefix)
     inp = inp.model_copy(update={"number": number})
     # Update-with-start: the start and the `ready` update travel together and the update is handled
-    # in the first workflow task, one round trip instead of two.
-    start = WithStartWorkflowOperation(
-        ProcessWorkflow.run,
-        inp,
-        id=record_id,
-        task_queue=task_queue,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-    )
+    # in the first workflow task, one round trip instead of two. Sent again when Temporal did not
+    # answer: the start reuses the workflow if the first attempt made it, and `ready` only reads.
+    # (An operation object serves one call, so each attempt gets its own.)
     try:
-        snapshot: RecordSnapshot = await client.execute_update_with_start_workflow(
-            ProcessWorkflow.ready, SnapshotQuery(actor=actor), start_workflow_operation=start
+        snapshot: RecordSnapshot = await retry_transient(
+            lambda: client.execute_update_with_start_workflow(
+                ProcessWorkflow.ready,
+                SnapshotQuery(actor=actor),
+                start_workflow_operation=_start_operation(inp, record_id, task_queue),
+            )
         )
     except (WorkflowAlreadyStartedError, RPCError):
         # The workflow ran and completed between our read and the start: the read model has it.
@@ -148,6 +147,19 @@ async def launch_record(
             raise
         return existing
     return snapshot
+
+
+def _start_operation(
+    inp: StartProcessInput, record_id: str, task_queue: str
+) -> WithStartWorkflowOperation[Any, Any]:
+    return WithStartWorkflowOperation(
+        ProcessWorkflow.run,
+        inp,
+        id=record_id,
+        task_queue=task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
 
 
 def _allocate(engine: Engine, record_id: str, prefix: str) -> str:

@@ -7,6 +7,7 @@ database transaction ends before the wait.
 
 from __future__ import annotations
 
+import uuid
 from functools import partial
 from typing import Any
 
@@ -17,6 +18,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.services.lookup import RecordKey
 from api.services.refusals import closed, update_problem
+from client.transient import retry_transient
 from core.db import write_scope
 from core.store import seal_committed
 from workflows.contracts import RecordSnapshot
@@ -38,13 +40,18 @@ async def send_update(
     """Run `update` (a `ProcessWorkflow` update handler) with `arg` on the record's workflow.
 
     `update_id` (from the request's Idempotency-Key) lets Temporal answer a retry without acting twice.
+    Without one, the Update still gets a fixed id here, so that the service's own retry of a call
+    that Temporal did not answer (`retry_transient`) cannot act twice either.
     """
     if row.final:
         raise closed(row)
     release(session)
     handle = client.get_workflow_handle_for(ProcessWorkflow.run, row.id)
+    fixed_id = update_id or str(uuid.uuid4())
     try:
-        snapshot: RecordSnapshot = await handle.execute_update(update, arg, id=update_id)
+        snapshot: RecordSnapshot = await retry_transient(
+            lambda: handle.execute_update(update, arg, id=fixed_id)
+        )
     except WorkflowUpdateFailedError as exc:
         raise update_problem(exc) from None
     except RPCError as exc:
