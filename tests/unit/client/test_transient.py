@@ -1,4 +1,7 @@
-"""The service's own retry of Temporal calls that got no answer (`client.transient`)."""
+"""The service's own retry of Temporal calls that got no answer (`client.transient`).
+
+Async tests on the suite's one event loop: `asyncio.run` would close it for every test after.
+"""
 
 from __future__ import annotations
 
@@ -35,37 +38,37 @@ def _short_pauses(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(transient, "DELAYS", (0.0, 0.0, 0.0))
 
 
-def test_a_connection_closed_under_a_call_is_tried_again() -> None:
+async def test_a_connection_closed_under_a_call_is_tried_again() -> None:
     call = Flaky(_rpc(RPCStatusCode.CANCELLED), _rpc(RPCStatusCode.UNAVAILABLE))
-    assert asyncio.run(retry_transient(call)) == "answer"
+    assert await retry_transient(call) == "answer"
     assert call.calls == 3
 
 
-def test_a_refusal_is_not_tried_again() -> None:
+async def test_a_refusal_is_not_tried_again() -> None:
     call = Flaky(_rpc(RPCStatusCode.INVALID_ARGUMENT))
     with pytest.raises(RPCError):
-        asyncio.run(retry_transient(call))
+        await retry_transient(call)
     assert call.calls == 1
 
 
-def test_it_gives_up_after_four_attempts_with_the_last_error() -> None:
+async def test_it_gives_up_after_four_attempts_with_the_last_error() -> None:
     call = Flaky(*(_rpc(RPCStatusCode.UNAVAILABLE) for _ in range(5)))
     with pytest.raises(RPCError) as raised:
-        asyncio.run(retry_transient(call))
+        await retry_transient(call)
     assert raised.value.status == RPCStatusCode.UNAVAILABLE
     assert call.calls == 4
 
 
-def test_no_attempt_starts_after_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_no_attempt_starts_after_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(transient, "BUDGET", 0.0)
     monkeypatch.setattr(transient, "DELAYS", (0.01, 0.01, 0.01))
     call = Flaky(_rpc(RPCStatusCode.UNAVAILABLE), _rpc(RPCStatusCode.UNAVAILABLE))
     with pytest.raises(RPCError):
-        asyncio.run(retry_transient(call))
+        await retry_transient(call)
     assert call.calls == 1
 
 
-def test_an_update_that_timed_out_is_transient_but_our_own_cancellation_is_not() -> None:
+async def test_an_update_that_timed_out_is_transient_but_our_own_cancellation_is_not() -> None:
     timed_out = WorkflowUpdateRPCTimeoutOrCancelledError()
     timed_out.__cause__ = _rpc(RPCStatusCode.DEADLINE_EXCEEDED)
     assert is_transient(timed_out)
@@ -74,5 +77,5 @@ def test_an_update_that_timed_out_is_transient_but_our_own_cancellation_is_not()
     assert not is_transient(ours)
     call = Flaky(ours)
     with pytest.raises(RPCTimeoutOrCancelledError):
-        asyncio.run(retry_transient(call))
+        await retry_transient(call)
     assert call.calls == 1
