@@ -40,7 +40,14 @@ from temporalio import activity
 
 from activities.notifications import NotificationActivities
 from core.db import as_text, cacheable, upsert_insert, write_lock
-from core.tables import ApprovalApproverRow, ApprovalRow, AuditRow, NotificationRow, RecordRow
+from core.tables import (
+    ApprovalApproverRow,
+    ApprovalRow,
+    AuditRow,
+    NotificationRow,
+    RecordCiRow,
+    RecordRow,
+)
 from workflows.contracts import (
     ApprovalTask,
     AuditEvent,
@@ -55,6 +62,7 @@ AUDIT: Table = AuditRow.__table__  # type: ignore[attr-defined]
 APPROVALS: Table = ApprovalRow.__table__  # type: ignore[attr-defined]
 APPROVERS: Table = ApprovalApproverRow.__table__  # type: ignore[attr-defined]
 NOTIFICATIONS: Table = NotificationRow.__table__  # type: ignore[attr-defined]
+_RECORD_CIS: Table = RecordCiRow.__table__  # type: ignore[attr-defined]
 
 # Record columns a newer snapshot overwrites; id and created_at never change, and the first
 # resolution and closure times are kept (COALESCE) even when a record is reopened and resolved again.
@@ -272,6 +280,16 @@ def _write_change(conn: Connection, dialect: str, inp: PersistRecordInput) -> No
     touched = {str(e.details["approval"]) for e in inserted if "approval" in e.details}
     for task in (t for t in s.approvals if t.id in touched):
         _write_approval(conn, dialect, s.id, task)
+    if inp.cis is not None:
+        _write_cis(conn, s.id, inp.cis)
+
+
+def _write_cis(conn: Connection, record_id: str, cis: dict[str, list[int]]) -> None:
+    """The record's CI index rows become exactly what its `ci` fields name now (a few rows)."""
+    conn.execute(_RECORD_CIS.delete().where(_RECORD_CIS.c.record_id == record_id))
+    rows = [{"record_id": record_id, "field": f, "ci_id": ci} for f, ids in cis.items() for ci in ids]
+    if rows:
+        conn.execute(_RECORD_CIS.insert(), rows)
 
 
 def _append(

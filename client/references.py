@@ -1,6 +1,7 @@
 """Which records checked reference values name, as the read model says now, with the words (title,
-state labels) of the processes they should belong to: the worker's `resolve_references` activity (the
-workflow's own check) and the launcher's pre-check of a new record both read it here.
+state labels) of the processes they should belong to, and which CIs `ci` fields name
+(cmdb/named.py): the worker's `resolve_references` activity (the workflow's own check) and the
+launcher's pre-check of a new record both read it here.
 
 It reads every record, whatever a definition's `visibility:` says: the check is the engine's, not a
 person's read, and tells no more than which process and state the named record has."""
@@ -10,9 +11,11 @@ from __future__ import annotations
 from sqlalchemy import Engine, Table, bindparam, select
 
 from client import launch  # launch checks new records here: a module reference breaks the cycle
+from cmdb.named import class_words, model_in_force, named_cis
 from core.db import session_scope
 from core.tables import RecordRow
 from workflows.contracts import (
+    ReferencedCi,
     ReferencedProcess,
     ReferencedRecord,
     ResolveReferencesInput,
@@ -38,8 +41,26 @@ def resolve_references(engine: Engine, inp: ResolveReferencesInput) -> ResolveRe
                         ref=ref, id=row.id, number=row.number, definition=row.definition_key, state=row.state
                     )
                 )
+        cis: list[ReferencedCi] = []
+        class_labels: dict[str, dict[str, str]] = {}
+        if inp.cis:
+            model = model_in_force(session)
+            named = named_cis(session, inp.cis)
+            class_labels = class_words(model, {c for _, _, c, _ in named} | set(inp.ci_classes))
+            cis = [
+                ReferencedCi(
+                    id=ci_id,
+                    name=name,
+                    class_name=cls,
+                    class_label=class_labels.get(cls, {}),
+                    retired=retired,
+                )
+                for ci_id, name, cls, retired in named
+            ]
     words = [_words(engine, key) for key in inp.processes]
-    return ResolveReferencesResult(found=found, processes=[p for p in words if p is not None])
+    return ResolveReferencesResult(
+        found=found, processes=[p for p in words if p is not None], cis=cis, class_labels=class_labels
+    )
 
 
 def _words(engine: Engine, key: str) -> ReferencedProcess | None:

@@ -92,6 +92,22 @@ class ReachedCi(BaseModel):
     business_service: bool
 
 
+class RecordOnCiOut(BaseModel):
+    """A record that names a CI in one of its `ci` fields."""
+
+    ci: int = Field(description="The CI the record names.")
+    field: str = Field(description="The record's field that names it.")
+    id: str
+    number: str
+    process: str = Field(description="The record's process (definition key).")
+    process_title: str = Field(description="The process's title, in the caller's language.")
+    title: str
+    state: str
+    state_label: str = Field(description="The state's label, in the caller's language.")
+    priority: str | None = None
+    final: bool
+
+
 class ImpactOut(BaseModel):
     start: int
     depth: int
@@ -99,6 +115,26 @@ class ImpactOut(BaseModel):
     reached: list[ReachedCi]
     services: list[ReachedCi] = Field(description="The business services reached (the start too, if one).")
     truncated: bool = Field(description="True when the walk stopped at its row limit.")
+    records: list[RecordOnCiOut] = Field(
+        default_factory=list,
+        description="The open records (incidents, problems, changes, …) on the start CI and the CIs "
+        "reached, that the caller may see; at most 200, newest first.",
+    )
+
+
+class RecordImpactOut(BaseModel):
+    """A record's impact: the union of its CIs' impact analyses."""
+
+    record: str = Field(description="The record's number.")
+    cis: list[ReachedCi] = Field(description="The CIs the record's `ci` fields name (depth 0).")
+    depth: int
+    direction: Literal["upstream", "downstream", "both"]
+    reached: list[ReachedCi] = Field(description="Each CI reached once, at its smallest depth.")
+    services: list[ReachedCi]
+    truncated: bool
+    records: list[RecordOnCiOut] = Field(
+        default_factory=list, description="Other open records on those CIs that the caller may see."
+    )
 
 
 class RowIssue(BaseModel):

@@ -108,6 +108,18 @@ class RecordRow(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class RecordCiRow(SQLModel, table=True):
+    """Which configuration items a record's `ci` fields name now: impact analysis and a CI's page find
+    the records on a CI here (an index), not by reading every record's fields. Written with the record
+    row, in the same transaction, from what the workflow sends (activities/records.py)."""
+
+    __tablename__ = "record_cis"
+
+    record_id: str = Field(primary_key=True, max_length=64)
+    field: str = Field(primary_key=True, max_length=64)
+    ci_id: int = Field(primary_key=True, index=True)
+
+
 class AuditRow(SQLModel, table=True):
     """Append-only: database triggers refuse every UPDATE, and every DELETE of a sealed row.
 

@@ -92,6 +92,15 @@ def _check_scalar(kind: FieldType, value: Any, spec: FieldDef | None) -> Any:
                 f"not an ISO 8601 duration: {value!r}", f"不是 ISO 8601 时长：{value!r}"
             ) from exc
         return value
+    if kind == "ci":
+        # A CI's id in the CMDB (JSON number; a form sends digits). Whether it exists is the engine's
+        # check against the CMDB (workflows/engine/references.py), not the type's.
+        text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
+        if not text.isdigit() or int(text) < 1:
+            raise FieldValueError(
+                f"expected a configuration item's number, got {value!r}", f"应为配置项编号，收到 {value!r}"
+            )
+        return int(text)
     # user, group, reference: identifiers
     if not isinstance(value, str) or not _NAME.match(value):
         raise FieldValueError(
@@ -109,5 +118,6 @@ def check_value(kind: FieldType, value: Any, spec: FieldDef | None = None) -> An
         if not isinstance(value, list):
             raise FieldValueError("expected a list", "应为列表")
         item_kind: FieldType = spec.item_type if spec and spec.item_type else "string"
-        return [_check_scalar(item_kind, item, None) for item in value]
+        items = [_check_scalar(item_kind, item, None) for item in value]
+        return list(dict.fromkeys(items)) if item_kind == "ci" else items  # a CI named once
     return _check_scalar(kind, value, spec)

@@ -81,6 +81,11 @@ class FieldDef(Model):
         description="States the referenced record must be in (a reference field only). With it, the "
         "engine itself checks every value set: a record of `reference`, in one of these states.",
     )
+    ci_classes: list[Name] | None = Field(
+        default=None,
+        description="CMDB classes a `ci` field (or a list of `ci`) may name; any class when not given. "
+        "Every CI a record names is checked by the engine: it exists, is not retired, is of these classes.",
+    )
     item_type: FieldType | None = Field(default=None, description="Type of the items of a list field.")
     default: Any = None
     required: bool = Field(default=False, description="Required when the record is created.")

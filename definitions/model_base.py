@@ -11,7 +11,18 @@ NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 Name = Annotated[str, Field(pattern=NAME_PATTERN, min_length=1, max_length=64)]
 
 FieldType = Literal[
-    "string", "text", "int", "bool", "enum", "datetime", "duration", "user", "group", "reference", "list"
+    "string",
+    "text",
+    "int",
+    "bool",
+    "enum",
+    "datetime",
+    "duration",
+    "user",
+    "group",
+    "reference",
+    "ci",
+    "list",
 ]
 StateCategory = Literal["new", "open", "waiting", "resolved", "closed"]
 ApprovalPolicy = Literal["any", "all", "quorum", "percentage"]

@@ -122,6 +122,10 @@ class _Checker(StepChecks):
             if f.reference_states is not None and (f.type != "reference" or not f.reference_states):
                 why = "a non-empty list of the referenced process's states, on a reference field only"
                 self.add(f"{path}.reference_states", why)
+            is_ci = f.type == "ci" or (f.type == "list" and f.item_type == "ci")
+            if f.ci_classes is not None and (not is_ci or not f.ci_classes):
+                why = "a non-empty list of CMDB classes, on a ci field (or a list of ci) only"
+                self.add(f"{path}.ci_classes", why)
             if f.name in BUILTIN_FIELDS and f.type != BUILTIN_FIELDS[f.name]:
                 self.add(
                     f"{path}.type", f"built-in field '{f.name}' must be of type {BUILTIN_FIELDS[f.name]}"

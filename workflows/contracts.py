@@ -273,6 +273,8 @@ class CheckDelegationResult(Contract):
 class ResolveReferencesInput(Contract):
     refs: list[str] = Field(description="Record ids or numbers, as the reference fields hold them.")
     processes: list[str] = Field(default_factory=list, description="Definition keys to word refusals with.")
+    cis: list[int] = Field(default_factory=list, description="CMDB ids the `ci` fields name.")
+    ci_classes: list[str] = Field(default_factory=list, description="CMDB classes to word refusals with.")
 
 
 class ReferencedRecord(Contract):
@@ -293,9 +295,23 @@ class ReferencedProcess(Contract):
     states: dict[str, dict[str, str]] = Field(default_factory=dict)
 
 
+class ReferencedCi(Contract):
+    """What the CMDB says of a CI a `ci` field names, with its class's words for refusals."""
+
+    id: int
+    name: str
+    class_name: str
+    class_label: dict[str, str] = Field(default_factory=dict)
+    retired: bool = False
+
+
 class ResolveReferencesResult(Contract):
     found: list[ReferencedRecord] = Field(default_factory=list)
     processes: list[ReferencedProcess] = Field(default_factory=list)
+    cis: list[ReferencedCi] = Field(default_factory=list)
+    class_labels: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="The words of the classes the `ci` fields allow."
+    )
 
 
 class NotificationRecipient(Contract):
@@ -329,6 +345,9 @@ class PersistRecordInput(Contract):
     # Recorded in the same transaction as the change that caused them (an outbox): in-app inbox
     # notifications are complete once written; e-mail and webhooks are sent by the `notify` activity.
     notifications: list[NotifyInput] = Field(default_factory=list)
+    # What the record's `ci` fields name now (field -> CMDB ids), for the CI index (`record_cis`);
+    # None for a definition without `ci` fields, whose writes leave the index alone.
+    cis: dict[str, list[int]] | None = None
 
 
 class PersistRecordResult(Contract):

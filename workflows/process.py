@@ -231,6 +231,7 @@ class ProcessWorkflow:
                 committed_seq=self._committed_seq,
                 written_seq=engine.record.written_seq,
                 notifications=notes,
+                cis=engine.named_cis(),
             ),
             # Older runs recorded no result (null): decoding it as a PersistRecordResult would fail.
             result_type=PersistRecordResult if notifications else None,

@@ -12,11 +12,12 @@ from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field, StringConstraints
 
 from api.deps import ConfigurationManager, CurrentUser, EngineDep, Idempotent, SessionDep
-from api.problems import ProblemError, responses
+from api.problems import ProblemError, caller_language, responses
+from api.services import ci_records
 from api.services import cmdb as svc
 from cmdb import bulk, cis, export, impact, models, relations, search
 from cmdb.bulk_parse import parse_csv, parse_json
-from cmdb.views import CiOut, CiPage, ImpactOut, ImportReport, VersionPage
+from cmdb.views import CiOut, CiPage, ImpactOut, ImportReport, RecordOnCiOut, VersionPage
 
 router = APIRouter(prefix="/api/v1/cmdb", tags=["cmdb"])
 
@@ -191,6 +192,7 @@ def ci_history(
 @router.get("/cis/{ci_id}/impact", response_model=ImpactOut, responses=responses(401, 404))
 def ci_impact(
     ci_id: Id,
+    request: Request,
     user: CurrentUser,
     session: SessionDep,
     direction: Annotated[
@@ -201,14 +203,25 @@ def ci_impact(
     ] = "both",
     depth: Annotated[int, Query(ge=1, le=impact.MAX_DEPTH)] = 3,
 ) -> Response:
-    """The CIs reached to `depth`, each with its depth and path, and the business services affected."""
-    result = svc.read(
-        session,
-        user,
-        lambda s: impact.analyse(s, models.current(s)[1], start=ci_id, depth=depth, direction=direction),
-    )
+    """The CIs reached to `depth`, each with its depth and path, the business services affected, and
+    the open records (incidents, problems, changes…) on the CI and the CIs reached that the caller
+    may see."""
+    lang = caller_language(request)
+    result = svc.read(session, user, lambda s: ci_records.ci_impact(s, user, ci_id, depth, direction, lang))
     # Serialised once here: FastAPI would validate the thousands of CIs reached again on the way out.
     return Response(result.model_dump_json(by_alias=True), media_type="application/json")
+
+
+@router.get("/cis/{ci_id}/records", response_model=list[RecordOnCiOut], responses=responses(401, 404))
+def ci_record_list(
+    ci_id: Id, request: Request, user: CurrentUser, session: SessionDep
+) -> list[RecordOnCiOut]:
+    """The records (open and closed, newest first, at most 200) whose `ci` fields name the CI, as far
+    as the caller may see them."""
+    lang = caller_language(request)
+
+    svc.read(session, user, lambda s: cis.out(cis.load(s, ci_id), []))  # 404 for a CI that does not exist
+    return ci_records.ci_records(session, user, ci_id, lang)
 
 
 @router.post(

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from api.deps import CurrentUser, EngineDep, Idempotent, SessionDep, SettingsDep, TemporalClientDep
-from api.problems import responses
+from api.problems import caller_language, responses
 from api.schemas import (
     AddComment,
     CommentOut,
@@ -19,7 +19,9 @@ from api.schemas import (
     PatchRecord,
     RecordPage,
 )
-from api.services import actions, records, search
+from api.services import actions, ci_records, records, search
+from cmdb.impact import MAX_DEPTH
+from cmdb.views import RecordImpactOut
 from workflows.contracts import RecordSnapshot
 
 router = APIRouter(prefix="/api/v1/processes", tags=["processes"])
@@ -174,6 +176,23 @@ async def add_comment(
         update_id=idempotency.update_id,
     )
     return await idempotency.respond(body, act, status=201)
+
+
+@router.get("/{record}/impact", response_model=RecordImpactOut, responses=responses(401, 404))
+def get_impact(
+    record: RecordRef,
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    direction: Annotated[
+        Literal["upstream", "downstream", "both"],
+        Query(description="downstream: what relies on the record's CIs; upstream: what they rely on."),
+    ] = "downstream",
+    depth: Annotated[int, Query(ge=1, le=MAX_DEPTH)] = 3,
+) -> RecordImpactOut:
+    """The impact of the record's configuration items (its `ci` fields): the CIs reached, the business
+    services affected and the other open records on those CIs, for an assessor or the CAB."""
+    return ci_records.record_impact(session, user, record, depth, direction, caller_language(request))
 
 
 @router.get("/{record}/history", response_model=list[HistoryEntry], responses=responses(401, 404))

@@ -218,6 +218,10 @@ class ProcessEngine:
     def check_references(self, wanted: references.Wanted, found: ResolveReferencesResult, lang: str) -> None:
         references.check(self.definition, wanted, found, lang)
 
+    def named_cis(self) -> dict[str, list[int]] | None:
+        """The CIs the record's `ci` fields name now; None when the definition has no `ci` field."""
+        return references.cis_named(self.definition, self.record.fields)
+
     # --- fields and comments --------------------------------------------------------------------------
     def check_update(self, inp: UpdateFieldsInput) -> dict[str, Any]:
         record, d, lang = self.record, self.definition, inp.actor.language

@@ -138,3 +138,22 @@ def reference_state(rule: str, number: str, state: str, lang: str) -> str:
     if _zh(lang):
         return f"{rule}：{number} 当前为“{state}”"
     return f"{rule}: {number} is “{state}”"
+
+
+def ci_unknown(field: str, ci: int, lang: str) -> str:
+    if _zh(lang):
+        return f"“{field}”须为配置管理数据库中的配置项：没有编号为 {ci} 的配置项"
+    return f"{field} must name a configuration item of the CMDB: there is no configuration item {ci}"
+
+
+def ci_retired(field: str, name: str, lang: str) -> str:
+    if _zh(lang):
+        return f"“{field}”不能引用已退役的配置项“{name}”"
+    return f"{field} cannot name “{name}”: that configuration item is retired"
+
+
+def ci_class(field: str, name: str, its_class: str, allowed: list[str], lang: str) -> str:
+    if _zh(lang):
+        return f"“{field}”只能引用“{'”或“'.join(allowed)}”类的配置项，“{name}”属于“{its_class}”"
+    classes = " or ".join(f"“{a}”" for a in allowed)
+    return f"{field} takes a configuration item of class {classes}; “{name}” is a “{its_class}”"
