@@ -9,12 +9,23 @@ indicators every process has (volume, SLA attainment, resolution time, reopens).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core.db import session_scope
-from reports import change, data_access, generic, handover, incident, problem, release, service_level
+from reports import (
+    change,
+    config_audit,
+    data_access,
+    generic,
+    handover,
+    incident,
+    problem,
+    release,
+    service_level,
+)
 from reports.common import Context
 from reports.data import load_facts, state_categories
 from reports.model import Kpi, KpiReport, Period
@@ -29,6 +40,7 @@ CALCULATORS: dict[str, Calculator] = {
     "handover": lambda ctx, _s: handover.compute(ctx),
     "service_level": service_level.compute,
     "data_access": lambda ctx, _s: data_access.compute(ctx),
+    "config_audit": lambda ctx, s: config_audit.compute(ctx, s, datetime.now(UTC)),
     "generic": lambda ctx, _s: generic.compute(ctx),
 }
 ASSUMPTIONS: dict[str, list[str]] = {
@@ -38,6 +50,7 @@ ASSUMPTIONS: dict[str, list[str]] = {
     "release": release.ASSUMPTIONS,
     "handover": handover.ASSUMPTIONS,
     "data_access": data_access.ASSUMPTIONS,
+    "config_audit": config_audit.ASSUMPTIONS,
 }
 KINDS = tuple(k for k in CALCULATORS if k != "generic")
 

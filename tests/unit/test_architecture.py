@@ -34,7 +34,7 @@ ALLOWED_IMPORTS: dict[str, set[str]] = {
     "workflows": {"definitions"},
     "client": {"core", "definitions", "workflows", "cmdb"},
     "activities": {"core", "definitions", "workflows", "client", "cmdb"},
-    "reports": {"core", "definitions", "workflows"},
+    "reports": {"core", "definitions", "workflows", "cmdb"},
     "cmdb": {"core", "definitions"},
     "api": {"core", "definitions", "workflows", "client", "reports", "cmdb"},
     "worker": {"core", "definitions", "workflows", "client", "activities"},

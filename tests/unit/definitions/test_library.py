@@ -42,6 +42,7 @@ EXPECTED = {
     "service_level": "SLR",
     "data_access": "DAR",
     "standard_change": "STD",
+    "config_audit": "CFA",
 }
 
 # A small directory: group -> members, role -> holders.
