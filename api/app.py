@@ -25,6 +25,7 @@ from api.ratelimit import FailureLimiter
 from api.routes import (
     admin,
     approvals,
+    ci_changes,
     cmdb,
     cmdb_model,
     definitions,
@@ -105,6 +106,7 @@ def create_app(
         reports,
         cmdb_model,
         cmdb,
+        ci_changes,
     ):
         app.include_router(module.router)
     # --- Web page include point (api/web, owned by the web page issue) -----------------------------

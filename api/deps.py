@@ -206,3 +206,8 @@ AdminUser = Annotated[Principal, Depends(require_roles("admin"))]
 ProcessOwner = Annotated[Principal, Depends(require_roles("process_owner", "admin"))]
 # The CMDB's writers (api/routes/cmdb*.py); every signed-in user reads it.
 ConfigurationManager = Annotated[Principal, Depends(require_roles("configuration_manager", "admin"))]
+# Who proposes CI changes on a change record (api/routes/ci_changes.py): the CMDB's writers and the
+# people who work changes; the record must be one they may see.
+CiChangeProposer = Annotated[
+    Principal, Depends(require_roles("configuration_manager", "change_manager", "agent", "admin"))
+]

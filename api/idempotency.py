@@ -265,7 +265,8 @@ class IdempotentRequest:
         """
 
         async def run() -> Outcome:
-            return status, (await act()).model_dump(mode="json")
+            # By alias, as FastAPI answers a route's model (a CI's `class`, declared so in the OpenAPI).
+            return status, (await act()).model_dump(mode="json", by_alias=True)
 
         digest = ""  # without a key nothing is remembered, so nothing is compared either
         if self.key:

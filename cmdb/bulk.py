@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from cmdb.bulk_parse import CiInput, Parsed, RelationInput
 from cmdb.cis import check, key_of, unique_values
+from cmdb.errors import change_required
 from cmdb.model import CmdbModel
 from cmdb.models import now
 from cmdb.relations import refusal
@@ -129,6 +130,10 @@ def _plan_cis(session: Session, model: CmdbModel, rows: list[CiInput], lang: str
             if changes:
                 cls = model.ci_class(row.class_name)
                 assert cls is not None
+                if cls.requires_change:
+                    refusal = change_required(cls.label.en, cls.label.zh, name, ci_id)
+                    err(row, "class", refusal.en, refusal.zh)
+                    continue
                 keys = unique_values(cls, new_name, attrs)
                 plan.change.append(
                     (

@@ -10,7 +10,7 @@ from sqlalchemy import delete, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from cmdb.errors import CmdbError, invalid, not_found
+from cmdb.errors import CmdbError, change_required, invalid, not_found
 from cmdb.issues import Issue
 from cmdb.model import CiClass, CmdbModel
 from cmdb.models import now
@@ -207,6 +207,13 @@ def load(session: Session, ci_id: int) -> CiRow:
     return ci
 
 
+def ensure_changeable(model: CmdbModel, ci: CiRow, through_change: bool) -> None:
+    """A CI of a class that requires a change is changed only by a change's applied proposal."""
+    cls = model.ci_class(ci.class_name)
+    if cls is not None and cls.requires_change and not through_change:
+        raise change_required(cls.label.en, cls.label.zh, ci.name, ci.id)
+
+
 def ensure_active(ci: CiRow) -> None:
     if ci.status != "active":
         raise CmdbError(
@@ -226,12 +233,14 @@ def update(
     attributes: Mapping[str, Any],
     actor: str,
     record: str | None = None,
+    through_change: bool = False,
 ) -> CiRow:
     """Change a CI's name and attributes (an attribute set to null is removed); the whole CI is checked
     against the model in force. Nothing changed: no version."""
     version, m = model
     ci = load(session, ci_id)
     ensure_active(ci)
+    ensure_changeable(m, ci, through_change)
     cls = class_of(m, ci.class_name)
     merged = {**ci.attributes, **attributes}
     merged = {k: v for k, v in merged.items() if v is not None}
@@ -261,11 +270,22 @@ def update(
     return ci
 
 
-def retire(session: Session, *, ci_id: int, actor: str, record: str | None = None) -> CiRow:
+def retire(
+    session: Session,
+    *,
+    ci_id: int,
+    actor: str,
+    record: str | None = None,
+    model: CmdbModel | None = None,
+    through_change: bool = False,
+) -> CiRow:
     """Retire a CI: its unique keys are freed and its relationships removed (each kept in the history
-    of both ends); the CI and its history stay."""
+    of both ends); the CI and its history stay. With `model`, a class that requires a change refuses a
+    retirement that is not a change's."""
     ci = load(session, ci_id)
     ensure_active(ci)
+    if model is not None:
+        ensure_changeable(model, ci, through_change)
     check_record(session, record)
     relations = session.exec(
         select(RelationRow).where(

@@ -9,8 +9,11 @@ from cmdb.issues import Issue
 
 
 class CmdbError(Exception):
-    def __init__(self, status: int, kind: str, en: str, zh: str, issues: Sequence[Issue] = ()) -> None:
+    def __init__(
+        self, status: int, kind: str, en: str, zh: str, issues: Sequence[Issue] = (), ci_id: int | None = None
+    ) -> None:
         super().__init__(en)
+        self.ci_id = ci_id  # the CI refused, where the refusal is about one
         self.status = status
         self.kind = kind
         self.en = en
@@ -34,4 +37,16 @@ def invalid(issues: Sequence[Issue], en: str | None = None, zh: str | None = Non
         en or f"{n} problem(s) in the configuration item; each is listed with its field",
         zh or f"配置项有 {n} 处问题，逐项列出了字段",
         issues,
+    )
+
+
+def change_required(class_en: str, class_zh: str, name: str, ci_id: int | None = None) -> CmdbError:
+    """A direct edit of a CI whose class is changed only through a change."""
+    return CmdbError(
+        409,
+        "ChangeRequired",
+        f"“{name}” is a {class_en}, which is changed only through a change: propose the change of the "
+        "configuration item on a change record; it applies when the change is implemented",
+        f"“{name}”属于“{class_zh}”类，只能通过变更修改：请在变更单上提出配置项变更，变更实施确认后自动生效",
+        ci_id=ci_id,
     )

@@ -41,6 +41,10 @@ class CiClass(_Strict):
     description: Label | None = None
     # A business service: impact analysis lists the services a failure reaches.
     business_service: bool = False
+    # Changed only through a change (003 App. B.11: every CI change has its change request): a direct
+    # edit or retirement is refused, and counted as an unauthorised attempt; changes propose CI changes
+    # that apply when they are implemented (cmdb/proposals.py).
+    requires_change: bool = False
     # The attribute that identifies a CI of this class in imports (must be unique and required);
     # `name` (every CI has one) when not given.
     key: str = "name"

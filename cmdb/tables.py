@@ -85,3 +85,28 @@ class CiVersionRow(SQLModel, table=True):
     action: str = Field(max_length=16)  # created | updated | retired | related | unrelated
     changes: dict[str, Any] = Field(default=None, sa_column=Column(JSON, nullable=False))
     record_number: str | None = Field(default=None, max_length=32)
+
+
+class CiProposalRow(SQLModel, table=True):
+    """A CI change proposed on a change record (create, update or retire a CI), applied when the change
+    is implemented and verified (the `apply_ci_changes` effect): proposed -> applied | failed, or
+    withdrawn before. The CI versions it makes name the change's number."""
+
+    __tablename__ = "cmdb_ci_proposals"
+
+    id: int | None = Field(default=None, primary_key=True)
+    record_id: str = Field(max_length=64, index=True)
+    record_number: str = Field(max_length=32)
+    action: str = Field(max_length=16)  # create | update | retire
+    ci_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("cmdb_cis.id"), nullable=True)
+    )
+    class_name: str | None = Field(default=None, max_length=48)  # create
+    name: str | None = Field(default=None, max_length=200)  # create, or a new name
+    attributes: dict[str, Any] = Field(default=None, sa_column=Column(JSON, nullable=False))
+    state: str = Field(default="proposed", max_length=16)  # proposed | applied | failed | withdrawn
+    proposed_by: str = Field(max_length=64)
+    proposed_at: datetime = Field(sa_type=UTCDateTime)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    result_ci_id: int | None = None  # the CI created or changed
+    error: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))  # {en, zh}

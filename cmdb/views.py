@@ -155,3 +155,25 @@ class ImportReport(BaseModel):
     relations_created: int
     relations_existing: int
     errors: list[RowIssue]
+
+
+class CiProposalOut(BaseModel):
+    """A CI change proposed on a change record."""
+
+    id: int
+    record: str = Field(description="The change's number.")
+    action: Literal["create", "update", "retire"]
+    ci: int | None = Field(description="The CI to update or retire.")
+    class_name: str | None = Field(
+        alias="class", serialization_alias="class", description="The class of a CI to create."
+    )
+    name: str | None = Field(description="The name of a CI to create, or a CI's new name.")
+    attributes: dict[str, Any]
+    state: Literal["proposed", "applied", "failed", "withdrawn"]
+    proposed_by: str
+    proposed_at: datetime
+    decided_at: datetime | None = Field(description="When it was applied, failed or withdrawn.")
+    result_ci: int | None = Field(description="The CI created or changed, once applied.")
+    error: str | None = Field(description="Why it failed, in the caller's language.")
+
+    model_config = {"populate_by_name": True}

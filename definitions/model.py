@@ -162,6 +162,15 @@ class CreateRecordSpec(Model):
     back_link_field: str | None = Field(default=None, description="Field of the new record set to our id.")
 
 
+class ApplyCiChangesSpec(Model):
+    """Apply the CI changes proposed on this record to the CMDB (a change, once implemented and
+    verified); every CI version made names the record's number."""
+
+    done_field: str | None = Field(
+        default=None, description="A bool field set true when every proposed CI change applied."
+    )
+
+
 class EscalateSpec(Model):
     """Raise a support level field one step, e.g. L1 -> L2 -> L3, optionally reassigning the group."""
 
@@ -183,6 +192,7 @@ class Effect(Model):
     escalate: EscalateSpec | None = None
     reassign: str | None = Field(default=None, description="Assign the record to this group.")
     fire: str | None = Field(default=None, description="Fire this transition (SLA thresholds only).")
+    apply_ci_changes: ApplyCiChangesSpec | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Effect:

@@ -235,6 +235,17 @@ class _Checker(StepChecks):
                 name = getattr(spec, key)
                 if name is not None:
                     self.field_ref(f"{path}.create_record.{key}", name)
+        if e.apply_ci_changes is not None:
+            if in_sla:
+                self.add(
+                    f"{path}.apply_ci_changes", "CI changes apply with a transition, not an SLA threshold"
+                )
+            done = e.apply_ci_changes.done_field
+            if done is not None:
+                self.field_ref(f"{path}.apply_ci_changes.done_field", done)
+                done_spec = self.d.field(done)
+                if done_spec is not None and done_spec.type != "bool":
+                    self.add(f"{path}.apply_ci_changes.done_field", f"'{done}' must be a bool field")
         if e.escalate is not None:
             self.field_ref(f"{path}.escalate.field", e.escalate.field)
             for level in e.escalate.groups:

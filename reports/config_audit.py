@@ -9,6 +9,7 @@ from sqlalchemy import Table, func, select
 from sqlmodel import Session
 
 from cmdb.tables import CiVersionRow
+from core.tables import AdminEventRow
 from reports.common import Context, count, ratio
 from reports.data import naive_utc
 from reports.model import Facts, Kpi, Period
@@ -17,6 +18,8 @@ CHECKED, CORRECT, UNAUTHORISED = "cis_checked", "cis_correct", "unauthorised_fou
 DUE, COMPLETED = "due_date", "completed_at"
 CLOSED = "closed"
 _VERSIONS: Table = CiVersionRow.__table__  # type: ignore[attr-defined]
+_ADMIN: Table = AdminEventRow.__table__  # type: ignore[attr-defined]
+UNAUTHORISED_EDIT = "cmdb.unauthorised_edit"  # api/identity/audit.py
 
 ASSUMPTIONS = [
     f"accuracy counts the audits closed ('{CLOSED}'): Σ '{CORRECT}' / Σ '{CHECKED}'",
@@ -64,6 +67,16 @@ def ci_changes(session: Session, period: Period) -> tuple[int, int]:
     return int(through_records), int(total)
 
 
+def refused_edits(session: Session, period: Period) -> int:
+    """Direct edits of CIs that change only through a change, refused (kept in the admin trail)."""
+    query = select(func.count()).where(_ADMIN.c.action == UNAUTHORISED_EDIT)
+    if period.start is not None:
+        query = query.where(_ADMIN.c.at >= period.start)
+    if period.end is not None:
+        query = query.where(_ADMIN.c.at < period.end)
+    return int(session.connection().execute(query).scalar_one())
+
+
 def compute(ctx: Context, session: Session, now: datetime) -> list[Kpi]:
     facts, p = ctx.facts, ctx.period
     closed = [f for f in facts if f.state == CLOSED]
@@ -87,6 +100,15 @@ def compute(ctx: Context, session: Session, now: datetime) -> list[Kpi]:
             sum(_number(f, UNAUTHORISED) for f in closed),
             formula="Σ unauthorised CIs found, over the closed configuration audits",
             source="003 App. B.11 未授权配置数量",
+            period=p,
+        ),
+        count(
+            "unauthorised_edits_refused",
+            "未授权配置变更（已拒绝）",
+            "Unauthorised CI edits refused",
+            refused_edits(session, p),
+            formula="direct edits of CIs whose class changes only through a change, refused in the period",
+            source="003 App. B.11 未授权配置数量; 002 §8.3.5.1 d)",
             period=p,
         ),
         ratio(

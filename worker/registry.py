@@ -13,6 +13,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.alarms import AlarmClock
 from activities.channels import EmailSender, WebhookSender
+from activities.ci_changes import CiChangeActivities
 from activities.directory import DirectoryActivities
 from activities.links import LinkActivities
 from activities.notifications import NotificationActivities
@@ -78,6 +79,7 @@ def activities(
         notes.notify,
         links.create_linked_record,
         alarms.arm_alarm,
+        CiChangeActivities(engine).apply_ci_changes,
     ]
 
 

@@ -350,6 +350,23 @@ class PersistRecordInput(Contract):
     cis: dict[str, list[int]] | None = None
 
 
+class ApplyCiChangesInput(Contract):
+    record_id: str
+    actor: str = Field(description="Who the CI versions name: the change's implementer or the system.")
+
+
+class CiChangeFailure(Contract):
+    id: int = Field(description="The proposal's id.")
+    en: str
+    zh: str
+    issues: list[str] = Field(default_factory=list)
+
+
+class ApplyCiChangesResult(Contract):
+    applied: list[int] = Field(default_factory=list, description="Proposal ids applied (now or before).")
+    failed: list[CiChangeFailure] = Field(default_factory=list)
+
+
 class PersistRecordResult(Contract):
     deliver: list[str] = Field(
         default_factory=list, description="Keys of the notifications with e-mail or webhooks still to send"

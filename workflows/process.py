@@ -32,6 +32,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contracts import (
         Actor,
         AddCommentInput,
+        ApplyCiChangesInput,
+        ApplyCiChangesResult,
         CreateLinkedRecordInput,
         CreateLinkedRecordResult,
         DecideApprovalInput,
@@ -188,6 +190,18 @@ class ProcessWorkflow:
                 )
                 self._mark_task()  # an activity's result comes in a later workflow task
                 out.extend(engine.linked_created(create, created.record_id, created.number, workflow.now()))
+        if out.apply_ci_changes is not None:
+            # Only definitions with an `apply_ci_changes` effect get here (none before it existed), so
+            # recorded histories replay unchanged without a patch.
+            request, out.apply_ci_changes = out.apply_ci_changes, None
+            applied = await workflow.execute_activity(
+                "apply_ci_changes",
+                ApplyCiChangesInput(record_id=engine.record.record_id, actor=request.actor),
+                result_type=ApplyCiChangesResult,
+                start_to_close_timeout=timedelta(seconds=60),
+            )
+            self._mark_task()
+            out.extend(engine.ci_changes_applied(request.spec, applied, workflow.now()))
         notes = [
             notify_input(note, engine.record.record_id, engine.record.seq, i)
             for i, note in enumerate(out.notifications)

@@ -38,6 +38,7 @@ ACTIONS = (
     "definition.publication_refused",
     "delegation.created",
     "delegation.revoked",
+    "cmdb.unauthorised_edit",
 )
 _SECRET_WORDS = ("password", "secret", "token_text", "hash")
 

@@ -66,6 +66,7 @@ AuditAction = Literal[
     "definition.publication_refused",
     "delegation.created",
     "delegation.revoked",
+    "cmdb.unauthorised_edit",
 ]
 
 

@@ -173,7 +173,9 @@ async def retire_ci(
         user,
         idempotency,
         body,
-        lambda s: cis.out(cis.retire(s, ci_id=ci_id, actor=user.username, record=body.record)),
+        lambda s: cis.out(
+            cis.retire(s, ci_id=ci_id, actor=user.username, record=body.record, model=models.current(s)[1])
+        ),
     )
 
 

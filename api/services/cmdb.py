@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from api.auth import Principal
 from api.idempotency import IdempotentRequest
+from api.identity import audit
 from api.problems import ProblemError
 from cmdb.errors import CmdbError
 from core.db import session_scope
@@ -41,6 +42,15 @@ def refusals(user: Principal) -> Iterator[None]:
         raise problem(exc, user.language) from None
 
 
+def _unauthorised(engine: Engine, user: Principal, exc: CmdbError) -> None:
+    """A refused edit of a CI that changes only through a change is kept in the admin audit trail (the
+    edit itself wrote nothing): the configuration KPIs count these attempts (003 App. B.11)."""
+    with session_scope(engine) as session:
+        audit.record(
+            session, actor=user.username, action="cmdb.unauthorised_edit", target=f"ci:{exc.ci_id or ''}"
+        )
+
+
 def read(session: Session, user: Principal, fn: Callable[[Session], T]) -> T:
     with refusals(user):
         return fn(session)
@@ -58,8 +68,14 @@ async def write(
     """`fn` in one transaction in a worker thread; its answer stored under the Idempotency-Key."""
 
     def run() -> T:
-        with refusals(user), session_scope(engine) as session:
-            return fn(session)
+        with refusals(user):
+            try:
+                with session_scope(engine) as session:
+                    return fn(session)
+            except CmdbError as exc:
+                if exc.kind == "ChangeRequired":
+                    _unauthorised(engine, user, exc)
+                raise
 
     async def act() -> Any:
         return await run_sync(run)

@@ -7,12 +7,12 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from definitions.model import Effect
+from definitions.model import ApplyCiChangesSpec, Effect
 from definitions.templates import render
-from workflows.contracts import Actor
+from workflows.contracts import Actor, ApplyCiChangesResult
 from workflows.engine.moves import Mover
 from workflows.engine.notifications import Notifier
-from workflows.engine.outcome import CreateRequest, Outcome
+from workflows.engine.outcome import CiChangesRequest, CreateRequest, Outcome
 from workflows.engine.record import RecordContext
 from workflows.engine.sla_clocks import SlaClocks
 
@@ -34,6 +34,7 @@ class Effects:
             "escalate": self._escalate,
             "reassign": self._reassign,
             "fire": self._fire,
+            "apply_ci_changes": self._apply_ci_changes,
         }
 
     def apply(self, out: Outcome, effect: Effect, actor: Actor, now: datetime) -> None:
@@ -52,7 +53,31 @@ class Effects:
         self._ctx.event(out, now, "system:link", "linked_record_created", details=details)
         return out
 
+    def ci_changes_applied(
+        self, spec: ApplyCiChangesSpec, result: ApplyCiChangesResult, now: datetime
+    ) -> Outcome:
+        """The CI changes proposed on the record were applied (or refused, each with its reason): an
+        audit event says which; the `done_field` is set when nothing failed."""
+        out = Outcome()
+        details: dict[str, Any] = {
+            "applied": result.applied,
+            "failed": [f.model_dump() for f in result.failed],
+        }
+        self._ctx.event(out, now, "system:cmdb", "ci_changes_applied", details=details)
+        if spec.done_field and not result.failed:
+            changed = self._ctx.set_fields({spec.done_field: True})
+            if changed:
+                self._ctx.event(
+                    out, now, "system:cmdb", "fields_set", details={"fields": changed, "by": "effect"}
+                )
+        return out
+
     # --- one handler per kind -------------------------------------------------------------------------
+    def _apply_ci_changes(self, out: Outcome, effect: Effect, actor: Actor, now: datetime) -> None:
+        assert effect.apply_ci_changes is not None
+        # The workflow runs the `apply_ci_changes` activity; the CI versions name who fired the move.
+        out.apply_ci_changes = CiChangesRequest(effect.apply_ci_changes, actor.username)
+
     def _set(self, out: Outcome, effect: Effect, actor: Actor, now: datetime) -> None:
         assert effect.set is not None
         values = {k: self._ctx.substitute(v, actor, now) for k, v in effect.set.items()}

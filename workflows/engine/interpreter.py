@@ -15,10 +15,11 @@ from typing import Any
 
 from definitions.guards import is_empty
 from definitions.loader import PinnedDefinition
-from definitions.model import Definition, Permission, TransitionDef
+from definitions.model import ApplyCiChangesSpec, Definition, Permission, TransitionDef
 from workflows.contracts import (
     Actor,
     AddCommentInput,
+    ApplyCiChangesResult,
     ApprovalTask,
     AvailableTransition,
     DecideApprovalInput,
@@ -291,6 +292,11 @@ class ProcessEngine:
     # --- linked records -------------------------------------------------------------------------------
     def linked_created(self, req: CreateRequest, record_id: str, number: str, now: datetime) -> Outcome:
         return self._effects.linked_created(req, record_id, number, now)
+
+    def ci_changes_applied(
+        self, spec: ApplyCiChangesSpec, result: ApplyCiChangesResult, now: datetime
+    ) -> Outcome:
+        return self._effects.ci_changes_applied(spec, result, now)
 
     # --- timers ---------------------------------------------------------------------------------------
     def timers(self) -> list[Timer]:

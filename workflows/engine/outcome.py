@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from definitions.model import ApplyCiChangesSpec
 from workflows.contracts import AuditEvent, NotificationRecipient
 
 
@@ -64,14 +65,25 @@ class CreateRequest:
 
 
 @dataclass
+class CiChangesRequest:
+    """Apply the CI changes proposed on the record (an `apply_ci_changes` effect), as `actor`."""
+
+    spec: ApplyCiChangesSpec
+    actor: str
+
+
+@dataclass
 class Outcome:
     events: list[AuditEvent] = field(default_factory=list)
     notifications: list[NotifyRequest] = field(default_factory=list)
     resolves: list[ResolveRequest] = field(default_factory=list)
     creates: list[CreateRequest] = field(default_factory=list)
+    # The CI changes proposed on the record are to be applied (an `apply_ci_changes` effect).
+    apply_ci_changes: CiChangesRequest | None = None
 
     def extend(self, other: Outcome) -> None:
         self.events += other.events
         self.notifications += other.notifications
         self.resolves += other.resolves
         self.creates += other.creates
+        self.apply_ci_changes = self.apply_ci_changes or other.apply_ci_changes
