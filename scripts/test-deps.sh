@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# What the test suite needs beyond Python: Debian's Chromium (browser tests), PostgreSQL (database tests)
-# and OpenLDAP's slapd (LDAP sign-in tests, which start their own server in a temporary folder).
+# What the test suite needs beyond Python: Debian's Chromium (browser tests) with a CJK font (Noto CJK,
+# so screenshots show Chinese rather than empty boxes), PostgreSQL (database tests) and OpenLDAP's
+# slapd (LDAP sign-in tests, which start their own server in a temporary folder).
 # Installs them with apt-get when missing (needs root or sudo) and starts PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +11,7 @@ missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 [ -x /usr/lib/postgresql/*/bin/postgres ] 2>/dev/null || ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
 command -v openssl >/dev/null || missing+=(openssl)
+fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-noto-cjk)
 [ -x /usr/sbin/slapd ] && [ -x /usr/sbin/slapadd ] || missing+=(slapd)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> installing ${missing[*]} from Debian's packages"

@@ -12,7 +12,19 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from api.web import account, admin, create, dashboard, delegations, editing, inbox, records, signin, studio
+from api.web import (
+    account,
+    admin,
+    cmdb,
+    create,
+    dashboard,
+    delegations,
+    editing,
+    inbox,
+    records,
+    signin,
+    studio,
+)
 from api.web.common import STATIC, WebConfig
 from api.web.session import Signer
 
@@ -20,7 +32,19 @@ from api.web.session import Signer
 def install(app: FastAPI, *, dev_login: bool = False, secret: bytes | None = None) -> None:
     app.state.web = WebConfig(signer=Signer(secret), dev_login=dev_login)
     # `create` before `records`: /ui/records/new must not be read as the record 'new'.
-    for module in (signin, account, delegations, admin, inbox, create, records, editing, studio, dashboard):
+    for module in (
+        signin,
+        account,
+        delegations,
+        admin,
+        inbox,
+        create,
+        records,
+        editing,
+        studio,
+        dashboard,
+        cmdb,
+    ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _local_swagger_ui(app)

@@ -19,9 +19,12 @@ from api.services import definitions as defs
 from api.services import records as reads
 from api.web import create, editing, forms, i18n
 from api.web.common import PageRoute, PostUser, User, is_htmx, render
+from cmdb.named import named_cis
 from definitions.diagram import to_mermaid
 from definitions.model import Definition
 from workflows.contracts import ApprovalTask, FieldSpec, RecordSnapshot
+from workflows.engine import references
+from workflows.engine.references import is_ci_field
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 RecordRef = Annotated[str, Path(min_length=1, max_length=100)]
@@ -91,6 +94,7 @@ class FieldView:
     value: Any
     display: str
     reference: str | None = None
+    cis: list[tuple[int, str]] | None = None  # a ci field's CIs: (id, name) for links to their pages
 
 
 @dataclass
@@ -110,7 +114,9 @@ def _value_label(d: Definition | None, name: str, value: Any, lang: str) -> str:
     return str(value)
 
 
-def field_views(snap: RecordSnapshot, d: Definition | None, lang: str) -> list[FieldView]:
+def field_views(
+    snap: RecordSnapshot, d: Definition | None, lang: str, ci_names: dict[int, str] | None = None
+) -> list[FieldView]:
     hidden = set(snap.hidden_fields) | HEADER_FIELDS
     order = [f.name for f in d.fields] if d else []
     names = [n for n in order if n in snap.fields] + sorted(n for n in snap.fields if n not in order)
@@ -137,9 +143,24 @@ def field_views(snap: RecordSnapshot, d: Definition | None, lang: str) -> list[F
                 value=value,
                 display=display,
                 reference=spec.reference if spec and kind == "reference" else None,
+                cis=_cis_of(value, ci_names or {}) if spec is not None and is_ci_field(spec) else None,
             )
         )
     return views
+
+
+def _cis_of(value: Any, names: dict[int, str]) -> list[tuple[int, str]]:
+    ids = value if isinstance(value, list) else [value]
+    return [(int(i), names.get(int(i), f"#{i}")) for i in ids if isinstance(i, int)]
+
+
+def record_ci_names(session: Session, snap: RecordSnapshot, d: Definition | None) -> dict[int, str]:
+    """The names of the CIs the record's `ci` fields name (one query), for its page."""
+    if d is None:
+        return {}
+    named = references.cis_named(d, snap.fields) or {}
+    ids = {ci for cis in named.values() for ci in cis}
+    return {ci_id: name for ci_id, name, _cls, _retired in named_cis(session, ids)}
 
 
 def state_label(d: Definition | None, state: str, lang: str) -> str:
@@ -222,7 +243,7 @@ async def record(
         snap=snap,
         d=d,
         state_name=state_label(d, snap.state, lang),
-        fields=field_views(snap, d, lang),
+        fields=field_views(snap, d, lang, record_ci_names(session, snap, d)),
         transitions=transition_forms(snap, d, lang, reference_choices(session, user, snap)),
         history=list(reversed(history)),
         diagram=to_mermaid(d, lang=lang, current=snap.state) if d else "",
