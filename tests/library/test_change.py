@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
+from cmdb import cis, models
+from core.db import session_scope
 from tests.library.conftest import LibraryApi, actions, ensure_users, error_paths, moves, set_active
 
 # Two CAB members who also act on changes: ivan requests one, ian implements it. They join the shared
@@ -47,7 +50,24 @@ async def assessed(api: LibraryApi, requester: str, title: str, **fields: Any) -
     return str(rec["id"])
 
 
-async def test_normal_change_through_cab_quorum_with_separation_of_duties(api: LibraryApi) -> None:
+def _relay(db_engine: Engine) -> int:
+    with session_scope(db_engine) as session:
+        name = f"relay-{uuid.uuid4().hex[:8]}"
+        ci = cis.create(
+            session,
+            model=models.current(session),
+            class_name="server",
+            name=name,
+            attributes={"hostname": name},
+            actor="cfg",
+        )
+        assert ci.id is not None
+        return ci.id
+
+
+async def test_normal_change_through_cab_quorum_with_separation_of_duties(
+    api: LibraryApi, db_engine: Engine
+) -> None:
     await api.ensure("change")
     rec = await api.started("ivan", "change", "Upgrade mail relays", reason="Memory leak fix")
     chg = rec["id"]
@@ -102,8 +122,20 @@ async def test_normal_change_through_cab_quorum_with_separation_of_duties(api: L
     assert r.status_code == 422 and error_paths(r) == {"fields.implementation_notes"}
     rec = await api.fired("ian", chg, "implemented", implementation_notes="Both relays on 2.2")
     assert rec["state"] == "verifying"
+    # A CI change proposed on the change, whose CI is retired before it can apply: confirming success
+    # applies the CI changes, this one fails, so "CMDB updated" stays unset and the close is refused.
+    relay = _relay(db_engine)
+    r = await api.post(
+        "cm",
+        f"/api/v1/processes/{chg}/ci-changes",
+        {"action": "update", "ci": relay, "attributes": {"os": "2.2"}},
+    )
+    assert r.status_code == 201, r.text
+    with session_scope(db_engine) as session:
+        cis.retire(session, ci_id=relay, actor="cfg")
     rec = await api.fired("cm", chg, "confirm_success")
     assert rec["state"] == "review" and rec["fields"]["outcome"] == "successful"
+    assert rec["fields"]["cmdb_updated"] is False
     r = await api.fire("cm", chg, "close", review_notes="Went to plan")
     assert r.status_code == 409 and "CMDB" in r.json()["detail"]
     await api.set_fields("cm", chg, cmdb_updated=True)
