@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Table, select
 from sqlmodel import Session
 
+from cmdb.idlists import ids_in
 from core.tables import RecordCiRow, RecordRow
 
 _INDEX: Table = RecordCiRow.__table__  # type: ignore[attr-defined]
@@ -43,6 +44,7 @@ def records_on(session: Session, ci_ids: Iterable[int], *, open_only: bool) -> l
     ids = sorted(set(ci_ids))
     if not ids:
         return []
+    dialect = session.get_bind().dialect.name
     query = (
         select(
             _INDEX.c.ci_id,
@@ -62,7 +64,7 @@ def records_on(session: Session, ci_ids: Iterable[int], *, open_only: bool) -> l
             _RECORDS.c.snapshot,
         )
         .join(_RECORDS, _RECORDS.c.id == _INDEX.c.record_id)
-        .where(_INDEX.c.ci_id.in_(ids))
+        .where(ids_in(_INDEX.c.ci_id, dialect))
         .order_by(_RECORDS.c.updated_at.desc(), _RECORDS.c.id, _INDEX.c.ci_id)
         .limit(MAX_RECORDS)
     )
@@ -86,5 +88,5 @@ def records_on(session: Session, ci_ids: Iterable[int], *, open_only: bool) -> l
             fields=r.fields or {},
             state_label=(r.snapshot or {}).get("state_label"),
         )
-        for r in session.connection().execute(query).all()
+        for r in session.connection().execute(query, {"ids": ids}).all()
     ]
