@@ -1,0 +1,63 @@
+"""What the schedule API reads and answers (pydantic)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+Kind = Literal["freeze", "maintenance"]
+Scope = Literal["all", "services", "ci_classes", "cis"]
+Severity = Literal["block", "ecab"]
+
+
+class WindowIn(BaseModel):
+    kind: Kind
+    title_en: str = Field(min_length=1, max_length=200, description="The window's name in English.")
+    title_zh: str = Field(min_length=1, max_length=200, description="The window's name in Chinese.")
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    scope: Scope = Field(
+        default="all",
+        description="all CIs; `services`: CI ids of business services (and every CI they rely on); "
+        "`ci_classes`: CI class names; `cis`: CI ids.",
+    )
+    scope_values: list[int | str] = Field(default_factory=list, max_length=1000)
+    severity: Severity = Field(
+        default="block",
+        description="Freeze windows: `block` refuses every change; `ecab` admits an emergency change the "
+        "ECAB approved.",
+    )
+
+
+class WindowOut(WindowIn):
+    id: int
+    created_by: str
+    created_at: datetime
+    cancelled_by: str | None = None
+    cancelled_at: datetime | None = None
+
+
+class CheckIn(BaseModel):
+    planned_start: AwareDatetime
+    planned_end: AwareDatetime
+    cis: list[int] = Field(default_factory=list, max_length=1000, description="The change's CI ids.")
+    emergency_ecab_approved: bool = Field(
+        default=False, description="An emergency change the ECAB approved (passes `ecab` freezes)."
+    )
+    require_maintenance_window: bool = Field(
+        default=False, description="Each CI must have a maintenance window covering the planned window."
+    )
+
+
+class ViolationOut(BaseModel):
+    rule: Literal["freeze", "outside_maintenance"]
+    window_id: int | None = Field(description="The freeze window refusing it (none: no maintenance window).")
+    ci_id: int | None = None
+    message: str = Field(description="In the caller's language, naming the window.")
+
+
+class CheckOut(BaseModel):
+    allowed: bool
+    violations: list[ViolationOut]

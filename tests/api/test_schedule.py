@@ -1,0 +1,164 @@
+"""Freeze and maintenance windows over HTTP against the real app and database (SQLite, and PostgreSQL
+with -m db): who may define them, bad input named by field and writing nothing, cancellation, the
+forward listing, and a planned change checked against them (scopes through the CMDB's relationships,
+ECAB-approved emergencies, the refusal naming the window in zh and en). No Temporal needed."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from sqlalchemy import Engine
+
+from api.app import create_app
+from api.auth import issue_token
+from core.db import session_scope
+from core.settings import Settings
+from core.store import upsert_user
+
+# Far in the future and unique per run, so windows of earlier runs on a kept database never overlap.
+BASE = datetime(2090, 1, 1, tzinfo=UTC) + timedelta(days=uuid.uuid4().int % 20000 * 3)
+
+
+@pytest.fixture(scope="module")
+def tokens(db_engine: Engine) -> dict[str, str]:
+    out = {}
+    with session_scope(db_engine) as session:
+        for name, roles, lang in (
+            ("chm", ["change_manager"], "en"),
+            ("chmzh", ["change_manager"], "zh"),
+            ("cfg", ["configuration_manager"], "en"),
+            ("agent", ["agent"], "en"),
+        ):
+            upsert_user(session, username=f"sched-{name}", roles=roles, language=lang)
+            out[name] = issue_token(session, username=f"sched-{name}", name="schedule tests")
+    return out
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def api(database_url: str, db_engine: Engine, tokens: dict[str, str]) -> AsyncIterator[Api]:
+    app = create_app(Settings(database_url=database_url), engine=db_engine)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api.test") as c:
+        yield Api(c, tokens)
+
+
+class Api:
+    def __init__(self, http: httpx.AsyncClient, tokens: dict[str, str]) -> None:
+        self.http, self.tokens = http, tokens
+
+    def h(self, user: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[user]}", "Idempotency-Key": uuid.uuid4().hex}
+
+    async def post(self, path: str, body: Any = None, user: str = "chm") -> httpx.Response:
+        return await self.http.post(path, json=body, headers=self.h(user))
+
+    async def get(self, path: str, user: str = "agent", **params: Any) -> httpx.Response:
+        return await self.http.get(path, params=params, headers=self.h(user))
+
+    async def ci(self, cls: str, name: str, **attributes: Any) -> int:
+        body = {"class": cls, "name": name, "attributes": attributes}
+        r = await self.post("/api/v1/cmdb/cis", body, user="cfg")
+        assert r.status_code == 201, r.text
+        return int(r.json()["id"])
+
+    async def window(self, **fields: Any) -> dict[str, Any]:
+        r = await self.post("/api/v1/schedule/windows", fields)
+        assert r.status_code == 201, r.text
+        return dict(r.json())
+
+
+def at(hours: float) -> str:
+    return (BASE + timedelta(hours=hours)).isoformat()
+
+
+def window(kind: str, start: float, end: float, **more: Any) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "title_en": f"{kind} {start}",
+        "title_zh": "国庆封网" if kind == "freeze" else "周末维护窗口",
+        "starts_at": at(start),
+        "ends_at": at(end),
+        **more,
+    }
+
+
+async def test_only_change_managers_define_windows_and_bad_input_is_named(api: Api) -> None:
+    r = await api.post("/api/v1/schedule/windows", window("freeze", 0, 5), user="agent")
+    assert r.status_code == 403
+    r = await api.post(
+        "/api/v1/schedule/windows",
+        window("maintenance", 5, 1, scope="cis", scope_values=[2**30], severity="ecab"),
+    )
+    assert r.status_code == 422
+    paths = {e["path"] for e in r.json()["errors"]}
+    assert paths == {"ends_at", "severity", "scope_values[0]"}
+    r = await api.post(
+        "/api/v1/schedule/windows",
+        window("freeze", 0, 5, scope="ci_classes", scope_values=["toaster"]),
+        user="chmzh",
+    )
+    assert r.status_code == 422 and "没有配置项类别 toaster" in str(r.json()["errors"])
+    # Nothing was written.
+    assert (await api.get("/api/v1/schedule/windows", **{"from": at(-1), "to": at(10)})).json() == []
+
+
+async def test_a_freeze_refuses_a_change_naming_the_window_unless_ecab_approved(api: Api) -> None:
+    t = uuid.uuid4().hex[:8]
+    svc = await api.ci("business_service", f"pay-{t}", owner="ops", criticality="critical")
+    app = await api.ci("application", f"payapp-{t}", environment="production")
+    srv = await api.ci("server", f"payhost-{t}", hostname=f"payhost-{t}")
+    other = await api.ci("server", f"other-{t}", hostname=f"other-{t}")
+    for type_, a, b in (("depends_on", svc, app), ("runs_on", app, srv)):
+        r = await api.post("/api/v1/cmdb/relations", {"type": type_, "source": a, "target": b}, user="cfg")
+        assert r.status_code == 201, r.text
+    freeze = await api.window(
+        **window("freeze", 100, 200, scope="services", scope_values=[svc], severity="ecab")
+    )
+    await api.window(**window("maintenance", 210, 220, scope="ci_classes", scope_values=["server"]))
+
+    change = {"planned_start": at(150), "planned_end": at(151), "cis": [srv]}
+    r = await api.post("/api/v1/schedule/windows/check", change, user="agent")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["allowed"] is False and body["violations"][0]["window_id"] == freeze["id"]
+    assert "freeze 100" in body["violations"][0]["message"]  # the server reaches the service's freeze
+    r = await api.post("/api/v1/schedule/windows/check", change, user="chmzh")
+    assert "国庆封网" in r.json()["violations"][0]["message"]
+    # An emergency change approved by the ECAB passes an `ecab` freeze.
+    r = await api.post("/api/v1/schedule/windows/check", {**change, "emergency_ecab_approved": True})
+    assert r.json() == {"allowed": True, "violations": []}
+    # A CI the service does not rely on is outside the freeze.
+    r = await api.post("/api/v1/schedule/windows/check", {**change, "cis": [other]})
+    assert r.json()["allowed"] is True
+
+    # Inside a maintenance window of its CI class, and only there, when the definition requires one.
+    inside = {
+        "planned_start": at(211),
+        "planned_end": at(212),
+        "cis": [srv],
+        "require_maintenance_window": True,
+    }
+    assert (await api.post("/api/v1/schedule/windows/check", inside)).json()["allowed"] is True
+    outside = {**inside, "planned_start": at(219), "planned_end": at(221)}
+    r = (await api.post("/api/v1/schedule/windows/check", outside)).json()
+    assert r["allowed"] is False and r["violations"][0]["rule"] == "outside_maintenance"
+    bad = {**inside, "planned_end": at(200)}
+    r = await api.post("/api/v1/schedule/windows/check", bad)
+    assert r.status_code == 422 and r.json()["errors"][0]["path"] == "planned_end"
+
+    # The forward listing filters by CI; a cancelled window is kept but no longer in force.
+    listed = await api.get("/api/v1/schedule/windows", **{"from": at(0), "to": at(300), "ci": other})
+    assert [w["title_en"] for w in listed.json()] == ["maintenance 210"]
+    r = await api.post(f"/api/v1/schedule/windows/{freeze['id']}/cancel")
+    assert r.status_code == 200 and r.json()["cancelled_by"] == "sched-chm"
+    assert (await api.post(f"/api/v1/schedule/windows/{freeze['id']}/cancel")).status_code == 409
+    assert (await api.post("/api/v1/schedule/windows/check", change)).json()["allowed"] is True
+    assert (await api.get(f"/api/v1/schedule/windows/{freeze['id']}")).json()["cancelled_at"]
+    assert (await api.get("/api/v1/schedule/windows/999999999")).status_code == 404
+    r = await api.get("/api/v1/schedule/windows", **{"from": at(10), "to": at(0)})
+    assert r.status_code == 422
