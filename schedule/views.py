@@ -61,3 +61,28 @@ class ViolationOut(BaseModel):
 class CheckOut(BaseModel):
     allowed: bool
     violations: list[ViolationOut]
+
+
+class ConflictOut(BaseModel):
+    rule: Literal["ci_overlap", "implementer", "freeze", "outside_maintenance"]
+    other: str | None = Field(default=None, description="The other change's number, or none for a window.")
+    message: str = Field(description="In the caller's language.")
+
+
+class ScheduledChange(BaseModel):
+    number: str
+    title: str
+    process: str = Field(description="The definition's key.")
+    state: str
+    planned_start: datetime
+    planned_end: datetime
+    implementer: str | None = None
+    assignment_group: str | None = None
+    cis: list[int]
+    conflicts: list[ConflictOut]
+
+
+class ScheduleOut(BaseModel):
+    changes: list[ScheduledChange] = Field(description="Records with a planned window in the range.")
+    windows: list[WindowOut] = Field(description="Freeze and maintenance windows in the range.")
+    truncated: bool = Field(description="More records were in the range than one answer lists.")

@@ -12,8 +12,9 @@ from fastapi.responses import Response
 from api.deps import ChangeManager, CurrentUser, EngineDep, Idempotent, SessionDep
 from api.problems import ProblemError, responses
 from api.services import cmdb as svc
+from api.services import schedule as forward_svc
 from schedule import windows
-from schedule.views import CheckIn, CheckOut, WindowIn, WindowOut
+from schedule.views import CheckIn, CheckOut, ScheduleOut, WindowIn, WindowOut
 
 router = APIRouter(prefix="/api/v1/schedule", tags=["schedule"])
 
@@ -82,3 +83,19 @@ def check_window(body: CheckIn, user: CurrentUser, session: SessionDep) -> Check
     """Whether a change planned for [planned_start, planned_end) on these CIs respects the freeze and
     maintenance windows; each violation names its window in the caller's language."""
     return svc.read(session, user, lambda s: windows.check(s, body, user.language))
+
+
+@router.get("", response_model=ScheduleOut, responses=responses(401, 422))
+def forward_schedule(
+    user: CurrentUser,
+    session: SessionDep,
+    start: Annotated[datetime | None, Query(alias="from", description="Default: now.")] = None,
+    end: Annotated[datetime | None, Query(alias="to", description="Default: 31 days after from.")] = None,
+    ci: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Only changes on this CI.")] = None,
+    group: Annotated[str | None, Query(max_length=64, description="Only this assignment group.")] = None,
+) -> ScheduleOut:
+    """The forward schedule: the records you may see with a planned window in [from, to), each with its
+    conflicts (the same or related CIs, the implementer booked twice, a freeze), and the windows."""
+    start, end = _range(start, end)
+    with svc.refusals(user):
+        return forward_svc.forward(session, user, start, end, ci=ci, group=group)

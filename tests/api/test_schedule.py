@@ -20,6 +20,7 @@ from api.auth import issue_token
 from core.db import session_scope
 from core.settings import Settings
 from core.store import upsert_user
+from core.tables import RecordCiRow, RecordRow
 
 # Far in the future and unique per run, so windows of earlier runs on a kept database never overlap.
 BASE = datetime(2090, 1, 1, tzinfo=UTC) + timedelta(days=uuid.uuid4().int % 20000 * 3)
@@ -34,6 +35,7 @@ def tokens(db_engine: Engine) -> dict[str, str]:
             ("chmzh", ["change_manager"], "zh"),
             ("cfg", ["configuration_manager"], "en"),
             ("agent", ["agent"], "en"),
+            ("agentzh", ["agent"], "zh"),
         ):
             upsert_user(session, username=f"sched-{name}", roles=roles, language=lang)
             out[name] = issue_token(session, username=f"sched-{name}", name="schedule tests")
@@ -162,3 +164,78 @@ async def test_a_freeze_refuses_a_change_naming_the_window_unless_ecab_approved(
     assert (await api.get("/api/v1/schedule/windows/999999999")).status_code == 404
     r = await api.get("/api/v1/schedule/windows", **{"from": at(10), "to": at(0)})
     assert r.status_code == 422
+
+
+def seed_change(
+    engine: Engine, number: str, start: float, end: float, cis: list[int], implementer: str, requester: str
+) -> None:
+    """A change in the read model as the worker writes it (the forward schedule reads only that)."""
+    rid = uuid.uuid4().hex
+    now = datetime.now(UTC)
+    with session_scope(engine) as session:
+        session.add(
+            RecordRow(
+                id=rid,
+                number=number,
+                definition_key="sched-test-change",
+                definition_version=1,
+                title=f"change {number}",
+                state="scheduled",
+                state_category="open",
+                requester=requester,
+                assignment_group="sched-ops",
+                fields={"planned_start": at(start), "planned_end": at(end), "implementer": implementer},
+                snapshot={},
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        for ci in cis:
+            session.add(RecordCiRow(record_id=rid, field="affected_cis", ci_id=ci))
+
+
+async def test_the_forward_schedule_lists_changes_with_their_conflicts(
+    api: Api, db_engine: Engine, tokens: dict[str, str]
+) -> None:
+    t = uuid.uuid4().hex[:6]
+    app = await api.ci("application", f"crm-{t}", environment="production")
+    db = await api.ci("database", f"crmdb-{t}", engine="oracle")
+    lone = await api.ci("server", f"lone-{t}", hostname=f"lone-{t}")
+    r = await api.post(
+        "/api/v1/cmdb/relations", {"type": "depends_on", "source": app, "target": db}, user="cfg"
+    )
+    assert r.status_code == 201, r.text
+    freeze = await api.window(**window("freeze", 1000, 1010, scope="cis", scope_values=[lone]))
+    seed_change(db_engine, f"A{t}", 1001, 1003, [app], "alice", "sched-chm")
+    seed_change(db_engine, f"B{t}", 1002, 1004, [db], "bob", "sched-chm")  # related CI, overlapping
+    seed_change(db_engine, f"C{t}", 1003.5, 1005, [lone], "bob", "someone-else")  # bob twice; freeze
+    seed_change(db_engine, f"D{t}", 1100, 1101, [lone], "bob", "sched-chm")  # outside the range
+
+    r = await api.get("/api/v1/schedule", **{"from": at(1000), "to": at(1050)})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    changes = {c["number"]: c for c in body["changes"]}
+    assert list(changes) == [f"A{t}", f"B{t}", f"C{t}"]
+    rules = {n: sorted((x["rule"], x["other"]) for x in c["conflicts"]) for n, c in changes.items()}
+    assert rules[f"A{t}"] == [("ci_overlap", f"B{t}")]
+    assert rules[f"B{t}"] == [("ci_overlap", f"A{t}"), ("implementer", f"C{t}")]
+    assert rules[f"C{t}"] == [("freeze", None), ("implementer", f"B{t}")]
+    assert [w["id"] for w in body["windows"]] == [freeze["id"]]
+    assert body["truncated"] is False
+
+    # Filters: by CI and by group; and Chinese words for a Chinese reader.
+    r = await api.get("/api/v1/schedule", **{"from": at(1000), "to": at(1050), "ci": lone})
+    assert [c["number"] for c in r.json()["changes"]] == [f"C{t}"]
+    r = await api.get("/api/v1/schedule", **{"from": at(1000), "to": at(1050), "group": "nobody"})
+    assert r.json()["changes"] == []
+    r = await api.get("/api/v1/schedule", user="agentzh", **{"from": at(1000), "to": at(1050), "ci": lone})
+    assert "封网窗口" in str(r.json()["changes"][0]["conflicts"])
+
+    # Someone who may not see every record sees their own only (and no conflicts with the others).
+    with session_scope(db_engine) as session:
+        upsert_user(session, username="someone-else", roles=[], language="en")
+        token = issue_token(session, username="someone-else", name="schedule tests")
+    api.tokens["plain"] = token
+    r = await api.get("/api/v1/schedule", user="plain", **{"from": at(1000), "to": at(1050)})
+    assert [c["number"] for c in r.json()["changes"]] == [f"C{t}"]
+    assert [x["rule"] for x in r.json()["changes"][0]["conflicts"]] == ["freeze"]
