@@ -35,6 +35,7 @@ from api.routes import (
     processes,
     reports,
     schedule,
+    schedule_feeds,
 )
 from core.db import make_engine, migrate
 from core.settings import Settings, get_settings
@@ -109,6 +110,7 @@ def create_app(
         cmdb,
         ci_changes,
         schedule,
+        schedule_feeds,
     ):
         app.include_router(module.router)
     # --- Web page include point (api/web, owned by the web page issue) -----------------------------

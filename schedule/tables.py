@@ -32,3 +32,19 @@ class WindowRow(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
     cancelled_by: str | None = Field(default=None, max_length=64)
     cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class FeedRow(SQLModel, table=True):
+    """An iCalendar feed of the schedule for a calendar program, which cannot send a bearer token: the
+    feed's secret is in its URL, only its hash is kept, and its owner revokes it. The feed shows what
+    its owner may see, filtered to a user, a group or a CI."""
+
+    __tablename__ = "schedule_feeds"
+
+    id: str = Field(primary_key=True, max_length=32)
+    secret_hash: str = Field(max_length=64)
+    owner: str = Field(max_length=64, index=True)
+    kind: str = Field(max_length=8)  # user | group | ci
+    target: str = Field(max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

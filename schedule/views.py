@@ -86,3 +86,23 @@ class ScheduleOut(BaseModel):
     changes: list[ScheduledChange] = Field(description="Records with a planned window in the range.")
     windows: list[WindowOut] = Field(description="Freeze and maintenance windows in the range.")
     truncated: bool = Field(description="More records were in the range than one answer lists.")
+
+
+class FeedIn(BaseModel):
+    kind: Literal["user", "group", "ci"] = Field(
+        description="`user`: changes you implement; `group`: an assignment group of yours; `ci`: a CI's."
+    )
+    target: str = Field(
+        min_length=1, max_length=64, description="Your username, a group of yours, or a CI id."
+    )
+
+
+class FeedOut(BaseModel):
+    id: str
+    kind: str
+    target: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+    path: str | None = Field(
+        default=None, description="The feed's URL path with its secret: answered once, when created."
+    )

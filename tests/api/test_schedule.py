@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import icalendar
 import pytest
 import pytest_asyncio
 from sqlalchemy import Engine
@@ -239,3 +240,39 @@ async def test_the_forward_schedule_lists_changes_with_their_conflicts(
     r = await api.get("/api/v1/schedule", user="plain", **{"from": at(1000), "to": at(1050)})
     assert [c["number"] for c in r.json()["changes"]] == [f"C{t}"]
     assert [x["rule"] for x in r.json()["changes"][0]["conflicts"]] == ["freeze"]
+
+
+async def test_an_icalendar_feed_per_ci_is_read_back_and_revocable(api: Api, db_engine: Engine) -> None:
+    t = uuid.uuid4().hex[:6]
+    srv = await api.ci("server", f"cal-{t}", hostname=f"cal-{t}")
+    now = datetime.now(UTC)
+    hours = (now - BASE).total_seconds() / 3600
+    seed_change(db_engine, f"F{t}", hours + 24, hours + 26, [srv], "carol", "sched-chm")
+    await api.window(**window("freeze", hours + 25, hours + 30, scope="cis", scope_values=[srv]))
+
+    r = await api.post("/api/v1/schedule/feeds", {"kind": "ci", "target": "nope"}, user="agent")
+    assert r.status_code == 422 and r.json()["errors"][0]["path"] == "target"
+    r = await api.post("/api/v1/schedule/feeds", {"kind": "user", "target": "someone"}, user="agent")
+    assert r.status_code == 422
+    r = await api.post("/api/v1/schedule/feeds", {"kind": "ci", "target": str(srv)}, user="agent")
+    assert r.status_code == 201, r.text
+    feed = r.json()
+    listed = (await api.get("/api/v1/schedule/feeds")).json()
+    assert feed["id"] in [f["id"] for f in listed] and all(f["path"] is None for f in listed)
+
+    r = await api.http.get(feed["path"])  # a calendar program: no bearer token
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/calendar")
+    cal = icalendar.Calendar.from_ical(r.content)
+    events = {str(e["summary"]): e for e in cal.walk("VEVENT")}
+    change = events[f"F{t} change F{t}"]
+    # iCalendar keeps whole seconds.
+    assert abs(change.decoded("dtstart") - (BASE + timedelta(hours=hours + 24))) < timedelta(seconds=1)
+    assert "freeze" in str(change["description"])  # its conflict with the freeze
+    assert any(s.startswith("Freeze: ") for s in events)
+
+    wrong = feed["path"].replace(".ics", "x.ics")
+    assert (await api.http.get(wrong)).status_code == 404
+    r = await api.post(f"/api/v1/schedule/feeds/{feed['id']}/revoke", user="agent")
+    assert r.status_code == 200 and r.json()["revoked_at"]
+    assert (await api.post(f"/api/v1/schedule/feeds/{feed['id']}/revoke", user="chm")).status_code == 404
+    assert (await api.http.get(feed["path"])).status_code == 404

@@ -1,4 +1,5 @@
-"""schedule_windows: freeze (封网) and maintenance windows of the change schedule
+"""schedule_windows and schedule_feeds: freeze (封网) and maintenance windows of the change schedule,
+and the iCalendar feeds of it
 
 Revision ID: 0010
 Revises: 0009
@@ -34,8 +35,21 @@ def upgrade() -> None:
         sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=True),
     )
     op.create_index("ix_schedule_windows_span", "schedule_windows", ["starts_at", "ends_at"])
+    op.create_table(
+        "schedule_feeds",
+        sa.Column("id", sa.String(length=32), primary_key=True),
+        sa.Column("secret_hash", sa.String(length=64), nullable=False),
+        sa.Column("owner", sa.String(length=64), nullable=False),
+        sa.Column("kind", sa.String(length=8), nullable=False),
+        sa.Column("target", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    )
+    op.create_index("ix_schedule_feeds_owner", "schedule_feeds", ["owner"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_schedule_feeds_owner", table_name="schedule_feeds")
+    op.drop_table("schedule_feeds")
     op.drop_index("ix_schedule_windows_span", table_name="schedule_windows")
     op.drop_table("schedule_windows")
