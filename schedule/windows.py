@@ -50,8 +50,32 @@ def _validate(session: Session, data: WindowIn) -> None:
         raise invalid(issues)
 
 
+def _scopes_meet(window: WindowRow, data: WindowIn) -> bool:
+    if "all" in (window.scope, data.scope):
+        return True
+    return window.scope == data.scope and bool(set(window.scope_values) & set(data.scope_values))
+
+
+def _contradiction(session: Session, data: WindowIn) -> None:
+    """Two overlapping freezes on the same scope with different severities would make the answer depend
+    on which one is read first: refused, naming the freeze already there."""
+    if data.kind != "freeze":
+        return
+    for other in in_force(session, data.starts_at, data.ends_at, kind="freeze"):
+        if other.severity != data.severity and _scopes_meet(other, data):
+            raise CmdbError(
+                409,
+                "ContradictoryFreeze",
+                f"the freeze window “{other.title_en}” ({_span(other)}) overlaps it with severity "
+                f"{other.severity}",
+                f"封网窗口“{other.title_zh}”（{_span(other)}）与其重叠且严重程度为 {other.severity}",
+                [Issue("severity", "contradicts an overlapping freeze", "与重叠的封网窗口矛盾")],
+            )
+
+
 def create(session: Session, data: WindowIn, *, actor: str) -> WindowOut:
     _validate(session, data)
+    _contradiction(session, data)
     row = WindowRow(**data.model_dump(), created_by=actor, created_at=datetime.now(UTC))
     session.add(row)
     session.flush()

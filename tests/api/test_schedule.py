@@ -123,6 +123,14 @@ async def test_a_freeze_refuses_a_change_naming_the_window_unless_ecab_approved(
         **window("freeze", 100, 200, scope="services", scope_values=[svc], severity="ecab")
     )
     await api.window(**window("maintenance", 210, 220, scope="ci_classes", scope_values=["server"]))
+    # A second freeze over it on the same service with another severity contradicts it: refused, named.
+    r = await api.post(
+        "/api/v1/schedule/windows",
+        window("freeze", 150, 160, scope="services", scope_values=[svc]),
+        user="chmzh",
+    )
+    assert r.status_code == 409 and "国庆封网" in r.json()["detail"]
+    assert r.json()["errors"][0]["path"] == "severity"
 
     change = {"planned_start": at(150), "planned_end": at(151), "cis": [srv]}
     r = await api.post("/api/v1/schedule/windows/check", change, user="agent")
