@@ -4,7 +4,7 @@ keep the change schedule and communicate it)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, or_, select
@@ -17,6 +17,8 @@ from schedule import conflicts, windows
 from schedule.views import CheckIn, ConflictOut, ScheduledChange, ScheduleOut
 
 MAX_RECORDS = 2000
+MARGIN = timedelta(days=1)
+TEXT = "%Y-%m-%dT%H:%M:%S"
 
 
 def _when(value: Any) -> datetime | None:
@@ -48,12 +50,16 @@ def _related(session: Session, cis: set[int]) -> dict[int, set[int]]:
 def forward(
     session: Session, user: Principal, start: datetime, end: datetime, *, ci: int | None, group: str | None
 ) -> ScheduleOut:
+    # Planned dates are ISO 8601 text with the writer's UTC offset (definitions/fieldvalues.py): compared
+    # as text with a day's margin either side (offsets are at most 14 hours), then exactly in Python.
+    planned_start = col(RecordRow.fields)["planned_start"].as_string()
+    planned_end = col(RecordRow.fields)["planned_end"].as_string()
     query = select(RecordRow).where(
-        RecordRow.created_at < end, or_(col(RecordRow.final).is_(False), RecordRow.updated_at >= start)
+        planned_start < (end + MARGIN).strftime(TEXT), planned_end > (start - MARGIN).strftime(TEXT)
     )
     if group:
         query = query.where(RecordRow.assignment_group == group)
-    rows = list(session.exec(query.order_by(col(RecordRow.created_at).desc()).limit(MAX_RECORDS + 1)))
+    rows = list(session.exec(query.order_by(planned_start).limit(MAX_RECORDS + 1)))
     truncated = len(rows) > MAX_RECORDS
     planned: list[tuple[RecordRow, datetime, datetime]] = []
     for row in rows[:MAX_RECORDS]:
