@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date as date_type
 from datetime import datetime
 from typing import Literal
 
@@ -106,3 +107,19 @@ class FeedOut(BaseModel):
     path: str | None = Field(
         default=None, description="The feed's URL path with its secret: answered once, when created."
     )
+
+
+class AgendaItem(BaseModel):
+    number: str
+    title: str
+    state: str
+    state_label: str = Field(description="The state's label in the caller's language.")
+    planned_start: datetime | None = None
+    planned_end: datetime | None = None
+    late: bool = Field(default=False, description="Its planned start is not after its meeting.")
+    conflicts: list[str] = Field(default_factory=list, description="Its conflicts, in the caller's language.")
+
+
+class AgendaMeeting(BaseModel):
+    date: date_type
+    changes: list[AgendaItem]

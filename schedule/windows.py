@@ -137,13 +137,17 @@ def _span(window: WindowRow) -> str:
     return f"{window.starts_at:%Y-%m-%d %H:%M}–{window.ends_at:%Y-%m-%d %H:%M} UTC"
 
 
-def check(session: Session, data: CheckIn, lang: str) -> CheckOut:
-    """Whether a change planned for [planned_start, planned_end) on `cis` respects the windows."""
+def check(session: Session, data: CheckIn, lang: str, freezes: Sequence[WindowRow] | None = None) -> CheckOut:
+    """Whether a change planned for [planned_start, planned_end) on `cis` respects the windows.
+    `freezes`: those in force over a wider range, read once by a caller checking many changes."""
     if data.planned_end <= data.planned_start:
         raise invalid([Issue("planned_end", "must be after planned_start", "必须晚于计划开始时间")])
     violations: list[ViolationOut] = []
     targets: Sequence[int | None] = data.cis or [None]
-    for window in in_force(session, data.planned_start, data.planned_end, kind="freeze"):
+    if freezes is None:
+        freezes = in_force(session, data.planned_start, data.planned_end, kind="freeze")
+    overlapping = [w for w in freezes if w.starts_at < data.planned_end and w.ends_at > data.planned_start]
+    for window in overlapping:
         if window.severity == "ecab" and data.emergency_ecab_approved:
             continue
         hit = next((c for c in targets if _covers(session, window, c)), -1)

@@ -21,7 +21,7 @@ MARGIN = timedelta(days=1)
 TEXT = "%Y-%m-%dT%H:%M:%S"
 
 
-def _when(value: Any) -> datetime | None:
+def when(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
@@ -63,7 +63,7 @@ def forward(
     truncated = len(rows) > MAX_RECORDS
     planned: list[tuple[RecordRow, datetime, datetime]] = []
     for row in rows[:MAX_RECORDS]:
-        s, e = _when(row.fields.get("planned_start")), _when(row.fields.get("planned_end"))
+        s, e = when(row.fields.get("planned_start")), when(row.fields.get("planned_end"))
         if s is None or e is None or not (s < end and start < e):
             continue
         if may_see(
@@ -93,9 +93,10 @@ def forward(
         items, _related(session, set().union(*cis.values()) if cis else set()), user.language
     )
     changes = []
+    freezes = windows.in_force(session, start, end, kind="freeze")
     for row, s, e in sorted(planned, key=lambda p: (p[1], p[0].number)):
         check = windows.check(
-            session, CheckIn(planned_start=s, planned_end=e, cis=sorted(cis[row.id])), user.language
+            session, CheckIn(planned_start=s, planned_end=e, cis=sorted(cis[row.id])), user.language, freezes
         )
         clashes = found[row.number] + [
             ConflictOut(rule=v.rule, other=None, message=v.message) for v in check.violations

@@ -5,9 +5,11 @@ ECAB-approved emergencies, the refusal naming the window in zh and en). No Tempo
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -176,7 +178,14 @@ async def test_a_freeze_refuses_a_change_naming_the_window_unless_ecab_approved(
 
 
 def seed_change(
-    engine: Engine, number: str, start: float, end: float, cis: list[int], implementer: str, requester: str
+    engine: Engine,
+    number: str,
+    start: float,
+    end: float,
+    cis: list[int],
+    implementer: str,
+    requester: str,
+    state: str = "scheduled",
 ) -> None:
     """A change in the read model as the worker writes it (the forward schedule reads only that)."""
     rid = uuid.uuid4().hex
@@ -189,7 +198,7 @@ def seed_change(
                 definition_key="sched-test-change",
                 definition_version=1,
                 title=f"change {number}",
-                state="scheduled",
+                state=state,
                 state_category="open",
                 requester=requester,
                 assignment_group="sched-ops",
@@ -284,3 +293,27 @@ async def test_an_icalendar_feed_per_ci_is_read_back_and_revocable(api: Api, db_
     assert r.status_code == 200 and r.json()["revoked_at"]
     assert (await api.post(f"/api/v1/schedule/feeds/{feed['id']}/revoke", user="chm")).status_code == 404
     assert (await api.http.get(feed["path"])).status_code == 404
+
+
+async def test_the_cab_agenda_groups_changes_by_meeting_and_exports(api: Api, db_engine: Engine) -> None:
+    t = uuid.uuid4().hex[:6]
+    hours = (datetime.now(UTC) - BASE).total_seconds() / 3600
+    seed_change(
+        db_engine, f"G{t}", hours + 24 * 20, hours + 24 * 20 + 2, [], "dave", "sched-chm", state="cab_review"
+    )
+    seed_change(db_engine, f"H{t}", hours + 2, hours + 3, [], "erin", "sched-chm", state="cab_review")
+    weekday = datetime.now(UTC).isoweekday() % 7 + 1  # tomorrow: H, planned in two hours, comes late
+    r = await api.get("/api/v1/schedule/cab-agenda", weekday=weekday, weeks=4)
+    assert r.status_code == 200, r.text
+    meetings = r.json()
+    assert len(meetings) == 4 and all(date.fromisoformat(m["date"]).isoweekday() == weekday for m in meetings)
+    where = {c["number"]: (m["date"], c["late"]) for m in meetings for c in m["changes"]}
+    start_g = (BASE + timedelta(hours=hours + 24 * 20)).date()
+    g_day = date.fromisoformat(where[f"G{t}"][0])
+    assert g_day < start_g and g_day + timedelta(days=7) >= start_g  # the last meeting before it
+    assert where[f"H{t}"] == (meetings[0]["date"], True)
+    r = await api.get("/api/v1/schedule/cab-agenda", user="agentzh", format="csv")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(r.text)))
+    assert rows[0][:2] == ["会议日期", "变更"] and any(row[1] == f"G{t}" for row in rows[1:])
+    assert (await api.get("/api/v1/schedule/cab-agenda", weekday=9)).status_code == 422
