@@ -123,3 +123,12 @@ class AgendaItem(BaseModel):
 class AgendaMeeting(BaseModel):
     date: date_type
     changes: list[AgendaItem]
+
+
+class CalendarStatus(BaseModel):
+    process: str = Field(description="The definition's key.")
+    calendar: str
+    declared_until: date_type | None = Field(description="Its last declared holiday or make-up working day.")
+    warning: bool = Field(description="Declared until less than 60 days from today (or never).")
+    message_en: str | None = None
+    message_zh: str | None = None

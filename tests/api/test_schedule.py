@@ -317,3 +317,11 @@ async def test_the_cab_agenda_groups_changes_by_meeting_and_exports(api: Api, db
     rows = list(csv.reader(io.StringIO(r.text)))
     assert rows[0][:2] == ["会议日期", "变更"] and any(row[1] == f"G{t}" for row in rows[1:])
     assert (await api.get("/api/v1/schedule/cab-agenda", weekday=9)).status_code == 422
+
+
+async def test_the_calendars_in_use_are_listed_with_their_horizon(api: Api) -> None:
+    r = await api.get("/api/v1/schedule/calendars")
+    assert r.status_code == 200
+    for status in r.json():  # whatever definitions this database has published
+        assert status["warning"] == (status["message_en"] is not None)
+    assert (await api.http.get("/api/v1/schedule/calendars")).status_code == 401
