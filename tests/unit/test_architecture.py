@@ -34,12 +34,13 @@ ALLOWED_IMPORTS: dict[str, set[str]] = {
     "workflows": {"definitions"},
     "client": {"core", "definitions", "workflows", "cmdb"},
     "activities": {"core", "definitions", "workflows", "client", "cmdb"},
-    "reports": {"core", "definitions", "workflows", "cmdb"},
+    "reports": {"core", "definitions", "workflows", "cmdb", "sla"},
     "cmdb": {"core", "definitions"},
-    "api": {"core", "definitions", "workflows", "client", "reports", "cmdb"},
+    "sla": {"core", "definitions"},
+    "api": {"core", "definitions", "workflows", "client", "reports", "cmdb", "sla"},
     "worker": {"core", "definitions", "workflows", "client", "activities"},
     "devenv": {"core", "definitions", "workflows", "client", "api", "worker"},
-    "cli": {"core", "definitions", "workflows", "client", "reports", "cmdb", "api", "worker", "devenv"},
+    "cli": {"core", "definitions", "workflows", "client", "reports", "cmdb", "sla", "api", "worker", "devenv"},
 }
 UNRESTRICTED = {"bench", "tests"}  # they may import anything (nothing imports them but themselves)
 
