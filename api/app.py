@@ -34,6 +34,7 @@ from api.routes import (
     identity,
     processes,
     reports,
+    sla,
 )
 from core.db import make_engine, migrate
 from core.settings import Settings, get_settings
@@ -107,6 +108,7 @@ def create_app(
         cmdb_model,
         cmdb,
         ci_changes,
+        sla,
     ):
         app.include_router(module.router)
     # --- Web page include point (api/web, owned by the web page issue) -----------------------------
