@@ -8,10 +8,11 @@ from sqlalchemy import Engine
 from temporalio import activity
 
 from cmdb.tables import CiRow
-from core.db import session_scope
+from core.db import insert_ignore, session_scope
 from core.store import user_groups
 from sla.agreements import select_agreement
 from sla.model import AgreementSpec
+from sla.tables import RecordAgreementRow
 from workflows.agreements import SelectAgreementInput, SelectAgreementResult
 
 
@@ -31,6 +32,13 @@ class AgreementActivities:
             if row is None:
                 return SelectAgreementResult()
             spec = AgreementSpec.model_validate(row.spec)
+            if inp.record_id:  # once, whatever retries the local activity takes
+                note = {
+                    "record_id": inp.record_id,
+                    "agreement_key": row.key,
+                    "agreement_version": row.version,
+                }
+                insert_ignore(session, RecordAgreementRow, [note], ["record_id"])
             return SelectAgreementResult(
                 key=row.key,
                 version=row.version,

@@ -47,3 +47,15 @@ class OutageRow(SQLModel, table=True):
     incident: str | None = Field(default=None, max_length=64)
     created_by: str = Field(max_length=64)
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class RecordAgreementRow(SQLModel, table=True):
+    """Which agreement version a record runs on (written once, when the workflow picks it): what the
+    service report groups records by."""
+
+    __tablename__ = "sla_record_agreements"
+    __table_args__ = (Index("ix_sla_record_agreements_key", "agreement_key", "agreement_version"),)
+
+    record_id: str = Field(primary_key=True, max_length=64)
+    agreement_key: str = Field(max_length=64)
+    agreement_version: int

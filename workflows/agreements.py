@@ -25,6 +25,7 @@ CLOCK_TARGETS = {"response": "response_minutes", "resolution": "resolution_minut
 
 
 class SelectAgreementInput(Contract):
+    record_id: str | None = None  # noted with the agreement found, for the service report
     service: Any = None  # the record's `service` field: a CI id or a service name
     requester: str | None = None
     on: date
@@ -82,7 +83,10 @@ async def run_on_agreement(
     now = record.created_at
     found = await select(
         SelectAgreementInput(
-            service=record.fields.get("service"), requester=record.fields.get("requester"), on=now.date()
+            record_id=record.record_id,
+            service=record.fields.get("service"),
+            requester=record.fields.get("requester"),
+            on=now.date(),
         )
     )
     if found.key is None:

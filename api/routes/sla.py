@@ -17,12 +17,15 @@ from api.services.sla import (
     AvailabilityOut,
     CreateOutage,
     OutageOut,
+    PriorityOut,
     SaveAgreement,
+    ServiceReportOut,
     checked,
 )
 from core.db import session_scope
 from sla.agreements import agreement_versions, save_agreement
 from sla.availability import availability, record_outage
+from sla.records import record_figures
 from sla.tables import AgreementRow
 
 router = APIRouter(prefix="/api/v1/sla", tags=["sla"])
@@ -117,7 +120,10 @@ def get_availability(
 ) -> AvailabilityOut:
     """Availability in the agreement's service hours, unplanned interruptions and MTBF for a period.
     404: no such agreement; 422: the period ends before it starts."""
-    row = _current(session, key)
+    return _availability(session, _current(session, key), start, end)
+
+
+def _availability(session: Session, row: AgreementRow, start: datetime, end: datetime) -> AvailabilityOut:
     figures = checked(lambda: availability(session, row, start, end))
     return AvailabilityOut(
         agreement=row.key,
@@ -132,4 +138,26 @@ def get_availability(
         max_interruptions=figures.max_interruptions,
         mtbf_hours=figures.mtbf_hours,
         met=figures.met,
+    )
+
+
+@router.get(
+    "/agreements/{key}/report", response_model=ServiceReportOut, responses=responses(401, 403, 404, 422)
+)
+def get_report(
+    key: Key,
+    user: SlaReader,
+    session: SessionDep,
+    start: Annotated[datetime, Query(description="The period's start, with its time zone.")],
+    end: Annotated[datetime, Query(description="The period's end (exclusive), with its time zone.")],
+) -> ServiceReportOut:
+    """The service report's figures for a period as JSON: availability as above, and per priority the
+    records the agreement covered, resolved and breached, with mean and maximum resolution time against
+    the target (computed in the database). 404: no such agreement; 422: the period ends before it starts."""
+    row = _current(session, key)
+    figures = checked(lambda: record_figures(session, row, start, end))
+    return ServiceReportOut(
+        title=row.spec["title"],
+        availability=_availability(session, row, start, end),
+        priorities=[PriorityOut.model_validate(f, from_attributes=True) for f in figures],
     )

@@ -101,6 +101,21 @@ async def test_agreements_outages_and_availability_over_http(
         headers=h(sla_tokens, "agent1"),
     )
     assert r.status_code == 422
+    r = await http.get(
+        f"/api/v1/sla/agreements/{key}/report",
+        params={"start": "2026-11-02T00:00:00Z", "end": "2026-11-09T00:00:00Z"},
+        headers=h(sla_tokens, "agent1"),
+    )
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert report["title"]["zh"] and report["availability"]["availability_percent"] == 93.3333
+    assert report["priorities"] == []  # no record ran on this agreement
+    r = await http.get(
+        f"/api/v1/sla/agreements/{key}/report",
+        params={"start": "2026-11-02T00:00:00Z", "end": "2026-11-09T00:00:00Z"},
+        headers=h(sla_tokens, "req"),
+    )
+    assert r.status_code == 403
     r = await http.get(f"/api/v1/sla/agreements/{key}/versions", headers=h(sla_tokens, "req"))
     assert r.status_code == 403
     r = await http.get(f"/api/v1/sla/agreements/{key}/versions", headers=h(sla_tokens, "agent1"))

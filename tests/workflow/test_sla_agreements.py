@@ -16,6 +16,7 @@ from core.db import session_scope
 from definitions.calendar import BusinessCalendar, add_business_time
 from definitions.loader import load_text, pin
 from sla.agreements import save_agreement
+from sla.tables import RecordAgreementRow
 from tests.conftest import FIXTURES
 from tests.engine_helpers import ALICE, audit
 from tests.unit.sla.test_agreements import spec
@@ -77,3 +78,6 @@ async def test_a_record_runs_on_the_agreement_of_its_service(
     assert hours_clock.due_at != hours_snap.created_at + timedelta(hours=10)
     events = [a for a in audit(db_engine, round_snap.id) if a.action == "sla_agreement"]
     assert [(e.details["agreement"], e.details["version"]) for e in events] == [(round_key, 1)]
+    with session_scope(db_engine) as s:  # the service report counts the record under its agreement
+        noted = s.get(RecordAgreementRow, round_snap.id)
+        assert noted is not None and (noted.agreement_key, noted.agreement_version) == (round_key, 1)

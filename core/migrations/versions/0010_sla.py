@@ -1,7 +1,8 @@
 """sla: agreements with versions, and outages on services
 
 Issue 21: `sla_agreements` holds every version of every service level agreement (the spec as JSON, the
-approved change that made a later version); `sla_outages` the times a service was unavailable. The
+approved change that made a later version); `sla_outages` the times a service was unavailable; `sla_record_agreements` which agreement version
+each record runs on. The
 tables' models live in sla/tables.py.
 
 Revision ID: 0010
@@ -49,9 +50,21 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_sla_outages_service_start", "sla_outages", ["service", "start"])
+    op.create_table(
+        "sla_record_agreements",
+        sa.Column("record_id", sa.String(length=64), nullable=False),
+        sa.Column("agreement_key", sa.String(length=64), nullable=False),
+        sa.Column("agreement_version", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("record_id"),
+    )
+    op.create_index(
+        "ix_sla_record_agreements_key", "sla_record_agreements", ["agreement_key", "agreement_version"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_sla_record_agreements_key", table_name="sla_record_agreements")
+    op.drop_table("sla_record_agreements")
     op.drop_index("ix_sla_outages_service_start", table_name="sla_outages")
     op.drop_table("sla_outages")
     op.drop_index("ix_sla_agreements_service_status", table_name="sla_agreements")

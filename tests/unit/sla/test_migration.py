@@ -23,8 +23,12 @@ def test_0010_matches_the_models_and_downgrades(tmp_path: Path) -> None:
             diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
         assert [d for d in diff if "sla_" in str(d)] == []
         command.downgrade(alembic_config(url), "0009")
-        assert not {"sla_agreements", "sla_outages"} & set(inspect(engine).get_table_names())
+        assert not {"sla_agreements", "sla_outages", "sla_record_agreements"} & set(
+            inspect(engine).get_table_names()
+        )
         migrate(url)
-        assert {"sla_agreements", "sla_outages"} <= set(inspect(engine).get_table_names())
+        assert {"sla_agreements", "sla_outages", "sla_record_agreements"} <= set(
+            inspect(engine).get_table_names()
+        )
     finally:
         engine.dispose()
