@@ -27,6 +27,7 @@ from sla.agreements import agreement_versions, save_agreement
 from sla.availability import availability, record_outage
 from sla.records import record_figures
 from sla.tables import AgreementRow
+from sla.xlsx import workbook
 
 router = APIRouter(prefix="/api/v1/sla", tags=["sla"])
 Key = Annotated[
@@ -161,3 +162,32 @@ def get_report(
         availability=_availability(session, row, start, end),
         priorities=[PriorityOut.model_validate(f, from_attributes=True) for f in figures],
     )
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get(
+    "/agreements/{key}/report.xlsx",
+    response_class=Response,
+    responses={
+        200: {"content": {XLSX: {}}, "description": "The report as XLSX."},
+        **responses(401, 403, 404, 422),
+    },
+)
+def get_report_xlsx(
+    key: Key,
+    user: SlaReader,
+    session: SessionDep,
+    start: Annotated[datetime, Query(description="The period's start, with its time zone.")],
+    end: Annotated[datetime, Query(description="The period's end (exclusive), with its time zone.")],
+) -> Response:
+    """The service report's figures as a spreadsheet (sheets: availability, records per priority),
+    headed in the caller's language. 404: no such agreement; 422: the period ends before it starts."""
+    row = _current(session, key)
+    figures = checked(lambda: availability(session, row, start, end))
+    priorities = checked(lambda: record_figures(session, row, start, end))
+    lang = "zh" if user.language == "zh" else "en"
+    data = workbook(row.spec["title"].get(lang, key), figures, priorities, lang)
+    headers = {"Content-Disposition": f'attachment; filename="{key}-report.xlsx"'}
+    return Response(data, media_type=XLSX, headers=headers)

@@ -4,11 +4,13 @@ figures against hand-worked data. No Temporal needed."""
 
 from __future__ import annotations
 
+import io
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import openpyxl
 import pytest
 import pytest_asyncio
 from sqlalchemy import Engine
@@ -116,6 +118,17 @@ async def test_agreements_outages_and_availability_over_http(
         headers=h(sla_tokens, "req"),
     )
     assert r.status_code == 403
+    r = await http.get(
+        f"/api/v1/sla/agreements/{key}/report.xlsx",
+        params={"start": "2026-11-02T00:00:00Z", "end": "2026-11-09T00:00:00Z"},
+        headers=h(sla_tokens, "slmzh"),
+    )
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/vnd.openxml")
+    book = openpyxl.load_workbook(io.BytesIO(r.content))  # parsed back: the figures, headed in Chinese
+    assert book.sheetnames == ["可用性", "记录"]
+    values = {row[0]: row[1] for row in book["可用性"].iter_rows(min_row=3, values_only=True)}
+    assert values["承诺服务时间（小时）"] == 45 and values["不可用时间（小时）"] == 3
+    assert values["可用率（%）"] == 93.3333 and values["中断次数"] == 2 and values["是否达标"] == "否"
     r = await http.get(f"/api/v1/sla/agreements/{key}/versions", headers=h(sla_tokens, "req"))
     assert r.status_code == 403
     r = await http.get(f"/api/v1/sla/agreements/{key}/versions", headers=h(sla_tokens, "agent1"))
