@@ -25,6 +25,7 @@ from api.services.sla import (
 from core.db import session_scope
 from sla.agreements import agreement_versions, save_agreement
 from sla.availability import availability, record_outage
+from sla.pdf import document
 from sla.records import record_figures
 from sla.tables import AgreementRow
 from sla.xlsx import workbook
@@ -191,3 +192,34 @@ def get_report_xlsx(
     data = workbook(row.spec["title"].get(lang, key), figures, priorities, lang)
     headers = {"Content-Disposition": f'attachment; filename="{key}-report.xlsx"'}
     return Response(data, media_type=XLSX, headers=headers)
+
+
+PDF = "application/pdf"
+
+
+@router.get(
+    "/agreements/{key}/report.pdf",
+    response_class=Response,
+    responses={
+        200: {"content": {PDF: {}}, "description": "The report as PDF."},
+        **responses(401, 403, 404, 422),
+    },
+)
+def get_report_pdf(
+    key: Key,
+    user: SlaReader,
+    session: SessionDep,
+    start: Annotated[datetime, Query(description="The period's start, with its time zone.")],
+    end: Annotated[datetime, Query(description="The period's end (exclusive), with its time zone.")],
+) -> Response:
+    """The service report for people: the figures and bar charts (availability against its target,
+    resolution times against their targets), in the caller's language.
+    404: no such agreement; 422: the period ends before it starts."""
+    row = _current(session, key)
+    figures = checked(lambda: availability(session, row, start, end))
+    priorities = checked(lambda: record_figures(session, row, start, end))
+    lang = "zh" if user.language == "zh" else "en"
+    title = row.spec["title"].get(lang, key)
+    data = checked(lambda: document(title, start, end, figures, priorities, lang))
+    headers = {"Content-Disposition": f'attachment; filename="{key}-report.pdf"'}
+    return Response(data, media_type=PDF, headers=headers)

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import openpyxl
+import pypdf
 import pytest
 import pytest_asyncio
 from sqlalchemy import Engine
@@ -129,6 +130,20 @@ async def test_agreements_outages_and_availability_over_http(
     values = {row[0]: row[1] for row in book["可用性"].iter_rows(min_row=3, values_only=True)}
     assert values["承诺服务时间（小时）"] == 45 and values["不可用时间（小时）"] == 3
     assert values["可用率（%）"] == 93.3333 and values["中断次数"] == 2 and values["是否达标"] == "否"
+    for user, words in (
+        ("slmzh", ("服务报告", "可用率（%）93.3333", "中断次数2")),
+        ("slm", ("Servicereport", "MTBF(h)21.0")),
+    ):
+        r = await http.get(
+            f"/api/v1/sla/agreements/{key}/report.pdf",
+            params={"start": "2026-11-02T00:00:00Z", "end": "2026-11-09T00:00:00Z"},
+            headers=h(sla_tokens, user),
+        )
+        assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+        page = pypdf.PdfReader(io.BytesIO(r.content)).pages[0].extract_text()  # parsed back
+        text = "".join(page.replace("\x00", "").split())
+        for expected in words:
+            assert expected in text, text
     r = await http.get(f"/api/v1/sla/agreements/{key}/versions", headers=h(sla_tokens, "req"))
     assert r.status_code == 403
     r = await http.get(f"/api/v1/sla/agreements/{key}/versions", headers=h(sla_tokens, "agent1"))
