@@ -132,3 +132,12 @@ def select_agreement(
     if not candidates:
         return None
     return min(candidates, key=lambda c: (c[0], c[1]))[2]
+
+
+def uncovered_services(session: Session, services: set[str]) -> set[str]:
+    """The services no active agreement covers (none when a default agreement exists): what the KPI
+    `services_outside_sla` counts (JR/T 0074-2012 App. B.1: services delivered outside any agreement)."""
+    covered = set(session.exec(select(AgreementRow.service).where(AgreementRow.status == "active")).all())
+    if DEFAULT_SERVICE in covered:
+        return set()
+    return services - covered

@@ -34,7 +34,7 @@ ALLOWED_IMPORTS: dict[str, set[str]] = {
     "workflows": {"definitions"},
     "client": {"core", "definitions", "workflows", "cmdb"},
     "activities": {"core", "definitions", "workflows", "client", "cmdb", "sla"},
-    "reports": {"core", "definitions", "workflows", "cmdb"},
+    "reports": {"core", "definitions", "workflows", "cmdb", "sla"},
     "cmdb": {"core", "definitions"},
     "sla": {"core", "definitions"},
     "api": {"core", "definitions", "workflows", "client", "reports", "cmdb", "sla"},
