@@ -702,3 +702,28 @@ def test_cli_report(db_engine: Engine, incidents: str, monkeypatch: pytest.Monke
         assert "3 records" in text and "一线支持解决率" in text  # B, C, D were created from 10:00
     finally:
         get_settings.cache_clear()
+
+
+def test_service_reports_submitted_on_time(db_engine: Engine) -> None:
+    start = datetime(2025, 4, 1, tzinfo=UTC)
+    b = Builder(db_engine, key("service_report"))
+    due = "2025-04-05T00:00:00+00:00"
+    b.record(
+        state="archived",
+        category="closed",
+        final=True,
+        created=start,
+        fields={"due_date": due, "submitted_at": "2025-04-04T10:00:00+00:00"},
+    )  # on time
+    b.record(
+        state="submitted",
+        category="resolved",
+        created=start,
+        fields={"due_date": due, "submitted_at": "2025-04-06T10:00:00+00:00"},
+    )  # late
+    b.record(state="compiling", category="open", created=start, fields={"due_date": due})  # overdue
+    b.record(state="cancelled", category="closed", final=True, created=start, fields={"due_date": due})
+    b.record(state="planned", category="new", created=start, fields={"due_date": "2099-01-01T00:00:00+00:00"})
+    _, k = report(db_engine, b.definition, period=Period(start=start, end=start + timedelta(days=1)))
+    assert k["report_on_time_rate"].value == 33.33  # 1 of the 3 judged
+    assert k["reports_submitted"].value == 2
