@@ -17,7 +17,8 @@ from sqlalchemy import Engine
 from cmdb import bulk, export, impact, models
 from cmdb.bulk_parse import parse_csv, parse_json
 from cmdb.errors import CmdbError
-from cmdb.views import ImpactOut
+from cmdb.on_records import records_on
+from cmdb.views import ImpactOut, RecordOnCiOut
 from core.db import make_engine, migrate, session_scope
 from core.settings import get_settings
 
@@ -110,6 +111,24 @@ def _impact(args: argparse.Namespace) -> int:
             result = impact.analyse(
                 session, models.current(session)[1], start=args.ci, depth=args.depth, direction=args.direction
             )
+            # The operator reads the database itself: every open record on the CIs, unfiltered.
+            rows = records_on(session, [args.ci, *(r.id for r in result.reached)], open_only=True)
+            result.records = [
+                RecordOnCiOut(
+                    ci=r.ci_id,
+                    field=r.field,
+                    id=r.id,
+                    number=r.number,
+                    process=r.definition_key,
+                    process_title=r.definition_key,
+                    title=r.title,
+                    state=r.state,
+                    state_label=(r.state_label or {}).get("en") or r.state,
+                    priority=r.priority,
+                    final=r.final,
+                )
+                for r in rows
+            ]
         except CmdbError as exc:
             print(f"itilflow cmdb impact: {exc.detail('en')}", file=sys.stderr)
             return 1
@@ -129,6 +148,9 @@ def render(result: ImpactOut) -> str:
         lines.append(f"  {r.direction:<10} {r.depth}  {r.class_name:<18} {r.id:>8}  {r.name}   [{path}]")
     names = ", ".join(f"{s.name} ({s.id})" for s in result.services) or "none"
     lines.append(f"business services affected (受影响的业务服务): {names}")
+    for rec in result.records:
+        where = f"{rec.process:<16} {rec.state_label:<14} on CI {rec.ci}"
+        lines.append(f"  open record (未关闭工单) {rec.number}  {where}: {rec.title}")
     if result.truncated:
         lines.append("(the walk stopped at its limit; narrow the depth)")
     return "\n".join(lines)

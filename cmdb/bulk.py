@@ -22,6 +22,7 @@ from cmdb.errors import change_required
 from cmdb.model import CmdbModel
 from cmdb.models import now
 from cmdb.relations import refusal
+from cmdb.statistics import refresh_statistics
 from cmdb.tables import CiKeyRow, CiRow, CiVersionRow, RelationRow
 from cmdb.views import ImportReport, RowIssue
 
@@ -299,6 +300,7 @@ def run(
     if dry_run or plan.errors:
         return report
     _write(session, version, plan, actor, record)
+    refresh_statistics(session, len(plan.create) + len(plan.change) + len(plan.relations))
     return report
 
 

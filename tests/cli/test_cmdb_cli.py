@@ -7,8 +7,11 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
+from core.db import make_engine, session_scope
+from core.tables import RecordCiRow, RecordRow
 from tests.paths import ROOT
 
 
@@ -64,6 +67,30 @@ def test_import_dry_run_then_import_export_and_impact(tmp_path: Path) -> None:
     assert csv.splitlines()[1].startswith("server,mx1,")
 
     server_id = 3  # ids are given in the import's order on a fresh database
+    # An open incident naming the application (as the record's own write indexes it).
+    engine = make_engine(f"sqlite:///{db}")
+    now = datetime.now(UTC)
+    with session_scope(engine) as session:
+        session.add(
+            RecordRow(
+                id="rec-1",
+                number="INC0000042",
+                definition_key="incident",
+                definition_version=1,
+                title="Mail bounces",
+                state="in_progress",
+                state_category="open",
+                snapshot={"state_label": {"en": "In progress", "zh": "处理中"}},
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        session.add(RecordCiRow(record_id="rec-1", field="cis", ci_id=2))
+    engine.dispose()
     impact = run_cli(db, "impact", str(server_id), "--direction", "downstream", "--depth", "2")
     assert impact.returncode == 0, impact.stderr
     assert "business services affected (受影响的业务服务): Mail (1)" in impact.stdout
+    assert (
+        "open record (未关闭工单) INC0000042  incident         In progress    on CI 2: Mail bounces"
+        in impact.stdout
+    )
