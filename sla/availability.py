@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from core.tables import RecordRow
 from definitions.calendar import business_time_between
 from sla.errors import SlaError
 from sla.model import AgreementSpec
@@ -39,15 +40,32 @@ def record_outage(
     session: Session,
     *,
     service: str,
-    start: datetime,
-    end: datetime,
+    start: datetime | None,
+    end: datetime | None,
     planned: bool,
     actor: str,
     now: datetime,
     incident: str | None = None,
 ) -> OutageRow:
+    """An outage entered directly, or taken from an incident flagged as a service interruption: then a
+    missing start is the incident's creation and a missing end its resolution."""
     if not service.strip():
         raise SlaError("service", "a service is required", "需要服务")
+    if incident is not None:
+        record = session.exec(
+            select(RecordRow).where((RecordRow.id == incident) | (RecordRow.number == incident))
+        ).first()
+        if record is None:
+            raise SlaError("incident", f"no record {incident}", f"没有记录 {incident}")
+        incident = record.id
+        start = start or record.created_at
+        end = end or record.resolved_at
+    if start is None or end is None:
+        raise SlaError(
+            "end" if start else "start",
+            "start and end are required (an unresolved incident has no end yet)",
+            "需要开始和结束时间（未解决的事件尚无结束时间）",
+        )
     start, end = check_period(start, end)
     row = OutageRow(
         service=service,

@@ -42,13 +42,20 @@ class AgreementOut(BaseModel):
 
 class CreateOutage(BaseModel):
     service: str = Field(min_length=1, max_length=200)
+    start: datetime | None = Field(default=None, description="Required unless `incident` is given.")
+    end: datetime | None = Field(default=None, description="Required unless `incident` is resolved.")
+    planned: bool = False
+    incident: str | None = Field(
+        default=None, max_length=64, description="The incident (id or number) flagged as this interruption."
+    )
+
+
+class OutageOut(BaseModel):
+    service: str
     start: datetime
     end: datetime
-    planned: bool = False
-    incident: str | None = Field(default=None, max_length=64)
-
-
-class OutageOut(CreateOutage):
+    planned: bool
+    incident: str | None
     id: int
     created_by: str
     created_at: datetime

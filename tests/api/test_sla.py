@@ -87,6 +87,12 @@ async def test_agreements_outages_and_availability_over_http(
         headers=h(sla_tokens, "agent1"),
     )
     assert r.status_code == 422 and r.json()["errors"][0]["path"] == "end"
+    r = await http.post(
+        "/api/v1/sla/outages",
+        json={"service": service, "incident": "NO-SUCH-1"},
+        headers=h(sla_tokens, "agent1"),
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["path"] == "incident"
     r = await http.get(
         f"/api/v1/sla/agreements/{key}/availability",
         params={"start": "2026-11-02T00:00:00Z", "end": "2026-11-09T00:00:00Z"},

@@ -176,3 +176,39 @@ def test_an_outage_ending_before_it_starts_writes_nothing(db_engine: Engine) -> 
             end=datetime(2026, 11, 2, 10, tzinfo=UTC),
         )
     assert exc.value.path == "end"
+
+
+def test_an_outage_is_taken_from_an_incident_flagged_as_an_interruption(db_engine: Engine) -> None:
+    rid = uuid.uuid4().hex[:20]
+    with session_scope(db_engine) as s:
+        s.add(
+            RecordRow(
+                id=rid,
+                number=f"INC-{rid[:8]}",
+                definition_key="incident",
+                definition_version=1,
+                state="resolved",
+                state_category="resolved",
+                fields={},
+                snapshot={},
+                created_at=datetime(2026, 11, 2, 10, tzinfo=UTC),
+                updated_at=NOW,
+                resolved_at=datetime(2026, 11, 2, 12, 30, tzinfo=UTC),
+            )
+        )
+    with session_scope(db_engine) as s:
+        outage = record_outage(
+            s,
+            service="x",
+            start=None,
+            end=None,
+            planned=False,
+            actor="bob",
+            now=NOW,
+            incident=f"INC-{rid[:8]}",
+        )
+    assert (outage.incident, outage.start, outage.end) == (
+        rid,
+        datetime(2026, 11, 2, 10, tzinfo=UTC),
+        datetime(2026, 11, 2, 12, 30, tzinfo=UTC),
+    )
