@@ -18,8 +18,10 @@ from definitions.loader import load_text, pin
 from sla.agreements import save_agreement
 from sla.tables import RecordAgreementRow
 from tests.conftest import FIXTURES
-from tests.engine_helpers import ALICE, audit
+from tests.engine_helpers import ALICE, BOB, audit
 from tests.unit.sla.test_agreements import spec
+from workflows.contracts import UpdateFieldsInput
+from workflows.process import ProcessWorkflow
 
 SOURCE = (
     (FIXTURES / "mini.yaml")
@@ -78,6 +80,15 @@ async def test_a_record_runs_on_the_agreement_of_its_service(
     assert hours_clock.due_at != hours_snap.created_at + timedelta(hours=10)
     events = [a for a in audit(db_engine, round_snap.id) if a.action == "sla_agreement"]
     assert [(e.details["agreement"], e.details["version"]) for e in events] == [(round_key, 1)]
+    # Re-prioritised, the record takes the new priority's target from the agreement it started with
+    # (priority 1: 4 h in spec()), not the definition's (mini.yaml: 4 s).
+    handle = temporal_client.get_workflow_handle_for(ProcessWorkflow.run, round_snap.id)
+    moved = await handle.execute_update(
+        ProcessWorkflow.update_fields, UpdateFieldsInput(actor=BOB, fields={"impact": "1", "urgency": "1"})
+    )
+    assert moved.fields["priority"] == "1"
+    (clock,) = [c for c in moved.slas if c.name == "resolution"]
+    assert clock.due_at == created + timedelta(hours=4)
     with session_scope(db_engine) as s:  # the service report counts the record under its agreement
         noted = s.get(RecordAgreementRow, round_snap.id)
         assert noted is not None and (noted.agreement_key, noted.agreement_version) == (round_key, 1)
