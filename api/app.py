@@ -36,6 +36,7 @@ from api.routes import (
     reports,
     schedule,
     schedule_feeds,
+    sla,
 )
 from core.db import make_engine, migrate
 from core.settings import Settings, get_settings
@@ -111,6 +112,7 @@ def create_app(
         ci_changes,
         schedule,
         schedule_feeds,
+        sla,
     ):
         app.include_router(module.router)
     # --- Web page include point (api/web, owned by the web page issue) -----------------------------

@@ -25,6 +25,7 @@ from reports import (
     problem,
     release,
     service_level,
+    service_report,
 )
 from reports.common import Context
 from reports.data import load_facts, state_categories
@@ -41,6 +42,7 @@ CALCULATORS: dict[str, Calculator] = {
     "service_level": service_level.compute,
     "data_access": lambda ctx, _s: data_access.compute(ctx),
     "config_audit": lambda ctx, s: config_audit.compute(ctx, s, datetime.now(UTC)),
+    "service_report": lambda ctx, _s: service_report.compute(ctx, datetime.now(UTC)),
     "generic": lambda ctx, _s: generic.compute(ctx),
 }
 ASSUMPTIONS: dict[str, list[str]] = {
@@ -51,6 +53,7 @@ ASSUMPTIONS: dict[str, list[str]] = {
     "handover": handover.ASSUMPTIONS,
     "data_access": data_access.ASSUMPTIONS,
     "config_audit": config_audit.ASSUMPTIONS,
+    "service_report": service_report.ASSUMPTIONS,
 }
 KINDS = tuple(k for k in CALCULATORS if k != "generic")
 

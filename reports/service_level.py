@@ -7,15 +7,24 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
+from cmdb.tables import CiRow
 from core.tables import RecordRow
 from reports.common import Context, count, ratio
 from reports.data import aware_utc
 from reports.model import Kpi
+from sla.agreements import uncovered_services
+
+
+def _service_names(session: Session, services: set[str]) -> set[str]:
+    """A `ci` field holds the CI's id; agreements name the business service CI by its name."""
+    ids = [int(s) for s in services if s.isdigit()]
+    names = {str(ci.id): ci.name for ci in session.exec(select(CiRow).where(col(CiRow.id).in_(ids))).all()}
+    return {names.get(s, s) for s in services}
 
 
 def compute(ctx: Context, session: Session) -> list[Kpi]:
     p = ctx.period
-    query = select(RecordRow.definition_key, RecordRow.snapshot)
+    query = select(RecordRow.definition_key, RecordRow.snapshot, RecordRow.fields)
     start, end = aware_utc(p.start), aware_utc(p.end)
     if ctx.hidden:
         query = query.where(col(RecordRow.definition_key).not_in(sorted(ctx.hidden)))
@@ -23,12 +32,14 @@ def compute(ctx: Context, session: Session) -> list[Kpi]:
         query = query.where(col(RecordRow.created_at) >= start)
     if end is not None:
         query = query.where(col(RecordRow.created_at) < end)
-    met = total = outside = 0
+    met = total = 0
     per: dict[str, list[int]] = {}
-    for key, snapshot in session.exec(query).all():
+    services: set[str] = set()
+    for key, snapshot, fields in session.exec(query).all():
         clocks = [c for c in (snapshot or {}).get("slas") or [] if c.get("target")]
-        if not clocks:
-            outside += 1
+        service = (fields or {}).get("service")
+        if service not in (None, ""):
+            services.add(str(service))
         for clock in clocks:
             if clock.get("state") not in ("met", "breached"):
                 continue
@@ -55,8 +66,10 @@ def compute(ctx: Context, session: Session) -> list[Kpi]:
             "services_outside_sla",
             "SLA 之外的服务数量",
             "Services delivered outside any SLA",
-            outside,
-            formula="records of the period with no SLA target applying to them",
+            len(uncovered_services(session, _service_names(session, services))),
+            formula="distinct services named by the period's records (their `service` field: a business"
+            " service CI or a name) that no service level agreement in force covers;"
+            " 0 with a default agreement",
             source="JR/T 0074-2012 App. B.1",
             period=p,
         ),

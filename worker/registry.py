@@ -11,6 +11,7 @@ from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.agreements import AgreementActivities
 from activities.alarms import AlarmClock
 from activities.channels import EmailSender, WebhookSender
 from activities.ci_changes import CiChangeActivities
@@ -80,6 +81,7 @@ def activities(
         links.create_linked_record,
         alarms.arm_alarm,
         CiChangeActivities(engine).apply_ci_changes,
+        AgreementActivities(engine).select_agreement,
     ]
 
 

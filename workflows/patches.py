@@ -26,3 +26,4 @@ NAMED_APPROVERS = "named-approvers-without-directory"
 SLA_ALARMS = "sla-alarms"
 NOTIFICATIONS_IN_PERSIST = "notifications-in-persist"
 PROTECTED_FIELDS = "protected-fields"
+SLA_AGREEMENTS = "sla-agreements"  # issue 21: a new record runs on its agreement's targets

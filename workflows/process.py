@@ -20,7 +20,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from workflows import alarm_arming, lookups, patches
+    from workflows import agreements, alarm_arming, lookups, patches
     from workflows.calls import (
         DB_RETRY,
         DB_TIMEOUT,
@@ -92,6 +92,7 @@ class ProcessWorkflow:
         alarms = self._patched(patches.SLA_ALARMS)
         async with self._lock:
             if self._startup is not None:
+                inp = await self._run_on_agreement(inp)
                 try:  # a new record's checked references too (a Temporal client may start one directly)
                     await self._check_references(self._engine.references_in(inp.fields), inp.actor.language)
                 except Refusal as refusal:
@@ -128,6 +129,14 @@ class ProcessWorkflow:
         # (api: seal_committed), or by `itilflow audit verify --seal`: a task of the run's own just for
         # that cost a seventh more work per record.
         return self._engine.snapshot(None, workflow.now())
+
+    async def _run_on_agreement(self, inp: StartProcessInput) -> StartProcessInput:
+        """A new record on its service level agreement's targets (workflows/agreements.py)."""
+        found = await agreements.run_on_agreement(inp, self._engine.record)
+        if found is None:
+            return inp
+        inp, self._engine, self._startup = found
+        return inp
 
     def _mark_task(self) -> None:
         """Note the record's sequence number when the current workflow task began.

@@ -18,7 +18,9 @@ from core.store import add_definition_version
 from core.tables import ApprovalRow, AuditRow, RecordRow
 from reports.kpis import compute_kpis, kind_of
 from reports.model import Kpi, KpiReport, Period
+from sla.agreements import save_agreement
 from tests.paths import LIBRARY as SHIPPED
+from tests.unit.sla.test_agreements import spec
 
 LIBRARY = SHIPPED
 T0 = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
@@ -618,8 +620,13 @@ def test_service_level_attainment_across_processes(db_engine: Engine) -> None:
         slas=[{"name": "r", "state": "breached", "target": "PT4H"}],
     )
     two.record(state="completed", category="closed", final=True, created=start)  # no SLA applies
+    covered, uncovered = f"svc-{uuid.uuid4().hex[:8]}", f"svc-{uuid.uuid4().hex[:8]}"
+    with session_scope(db_engine) as s:
+        save_agreement(s, f"k-{uuid.uuid4().hex[:8]}", spec(covered), actor="x", now=start)
+    for service in (covered, uncovered, uncovered):  # two records on a service no agreement covers
+        one.record(state="new", category="new", created=start, fields={"service": service})
     _, k = report(db_engine, key("service_level"), period=Period(start=start, end=start + timedelta(days=1)))
-    # 1 met of 2 finished clocks = 50 %; one record had no SLA
+    # 1 met of 2 finished clocks = 50 %; one service (not a record) is delivered outside any agreement
     assert (k["sla_attainment"].value, k["sla_attainment"].breakdown) == (50.0, {one.definition: 50.0})
     assert k["services_outside_sla"].value == 1
 
@@ -695,3 +702,28 @@ def test_cli_report(db_engine: Engine, incidents: str, monkeypatch: pytest.Monke
         assert "3 records" in text and "一线支持解决率" in text  # B, C, D were created from 10:00
     finally:
         get_settings.cache_clear()
+
+
+def test_service_reports_submitted_on_time(db_engine: Engine) -> None:
+    start = datetime(2025, 4, 1, tzinfo=UTC)
+    b = Builder(db_engine, key("service_report"))
+    due = "2025-04-05T00:00:00+00:00"
+    b.record(
+        state="archived",
+        category="closed",
+        final=True,
+        created=start,
+        fields={"due_date": due, "submitted_at": "2025-04-04T10:00:00+00:00"},
+    )  # on time
+    b.record(
+        state="submitted",
+        category="resolved",
+        created=start,
+        fields={"due_date": due, "submitted_at": "2025-04-06T10:00:00+00:00"},
+    )  # late
+    b.record(state="compiling", category="open", created=start, fields={"due_date": due})  # overdue
+    b.record(state="cancelled", category="closed", final=True, created=start, fields={"due_date": due})
+    b.record(state="planned", category="new", created=start, fields={"due_date": "2099-01-01T00:00:00+00:00"})
+    _, k = report(db_engine, b.definition, period=Period(start=start, end=start + timedelta(days=1)))
+    assert k["report_on_time_rate"].value == 33.33  # 1 of the 3 judged
+    assert k["reports_submitted"].value == 2

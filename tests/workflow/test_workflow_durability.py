@@ -167,14 +167,19 @@ async def test_code_generations_are_retired_and_runs_started_on_one_keep_their_p
     history_0_5 = await on_0_5.handle.fetch_history()
     assert _patches(new_history) == [
         "sla-alarms",
+        "sla-agreements",  # a new record with a resolution clock asks for its agreement (issue 21)
         "notifications-in-persist",
         "protected-fields",
         "named-approvers-without-directory (deprecated)",
     ]
-    assert _upserts(new_history) == 4  # Temporal's Core upserts TemporalChangeVersion for each marker
+    assert _upserts(new_history) == 5  # Temporal's Core upserts TemporalChangeVersion for each marker
     # Code running now records the deprecated marker in any run, and protected-fields at the first
     # person's action of any run (0.5's took no such rule); the others stay as the run started.
-    assert _patches(history_0_5) == ["protected-fields", "named-approvers-without-directory (deprecated)"]
+    assert _patches(history_0_5) == [
+        "sla-agreements",  # asked with a marker by any run started now, 0.5's generation flag or not
+        "protected-fields",
+        "named-approvers-without-directory (deprecated)",
+    ]
     # The same behaviour: both wrote their state and audit rows before answering (the outbox order),
     # and asked the directory only for the CAB group, not for boss.
     for record in (new, on_0_5):

@@ -71,6 +71,10 @@ class ProcessEngine:
     def record(self) -> RecordState:
         return self._ctx.record
 
+    def note(self, out: Outcome, now: datetime, actor: Actor, action: str, details: dict[str, Any]) -> None:
+        """An audit event the workflow adds itself (e.g. which service level agreement a record runs on)."""
+        self._ctx.event(out, now, actor, action, details=details)
+
     @property
     def is_final(self) -> bool:
         state = self._ctx.state

@@ -43,6 +43,7 @@ EXPECTED = {
     "data_access": "DAR",
     "standard_change": "STD",
     "config_audit": "CFA",
+    "service_report": "SRP",
 }
 
 # A small directory: group -> members, role -> holders.
