@@ -34,6 +34,8 @@ from api.routes import (
     identity,
     processes,
     reports,
+    schedule,
+    schedule_feeds,
 )
 from core.db import make_engine, migrate
 from core.settings import Settings, get_settings
@@ -107,6 +109,8 @@ def create_app(
         cmdb_model,
         cmdb,
         ci_changes,
+        schedule,
+        schedule_feeds,
     ):
         app.include_router(module.router)
     # --- Web page include point (api/web, owned by the web page issue) -----------------------------

@@ -208,6 +208,8 @@ ProcessOwner = Annotated[Principal, Depends(require_roles("process_owner", "admi
 ConfigurationManager = Annotated[Principal, Depends(require_roles("configuration_manager", "admin"))]
 # Who proposes CI changes on a change record (api/routes/ci_changes.py): the CMDB's writers and the
 # people who work changes; the record must be one they may see.
+# Who defines freeze and maintenance windows (api/routes/schedule.py); every signed-in user reads them.
+ChangeManager = Annotated[Principal, Depends(require_roles("change_manager", "admin"))]
 CiChangeProposer = Annotated[
     Principal, Depends(require_roles("configuration_manager", "change_manager", "agent", "admin"))
 ]

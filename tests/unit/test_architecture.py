@@ -36,10 +36,22 @@ ALLOWED_IMPORTS: dict[str, set[str]] = {
     "activities": {"core", "definitions", "workflows", "client", "cmdb"},
     "reports": {"core", "definitions", "workflows", "cmdb"},
     "cmdb": {"core", "definitions"},
-    "api": {"core", "definitions", "workflows", "client", "reports", "cmdb"},
+    "schedule": {"core", "definitions", "cmdb"},
+    "api": {"core", "definitions", "workflows", "client", "reports", "cmdb", "schedule"},
     "worker": {"core", "definitions", "workflows", "client", "activities"},
     "devenv": {"core", "definitions", "workflows", "client", "api", "worker"},
-    "cli": {"core", "definitions", "workflows", "client", "reports", "cmdb", "api", "worker", "devenv"},
+    "cli": {
+        "core",
+        "definitions",
+        "workflows",
+        "client",
+        "reports",
+        "cmdb",
+        "schedule",
+        "api",
+        "worker",
+        "devenv",
+    },
 }
 UNRESTRICTED = {"bench", "tests"}  # they may import anything (nothing imports them but themselves)
 
