@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -23,14 +23,16 @@ from api.auth import issue_token
 from core.db import session_scope
 from core.settings import Settings
 from core.store import upsert_user
-from core.tables import RecordCiRow, RecordRow
+from core.tables import RecordCiRow, RecordRow, UserRow
 
 # Far in the future and unique per run, so windows of earlier runs on a kept database never overlap.
 BASE = datetime(2090, 1, 1, tzinfo=UTC) + timedelta(days=uuid.uuid4().int % 20000 * 3)
 
 
 @pytest.fixture(scope="module")
-def tokens(db_engine: Engine) -> dict[str, str]:
+def tokens(db_engine: Engine) -> Iterator[dict[str, str]]:
+    """This module's people; deactivated afterwards, so that the change managers here are not among
+    the approvers that later tests' changes expand `role:change_manager` to (one shared database)."""
     out = {}
     with session_scope(db_engine) as session:
         for name, roles, lang in (
@@ -42,7 +44,13 @@ def tokens(db_engine: Engine) -> dict[str, str]:
         ):
             upsert_user(session, username=f"sched-{name}", roles=roles, language=lang)
             out[name] = issue_token(session, username=f"sched-{name}", name="schedule tests")
-    return out
+    yield out
+    with session_scope(db_engine) as session:
+        for name in out:
+            row = session.get(UserRow, f"sched-{name}")
+            if row is not None:
+                row.active = False
+                session.add(row)
 
 
 @pytest_asyncio.fixture(loop_scope="session")
