@@ -15,9 +15,24 @@ LANGUAGES = ("en", "zh")
 DIRECTORY = Path(__file__).resolve().parent.parent / "templates" / "i18n"
 
 
+def catalogue_files(lang: str) -> list[Path]:
+    """`{lang}.json` and then each `{lang}.TOPIC.json` fragment, in name order.
+
+    A feature keeps its page texts in a fragment of its own (`zh.schedule.json`) so that work on two
+    features never edits the same lines; a key may live in one file only.
+    """
+    return [DIRECTORY / f"{lang}.json", *sorted(DIRECTORY.glob(f"{lang}.*.json"))]
+
+
 @cache
 def messages(lang: str) -> dict[str, str]:
-    data: dict[str, str] = json.loads((DIRECTORY / f"{lang}.json").read_text(encoding="utf-8"))
+    data: dict[str, str] = {}
+    for path in catalogue_files(lang):
+        part: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+        twice = sorted(data.keys() & part.keys())
+        if twice:
+            raise ValueError(f"{path.name} repeats keys of another catalogue file: {', '.join(twice)}")
+        data.update(part)
     return data
 
 
