@@ -25,6 +25,7 @@ from api.ratelimit import FailureLimiter
 from api.routes import (
     admin,
     approvals,
+    calendars,
     ci_changes,
     cmdb,
     cmdb_model,
@@ -113,6 +114,7 @@ def create_app(
         schedule,
         schedule_feeds,
         sla,
+        calendars,
     ):
         app.include_router(module.router)
     # --- Web page include point (api/web, owned by the web page issue) -----------------------------

@@ -284,7 +284,20 @@ class TokenCreated(TokenOut):
     token: str = Field(description="The token itself; shown only now, store it safely.")
 
 
+class HealthWarning(BaseModel):
+    kind: Literal["calendar"] = Field(
+        description="`calendar`: a calendar in use runs out of declared holidays."
+    )
+    message_en: str
+    message_zh: str
+
+
 class HealthOut(BaseModel):
     status: Literal["ok", "unavailable"]
     temporal: str
     database: str
+    warnings: list[HealthWarning] = Field(
+        default_factory=list,
+        description="What still works but needs an administrator soon (the status stays ok): a business "
+        "calendar in use whose holidays run out within 60 days.",
+    )

@@ -124,6 +124,12 @@ class BusinessCalendar(BaseModel):
     workdays: list[date] = Field(default_factory=list)
     workday_hours: list[str] | None = None
     label: dict[str, str] | None = None
+    shared: str | None = Field(
+        default=None,
+        pattern=r"^[a-z][a-z0-9_]*$",
+        description="Use the shared business calendar of this name (docs/schedule.md, 'Shared calendars'): "
+        "its hours and its holidays, resolved when a record starts. Takes no other setting but `label`.",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -155,6 +161,19 @@ class BusinessCalendar(BaseModel):
 
     @model_validator(mode="after")
     def _check_consistency(self) -> BusinessCalendar:
+        if self.shared is not None:
+            # Compared with the defaults, not the fields set: a reference travels as JSON with them.
+            fields = type(self).model_fields
+            extra = [
+                n
+                for n in sorted(self.model_fields_set - {"shared", "label"})
+                if getattr(self, n) != fields[n].get_default(call_default_factory=True)
+            ]
+            if extra:
+                raise ValueError(
+                    f"a shared calendar reference takes no setting but label (remove {', '.join(extra)})"
+                )
+            return self
         clash = sorted(set(self.holidays) & set(self.workdays))
         if clash:
             raise ValueError(f"date {clash[0].isoformat()} is listed both in holidays and in workdays")

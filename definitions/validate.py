@@ -103,6 +103,7 @@ class _Checker(StepChecks):
         self.check_templates()
         self.check_self_starting()
         self.check_visibility()
+        self.check_shared_calendars()
         for i, role in enumerate(d.start_roles):
             if role not in self.roles:
                 self.add(f"start_roles[{i}]", f"unknown role '{role}'")

@@ -6,6 +6,7 @@ import difflib
 from collections.abc import Iterable
 from typing import Any
 
+from definitions import shared_calendars
 from definitions.model import ApprovalStep, Definition, SlaDef
 
 
@@ -172,3 +173,12 @@ class StepChecks:
                 if name in seen:
                     self.add(f"visibility.{what}[{j}]", f"'{name}' is listed twice")
                 seen.add(name)
+
+    def check_shared_calendars(self) -> None:
+        known = shared_calendars.builtin_names()
+        for name, cal in self.d.calendars.items():
+            if cal.shared is not None and cal.shared not in known:
+                self.add(
+                    f"calendars.{name}.shared",
+                    f"unknown shared calendar '{cal.shared}'{self._suggest(cal.shared, known)}",
+                )

@@ -48,3 +48,17 @@ class FeedRow(SQLModel, table=True):
     target: str = Field(max_length=64)
     created_at: datetime = Field(sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class SharedCalendarVersionRow(SQLModel, table=True):
+    """An administrator's version of a shared business calendar (the shipped file is version 0). Never
+    changed or deleted: a record pins the version it started with, and an auditor may ask which."""
+
+    __tablename__ = "shared_calendar_versions"
+
+    name: str = Field(primary_key=True, max_length=64)
+    version: int = Field(primary_key=True)
+    body: dict[str, Any] = Field(default=None, sa_column=Column(JSON, nullable=False))
+    note: str = Field(max_length=500)
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime)

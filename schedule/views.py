@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date as date_type
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
+
+from definitions.shared_calendars import SharedCalendar
 
 Kind = Literal["freeze", "maintenance"]
 Scope = Literal["all", "services", "ci_classes", "cis"]
@@ -128,7 +130,41 @@ class AgendaMeeting(BaseModel):
 class CalendarStatus(BaseModel):
     process: str = Field(description="The definition's key.")
     calendar: str
+    shared: str | None = Field(default=None, description="The shared calendar it names, if any.")
     declared_until: date_type | None = Field(description="Its last declared holiday or make-up working day.")
     warning: bool = Field(description="Declared until less than 60 days from today (or never).")
+    message_en: str | None = None
+    message_zh: str | None = None
+
+
+class SharedCalendarIn(BaseModel):
+    """A new version of a shared calendar: the whole calendar as in its file, less its name."""
+
+    calendar: dict[str, Any] = Field(
+        description="`label` {zh, en}, `timezone`, `weekly` {mon: ['09:00-12:00', …], …}, `workday_hours`, "
+        "`always`, `holidays_from` {country, subdivision, years}, local `holidays` and `workdays` "
+        "(ISO dates)",
+        examples=[
+            {
+                "label": {"zh": "工作时间", "en": "Business hours"},
+                "timezone": "Asia/Shanghai",
+                "weekly": {d: ["09:00-12:00", "13:00-18:00"] for d in ("mon", "tue", "wed", "thu", "fri")},
+                "holidays_from": {"country": "CN", "years": [2025, 2026, 2027]},
+                "holidays": ["2026-12-31"],
+                "workdays": [],
+            }
+        ],
+    )
+    note: str = Field(min_length=1, max_length=500, description="Why: kept with the version.")
+
+
+class SharedCalendarOut(BaseModel):
+    name: str
+    version: int = Field(description="0: the shipped file; higher: an administrator's version.")
+    calendar: SharedCalendar
+    holidays: list[date_type] = Field(description="Every holiday: the source's and the local ones.")
+    workdays: list[date_type] = Field(description="Every make-up working day (调休).")
+    declared_until: date_type | None
+    warning: bool = Field(description="True when the holidays run out within 60 days (or already have).")
     message_en: str | None = None
     message_zh: str | None = None

@@ -13,6 +13,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.agreements import AgreementActivities
 from activities.alarms import AlarmClock
+from activities.calendars import CalendarActivities
 from activities.channels import EmailSender, WebhookSender
 from activities.ci_changes import CiChangeActivities
 from activities.directory import DirectoryActivities
@@ -82,6 +83,7 @@ def activities(
         alarms.arm_alarm,
         CiChangeActivities(engine).apply_ci_changes,
         AgreementActivities(engine).select_agreement,
+        CalendarActivities(engine).resolve_shared_calendars,
     ]
 
 

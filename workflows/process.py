@@ -20,7 +20,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from workflows import agreements, alarm_arming, lookups, patches
+    from workflows import agreements, alarm_arming, lookups, patches, shared_calendars
     from workflows.calls import (
         DB_RETRY,
         DB_TIMEOUT,
@@ -92,7 +92,7 @@ class ProcessWorkflow:
         alarms = self._patched(patches.SLA_ALARMS)
         async with self._lock:
             if self._startup is not None:
-                inp = await self._run_on_agreement(inp)
+                inp = await self._run_on_lookups(inp)
                 try:  # a new record's checked references too (a Temporal client may start one directly)
                     await self._check_references(self._engine.references_in(inp.fields), inp.actor.language)
                 except Refusal as refusal:
@@ -130,11 +130,14 @@ class ProcessWorkflow:
         # that cost a seventh more work per record.
         return self._engine.snapshot(None, workflow.now())
 
-    async def _run_on_agreement(self, inp: StartProcessInput) -> StartProcessInput:
-        """A new record on its service level agreement's targets (workflows/agreements.py)."""
-        found = await agreements.run_on_agreement(inp, self._engine.record)
-        if found is None:
-            return inp
+    async def _run_on_lookups(self, inp: StartProcessInput) -> StartProcessInput:
+        """A new record made again on the shared calendars (workflows/shared_calendars.py), then on the
+        service level agreement (workflows/agreements.py) in force when it starts."""
+        for lookup in (shared_calendars.run_on_shared_calendars, agreements.run_on_agreement):
+            found = await lookup(inp, self._engine.record)
+            if found is not None:
+                inp, self._engine, self._startup = found
+        return inp
         inp, self._engine, self._startup = found
         return inp
 

@@ -4,12 +4,10 @@ programs send no bearer token)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
-from sqlmodel import select
 
 from api.access import Public
 from api.deps import CurrentUser, EngineDep, Idempotent, SessionDep
@@ -17,8 +15,6 @@ from api.problems import responses
 from api.services import cmdb as svc
 from api.services import schedule_cab as cab
 from api.services import schedule_feeds as feeds
-from core.tables import DefinitionRow
-from definitions.loader import load_text
 from schedule import agenda, calendars
 from schedule.views import AgendaMeeting, CalendarStatus, FeedIn, FeedOut
 
@@ -97,6 +93,4 @@ def cab_agenda(
 def calendar_status(user: CurrentUser, session: SessionDep) -> list[CalendarStatus]:
     """The business calendars of the published definitions, each with the last date it declares
     holidays for, and a warning when that is less than 60 days away."""
-    rows = session.exec(select(DefinitionRow).where(DefinitionRow.status == "published"))
-    parsed = [load_text(r.source).definition for r in rows]
-    return calendars.status([d for d in parsed if d is not None], datetime.now(UTC).date())
+    return calendars.in_use(session)

@@ -33,7 +33,7 @@ ALLOWED_IMPORTS: dict[str, set[str]] = {
     "definitions": set(),
     "workflows": {"definitions"},
     "client": {"core", "definitions", "workflows", "cmdb"},
-    "activities": {"core", "definitions", "workflows", "client", "cmdb", "sla"},
+    "activities": {"core", "definitions", "workflows", "client", "cmdb", "sla", "schedule"},
     "reports": {"core", "definitions", "workflows", "cmdb", "sla"},
     "cmdb": {"core", "definitions"},
     "schedule": {"core", "definitions", "cmdb"},

@@ -20,6 +20,7 @@ from definitions.compiler import build_machine
 from definitions.diagram import to_mermaid
 from definitions.loader import from_data, load_file, pin
 from definitions.model import Definition
+from definitions.shared_calendars import with_builtin_calendars
 from tests.paths import LIBRARY as SHIPPED
 from workflows.contracts import (
     Actor,
@@ -84,7 +85,7 @@ def load(name: str) -> Definition:
     result = load_file(LIBRARY / f"{name}.yaml")
     assert result.ok, [str(i) for i in result.issues]
     assert result.definition is not None
-    return result.definition
+    return with_builtin_calendars(result.definition)  # what a record runs on with no admin version
 
 
 class Sim:
