@@ -46,6 +46,7 @@ __all__ = [
     "Weekday",
     "add_business_time",
     "business_time_between",
+    "is_working_day",
     "is_working_time",
     "parse_period",
 ]
@@ -382,3 +383,8 @@ def is_working_time(cal: BusinessCalendar, at: datetime) -> bool:
         return True
     schedule = _Schedule.of(cal)
     return any(lo <= instant < hi for lo, hi in schedule.intervals_on(schedule.local_date(instant)))
+
+
+def is_working_day(cal: BusinessCalendar, day: date) -> bool:
+    """Whether the local day has working time (a make-up day does, a holiday does not; 7x24: always)."""
+    return cal.always or bool(_Schedule.of(cal).periods_on(day))

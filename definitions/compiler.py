@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from transitions import Machine, MachineError
 
+from definitions.calendar import BusinessCalendar
 from definitions.derived import Derived
 from definitions.guards import evaluate
 from definitions.model import Definition, Permission, TransitionDef
@@ -68,11 +69,13 @@ def _allowed(transition: TransitionDef) -> Callable[[Attempt], bool]:
     return check
 
 
-def _guarded(transition: TransitionDef) -> Callable[[Attempt], bool]:
+def _guarded(
+    transition: TransitionDef, calendars: Mapping[str, BusinessCalendar]
+) -> Callable[[Attempt], bool]:
     guard = transition.guard
 
     def check(attempt: Attempt) -> bool:
-        if guard is None or evaluate(guard, attempt.fields):
+        if guard is None or evaluate(guard, attempt.fields, calendars):
             return True
         attempt.refused.append((transition, "guard"))
         return False
@@ -103,7 +106,7 @@ def build_machine(definition: Definition) -> Machine:
             trigger=t.trigger,
             source=list[Any](definition.sources(t)),
             dest=t.to,
-            conditions=[_allowed(t), _guarded(t)],
+            conditions=[_allowed(t), _guarded(t, definition.calendars)],
             after=[_taken(t)],
         )
     return machine

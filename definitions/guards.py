@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from definitions import dates
+from definitions.calendar import BusinessCalendar
 from definitions.model import Guard
 
 
@@ -67,15 +69,20 @@ def _compare(op: str, left: Any, right: Any) -> bool:
     return bool({"gt": a > b, "ge": a >= b, "lt": a < b, "le": a <= b}[op])
 
 
-def evaluate(guard: Guard, fields: Mapping[str, Any]) -> bool:
-    """True when the record's fields satisfy the guard."""
+def evaluate(
+    guard: Guard, fields: Mapping[str, Any], calendars: Mapping[str, BusinessCalendar] | None = None
+) -> bool:
+    """True when the record's fields satisfy the guard. Date guards (definitions/dates.py) read `now` and
+    `created_at` from `fields` too, and count working time in the definition's `calendars`."""
     if guard.all is not None:
-        return all(evaluate(g, fields) for g in guard.all)
+        return all(evaluate(g, fields, calendars) for g in guard.all)
     if guard.any is not None:
-        return any(evaluate(g, fields) for g in guard.any)
+        return any(evaluate(g, fields, calendars) for g in guard.any)
     if guard.not_ is not None:
-        return not evaluate(guard.not_, fields)
+        return not evaluate(guard.not_, fields, calendars)
     assert guard.field is not None and guard.op is not None
+    if dates.is_date_guard(guard):
+        return dates.holds(guard, fields, calendars or {})
     right = fields.get(guard.value_field) if guard.value_field else guard.value
     return _compare(guard.op, fields.get(guard.field), right)
 
@@ -100,6 +107,8 @@ def _maybe(guard: Guard, fields: Mapping[str, Any], unknown: frozenset[str]) -> 
         return None if inner is None else not inner
     if guard.field in unknown or (guard.value_field is not None and guard.value_field in unknown):
         return None
+    if dates.is_date_guard(guard):
+        return None  # decided when the action happens (`now`); the refusal then says by how much
     return evaluate(guard, fields)
 
 
@@ -124,4 +133,5 @@ def fields_of(guard: Guard) -> list[str]:
     if guard.not_ is not None:
         return fields_of(guard.not_)
     names = [guard.field] if guard.field else []
-    return names + ([guard.value_field] if guard.value_field else [])
+    names += [guard.value_field] if guard.value_field else []
+    return [n for n in names if n not in dates.PSEUDO_DATES]

@@ -54,6 +54,9 @@ from definitions.model_base import (
     StateCategory as StateCategory,
 )
 from definitions.model_parts import (
+    DateOffset as DateOffset,
+)
+from definitions.model_parts import (
     GroupRef as GroupRef,
 )
 from definitions.model_parts import (
@@ -117,7 +120,14 @@ class Guard(Model):
     field: str | None = None
     op: GuardOp | None = None
     value: Any = None
-    value_field: str | None = Field(default=None, description="Compare with another field instead.")
+    value_field: str | None = Field(
+        default=None,
+        description="Compare with another field instead; `now` (the moment of the action) and `created_at` "
+        "(the record's creation) are dates every record has.",
+    )
+    offset: DateOffset | None = Field(
+        default=None, description="Compare dates: the right-hand date moved by this much (notice periods)."
+    )
     all: list[Guard] | None = None
     any: list[Guard] | None = None
     not_: Guard | None = Field(default=None, alias="not")
@@ -134,6 +144,8 @@ class Guard(Model):
                 raise ValueError("a comparison needs both 'field' and 'op'")
             if self.op not in ("is_set", "is_empty") and self.value is None and self.value_field is None:
                 raise ValueError(f"operator '{self.op}' needs 'value' or 'value_field'")
+            if self.offset is not None and self.op not in ("gt", "ge", "lt", "le", "eq", "ne"):
+                raise ValueError(f"an offset moves a date to compare: operator '{self.op}' compares no dates")
         return self
 
 

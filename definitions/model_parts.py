@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from definitions.model_base import I18nText, Model
 
@@ -45,3 +45,39 @@ class Visibility(Model):
     groups: list[GroupRef] = Field(
         default_factory=list, description="Groups whose members see every record of this process."
     )
+
+
+class DateOffset(Model):
+    """How far from the compared date a guard looks: one amount, in calendar or working time.
+
+    `working_days: 20` (with the `calendar` to count in) is "20 working days later": the same local time
+    on the 20th working day after the date; `working_hours` counts business time as SLA clocks do."""
+
+    days: int | None = Field(default=None, ge=-3650, le=3650)
+    hours: int | None = Field(default=None, ge=-87600, le=87600)
+    working_days: int | None = Field(default=None, ge=-2000, le=2000)
+    working_hours: int | None = Field(default=None, ge=0, le=20000)
+    calendar: str | None = Field(default=None, description="The calendar working days and hours count in.")
+
+    @model_validator(mode="after")
+    def _one_amount(self) -> DateOffset:
+        given = [
+            n for n in ("days", "hours", "working_days", "working_hours") if getattr(self, n) is not None
+        ]
+        if len(given) != 1:
+            raise ValueError("an offset takes exactly one of days, hours, working_days, working_hours")
+        if given[0].startswith("working") and self.calendar is None:
+            raise ValueError(f"{given[0]} count in a calendar: name it with `calendar`")
+        return self
+
+    @property
+    def unit(self) -> str:
+        return next(
+            n for n in ("days", "hours", "working_days", "working_hours") if getattr(self, n) is not None
+        )
+
+    @property
+    def amount(self) -> int:
+        value = getattr(self, self.unit)
+        assert isinstance(value, int)
+        return value

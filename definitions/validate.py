@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 
-from definitions import templates
+from definitions import dates, templates
 from definitions.creations import automatic_creations, creation_cycle
 from definitions.fieldvalues import FieldValueError, check_value
 from definitions.guards import fields_of
@@ -195,6 +195,9 @@ class _Checker(StepChecks):
         if guard.not_ is not None:
             self._check_guard_types(f"{path}.not", guard.not_)
         if guard.field is None:
+            return
+        if dates.is_date_guard(guard):
+            self._check_date_guard(path, guard)
             return
         kind = self.d.field_type(guard.field)
         spec = self.d.field(guard.field)

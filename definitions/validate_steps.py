@@ -5,9 +5,10 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from definitions import shared_calendars
-from definitions.model import ApprovalStep, Definition, SlaDef
+from definitions import dates, shared_calendars
+from definitions.model import ApprovalStep, Definition, Guard, SlaDef
 
 
 class StepChecks:
@@ -182,3 +183,15 @@ class StepChecks:
                     f"calendars.{name}.shared",
                     f"unknown shared calendar '{cal.shared}'{self._suggest(cal.shared, known)}",
                 )
+
+    def _check_date_guard(self, path: str, guard: Guard) -> None:
+        for key, name in (("field", guard.field), ("value_field", guard.value_field)):
+            kind = self.d.field_type(name) if name and name not in dates.PSEUDO_DATES else None
+            if kind is not None and kind != "datetime":
+                self.add(
+                    f"{path}.{key}", f"a date comparison needs a datetime field; '{name}' is a {kind} field"
+                )
+        if guard.value_field is None and dates.instant(guard.value, ZoneInfo("UTC")) is None:
+            self.add(f"{path}.value", "a date comparison needs a date (ISO 8601), a date field, or 'now'")
+        if guard.offset is not None and guard.offset.calendar is not None:
+            self.calendar_ref(f"{path}.offset.calendar", guard.offset.calendar)

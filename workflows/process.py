@@ -374,7 +374,7 @@ class ProcessWorkflow:
 
     @fire_transition.validator
     def _validate_fire(self, inp: FireTransitionInput) -> None:
-        self._validate(lambda: self._engine.check_fire(inp))
+        self._validate(lambda: self._engine.check_fire(inp, workflow.now()))
 
     @workflow.update
     async def update_fields(self, inp: UpdateFieldsInput) -> RecordSnapshot:

@@ -153,18 +153,18 @@ class ProcessEngine:
         return engine, out
 
     # --- transitions ----------------------------------------------------------------------------------
-    def check_fire(self, inp: FireTransitionInput) -> None:
-        moves.choose(self._ctx, inp.actor, inp.trigger, inp.fields, inp.comment)
+    def check_fire(self, inp: FireTransitionInput, now: datetime | None = None) -> None:
+        moves.choose(self._ctx, inp.actor, inp.trigger, inp.fields, inp.comment, now)
 
     def fire(self, inp: FireTransitionInput, now: datetime) -> Outcome:
-        move = moves.choose(self._ctx, inp.actor, inp.trigger, inp.fields, inp.comment)
+        move = moves.choose(self._ctx, inp.actor, inp.trigger, inp.fields, inp.comment, now)
         return self._apply(move.transition, move.values, inp.actor, inp.comment, now)
 
     def try_fire(self, actor: Actor, trigger: str, now: datetime) -> Outcome:
         """Fire `trigger` as `actor` without values; a refusal is recorded as a skipped action (what
         approvals, timers and effects do: the rules they meet are facts, not errors)."""
         try:
-            move = moves.choose(self._ctx, actor, trigger, {}, None)
+            move = moves.choose(self._ctx, actor, trigger, {}, None, now)
         except Refusal as refusal:
             out = Outcome()
             details = {"fire": trigger, "reason": refusal.message}

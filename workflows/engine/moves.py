@@ -17,7 +17,7 @@ from definitions import compiler
 from definitions.guards import is_empty
 from definitions.model import Definition, TransitionDef
 from workflows.contracts import Actor
-from workflows.engine import field_rights, phrases, words
+from workflows.engine import date_phrases, field_rights, phrases, words
 from workflows.engine.outcome import Outcome
 from workflows.engine.phrases import say
 from workflows.engine.record import RecordContext
@@ -39,7 +39,12 @@ class Move(NamedTuple):
 
 
 def choose(
-    ctx: RecordContext, actor: Actor, trigger: str, supplied: Mapping[str, Any], comment: str | None
+    ctx: RecordContext,
+    actor: Actor,
+    trigger: str,
+    supplied: Mapping[str, Any],
+    comment: str | None,
+    now: datetime | None = None,
 ) -> Move:
     """The transition the machine takes for `actor` firing `trigger` with these values, or the Refusal
     saying why none."""
@@ -73,7 +78,11 @@ def choose(
     merged = {**record.fields, **values}
     # Permissions read the record as it is (its relations name who they name now), guards the values sent.
     admits = None if actor.is_system else partial(ctx.permits, actor)
-    attempt = compiler.Attempt(admits=admits, fields=merged)
+    # Date guards read the moment of the action and the record's creation (definitions/dates.py).
+    at = (now or record.updated_at).isoformat()
+    attempt = compiler.Attempt(
+        admits=admits, fields={**merged, "now": at, "created_at": record.created_at.isoformat()}
+    )
     taken = compiler.ask(machine, record.state, trigger, attempt)
     if not attempt.permitted:
         perms = [t.allowed for t, _ in attempt.refused if t.allowed is not None]
@@ -95,17 +104,27 @@ def choose(
     field_rights.check(ctx, actor, field_rights.changes_of(ctx, values), edit=False)
     if taken is None:
         refused = next(t for t, why in attempt.refused if why == "guard")
-        raise guard_failed(definition, trigger, refused, lang)
+        raise guard_failed(definition, trigger, refused, lang, attempt.fields)
     if not actor.is_system:
         refuse_missing(definition, required_by(definition, taken), merged, taken, trigger, comment, lang)
     return Move(taken, values)
 
 
 def guard_failed(
-    definition: Definition, trigger: str, transition: TransitionDef, lang: str = "en"
+    definition: Definition,
+    trigger: str,
+    transition: TransitionDef,
+    lang: str = "en",
+    fields: Mapping[str, Any] | None = None,
 ) -> Refusal:
     if transition.guard_message:
         why = transition.guard_message.get(lang)
+    elif (
+        transition.guard
+        and fields is not None
+        and (dated := date_phrases.failed(definition, transition.guard, fields, lang))
+    ):
+        why = dated
     elif transition.guard:
         why = say("condition", lang, condition=phrases.condition(definition, transition.guard, lang))
     else:
