@@ -127,6 +127,7 @@ REFUSAL_STATUS: Mapping[str, int] = {
     RefusalKind.GuardFailed: 409,
     RefusalKind.AlreadyDecided: 409,
     RefusalKind.UnknownTrigger: 409,
+    RefusalKind.ScheduleConflict: 409,
     RefusalKind.UnknownApproval: 404,
     RefusalKind.MissingFields: 422,
     RefusalKind.InvalidFields: 422,

@@ -66,6 +66,9 @@ from definitions.model_parts import (
     PriorityMatrix as PriorityMatrix,
 )
 from definitions.model_parts import (
+    ScheduleCheck as ScheduleCheck,
+)
+from definitions.model_parts import (
     Visibility as Visibility,
 )
 
@@ -259,6 +262,7 @@ class TransitionDef(Model):
         default=None, description="Why it is refused when the guard fails."
     )
     required_fields: list[str] = Field(default_factory=list)
+    schedule_check: ScheduleCheck | None = Field(default=None, description="Check the change schedule first.")
     comment_required: bool = False
     effects: list[Effect] = Field(default_factory=list)
     after: timedelta | None = Field(

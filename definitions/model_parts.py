@@ -3,7 +3,7 @@ the visibility section (re-exported by `definitions.model`)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -81,3 +81,25 @@ class DateOffset(Model):
         value = getattr(self, self.unit)
         assert isinstance(value, int)
         return value
+
+
+class ScheduleCheck(Model):
+    """Check the change schedule when this transition fires (docs/schedule.md): the planned window
+    against the freeze windows (always refused inside one; an `ecab` freeze admits a change for which
+    `ecab_approved` holds), against the maintenance windows of its CIs when `maintenance_window`, and
+    against the other planned changes (the same or related CIs, the implementer booked twice), which
+    warn (an audit entry) or block, as `conflicts` says."""
+
+    start: str = Field(default="planned_start", description="The datetime field holding the planned start.")
+    end: str = Field(default="planned_end", description="The datetime field holding the planned end.")
+    cis: str | None = Field(default="cis", description="The ci (or list of ci) field naming its CIs.")
+    implementer: str | None = Field(default="implementer", description="The user field of who does it.")
+    maintenance_window: bool = Field(
+        default=False, description="Each CI needs a maintenance window around it."
+    )
+    conflicts: Literal["warn", "block"] = "warn"
+    ecab_approved: Any = Field(
+        default=None,
+        description="A guard: when it holds, the change is an emergency the ECAB approved, which `ecab` "
+        "freezes admit.",
+    )

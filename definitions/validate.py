@@ -283,6 +283,8 @@ class _Checker(StepChecks):
                 self.add(f"{path}.allowed", "empty: nobody could fire it (omit 'allowed' for engine-only)")
         if t.guard is not None:
             self.check_guard(f"{path}.guard", t.guard)
+        if t.schedule_check is not None:
+            self.check_schedule_check(f"{path}.schedule_check", t.schedule_check)
         for j, name in enumerate(t.required_fields):
             self.field_ref(f"{path}.required_fields[{j}]", name)
         for j, e in enumerate(t.effects):

@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from definitions import dates, shared_calendars
-from definitions.model import ApprovalStep, Definition, Guard, SlaDef
+from definitions.model import ApprovalStep, Definition, Guard, ScheduleCheck, SlaDef
 
 
 class StepChecks:
@@ -29,6 +29,9 @@ class StepChecks:
         raise NotImplementedError
 
     def calendar_ref(self, path: str, name: str | None) -> None:
+        raise NotImplementedError
+
+    def check_guard(self, path: str, guard: Guard) -> None:
         raise NotImplementedError
 
     def check_effect(self, path: str, e: Any, *, in_sla: bool = False) -> None:
@@ -195,3 +198,29 @@ class StepChecks:
             self.add(f"{path}.value", "a date comparison needs a date (ISO 8601), a date field, or 'now'")
         if guard.offset is not None and guard.offset.calendar is not None:
             self.calendar_ref(f"{path}.offset.calendar", guard.offset.calendar)
+
+    def check_schedule_check(self, path: str, spec: ScheduleCheck) -> None:
+        wanted = {
+            "start": ("datetime",),
+            "end": ("datetime",),
+            "cis": ("ci", "list"),
+            "implementer": ("user",),
+        }
+        for key, kinds in wanted.items():
+            name = getattr(spec, key)
+            if name is None:
+                continue
+            kind = self.d.field_type(name)
+            if kind is None:
+                self.field_ref(f"{path}.{key}", name)
+            elif kind not in kinds:
+                self.add(
+                    f"{path}.{key}", f"'{name}' is a {kind} field; expected a {' or '.join(kinds)} field"
+                )
+        if spec.ecab_approved is not None:
+            try:
+                guard = Guard.model_validate(spec.ecab_approved)
+            except ValueError as exc:
+                self.add(f"{path}.ecab_approved", f"not a guard: {exc}")
+            else:
+                self.check_guard(f"{path}.ecab_approved", guard)

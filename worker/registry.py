@@ -21,6 +21,7 @@ from activities.links import LinkActivities
 from activities.notifications import NotificationActivities
 from activities.records import RecordActivities
 from activities.references import ReferenceActivities
+from activities.schedule_checks import ScheduleCheckActivities
 from workflows.process import ProcessWorkflow
 
 WORKFLOWS: Sequence[type] = (ProcessWorkflow,)
@@ -84,6 +85,7 @@ def activities(
         CiChangeActivities(engine).apply_ci_changes,
         AgreementActivities(engine).select_agreement,
         CalendarActivities(engine).resolve_shared_calendars,
+        ScheduleCheckActivities(engine).check_schedule,
     ]
 
 

@@ -20,7 +20,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from workflows import agreements, alarm_arming, lookups, patches, shared_calendars
+    from workflows import agreements, alarm_arming, lookups, patches, schedule_checks, shared_calendars
     from workflows.calls import (
         DB_RETRY,
         DB_TIMEOUT,
@@ -49,6 +49,8 @@ with workflow.unsafe.imports_passed_through():
         UpdateFieldsInput,
     )
     from workflows.engine import Outcome, ProcessEngine, Refusal, RefusalKind
+    from workflows.engine import schedule_checks as engine_schedule
+    from workflows.engine.schedule_checks import ScheduleCheckInput
 
 # How far each change made with `workflow.patched()` is retired: workflows/patches.py.
 
@@ -311,9 +313,11 @@ class ProcessWorkflow:
         actor: Actor,
         apply: Callable[[datetime], Outcome],
         wanted: Callable[[], dict[str, str]] = dict,
+        schedule: Callable[[datetime], ScheduleCheckInput | None] = lambda _: None,
     ) -> RecordSnapshot:
         """Apply a command under the lock; `wanted` names the checked reference values it needs looked
-        up first (workflows/engine/references.py)."""
+        up first (workflows/engine/references.py), `schedule` the change-schedule check it needs
+        (workflows/schedule_checks.py)."""
         await workflow.wait_condition(lambda: self._ready)
         async with self._lock:
             persisted = None
@@ -321,8 +325,13 @@ class ProcessWorkflow:
                 self._mark_task()
                 try:
                     await self._check_references(wanted(), actor.language)
+                    warned = await self._check_schedule(schedule(workflow.now()))
                     with self._engine.protection(workflow.patched(patches.PROTECTED_FIELDS)):
                         out = apply(workflow.now())
+                    if warned is not None:
+                        self._engine.note(
+                            out, workflow.now(), Actor.system("schedule"), "schedule_conflicts", warned
+                        )
                 except Refusal as refusal:
                     raise refused(refusal) from None
                 persisted = await self._execute(out)
@@ -339,6 +348,18 @@ class ProcessWorkflow:
             found = await lookups.referenced_records(self._engine.definition, wanted)
             self._mark_task()  # an activity's result may come in a later workflow task
             self._engine.check_references(wanted, found, language)
+
+    async def _check_schedule(self, inp: ScheduleCheckInput | None) -> dict[str, Any] | None:
+        """Refuse a planned window the change schedule does not allow; the conflicts that only warn,
+        for the audit trail (None: nothing to note)."""
+        if inp is None:
+            return None
+        result = await schedule_checks.check(inp)
+        self._mark_task()
+        refusal = engine_schedule.refusal(result, inp.block_conflicts, inp.language)
+        if refusal is not None:
+            raise refusal
+        return engine_schedule.noted(result)
 
     def _validate(self, check: Callable[[], object]) -> None:
         if self._engine is None:
@@ -369,7 +390,10 @@ class ProcessWorkflow:
     @workflow.update
     async def fire_transition(self, inp: FireTransitionInput) -> RecordSnapshot:
         return await self._command(
-            inp.actor, lambda now: self._engine.fire(inp, now), lambda: self._engine.references_to_fire(inp)
+            inp.actor,
+            lambda now: self._engine.fire(inp, now),
+            lambda: self._engine.references_to_fire(inp),
+            lambda now: self._engine.schedule_check_to_fire(inp, now),
         )
 
     @fire_transition.validator

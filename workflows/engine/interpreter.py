@@ -32,7 +32,7 @@ from workflows.contracts import (
     StartProcessInput,
     UpdateFieldsInput,
 )
-from workflows.engine import field_rights, moves, phrases, references, views, words
+from workflows.engine import field_rights, moves, phrases, references, schedule_checks, views, words
 from workflows.engine.approvals import Approvals
 from workflows.engine.effects import Effects
 from workflows.engine.notifications import Notifier
@@ -40,6 +40,7 @@ from workflows.engine.outcome import CreateRequest, Outcome, SlaAlarm
 from workflows.engine.phrases import say
 from workflows.engine.record import RecordContext
 from workflows.engine.refusals import Refusal, RefusalKind, required
+from workflows.engine.schedule_checks import ScheduleCheckInput
 from workflows.engine.sla_clocks import SlaClocks
 from workflows.engine.thresholds import Thresholds
 from workflows.engine.timers import Timer, Timers
@@ -219,6 +220,10 @@ class ProcessEngine:
     def references_to_fire(self, inp: FireTransitionInput) -> references.Wanted:
         """The checked reference values firing `inp` needs: those sent and those its transition requires."""
         return references.wanted_for_fire(self._ctx, inp.actor, inp.trigger, inp.fields)
+
+    def schedule_check_to_fire(self, inp: FireTransitionInput, now: datetime) -> ScheduleCheckInput | None:
+        """The change-schedule check firing `inp` needs (workflows/engine/schedule_checks.py)."""
+        return schedule_checks.wanted(self._ctx, inp.actor, inp.trigger, inp.fields, now)
 
     def check_references(self, wanted: references.Wanted, found: ResolveReferencesResult, lang: str) -> None:
         references.check(self.definition, wanted, found, lang)

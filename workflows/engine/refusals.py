@@ -23,6 +23,7 @@ class RefusalKind(StrEnum):
     AlreadyDecided = "AlreadyDecided"
     UnknownApproval = "UnknownApproval"
     UnknownTrigger = "UnknownTrigger"
+    ScheduleConflict = "ScheduleConflict"  # a freeze window, a missing maintenance window, a clash
 
 
 class Refusal(Exception):

@@ -1,0 +1,120 @@
+"""The change-schedule check a workflow asks for when a transition declares `schedule_check`: the
+planned window against the freeze and maintenance windows (schedule/windows.py) and against the other
+open records planned over the same time on the same or related CIs or with the same implementer
+(schedule/conflicts.py). Both languages are answered: the workflow picks the actor's for a refusal and
+keeps both in the audit trail."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, or_, select
+
+from cmdb.tables import RelationRow
+from core.tables import RecordCiRow, RecordRow
+from schedule import conflicts, windows
+from schedule.views import CheckIn
+
+MARGIN = timedelta(days=1)
+TEXT = "%Y-%m-%dT%H:%M:%S"
+MAX_OTHERS = 2000
+
+
+def when(value: Any) -> datetime | None:
+    """A planned date field's value as an aware datetime (None: not one)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def related(session: Session, cis: set[int]) -> dict[int, set[int]]:
+    """Each CI's neighbours one CMDB relationship away, either direction."""
+    out: dict[int, set[int]] = {}
+    if not cis:
+        return out
+    rows = session.exec(
+        select(RelationRow.source_id, RelationRow.target_id).where(
+            or_(col(RelationRow.source_id).in_(cis), col(RelationRow.target_id).in_(cis))
+        )
+    )
+    for source, target in rows:
+        out.setdefault(source, set()).add(target)
+        out.setdefault(target, set()).add(source)
+    return out
+
+
+def overlapping(session: Session, start: datetime, end: datetime, limit: int) -> list[RecordRow]:
+    """Records whose planned window may overlap [start, end): compared as ISO text with a day's margin
+    (UTC offsets are at most 14 hours), to be compared exactly by the caller."""
+    planned_start = col(RecordRow.fields)["planned_start"].as_string()
+    planned_end = col(RecordRow.fields)["planned_end"].as_string()
+    query = select(RecordRow).where(
+        planned_start < (end + MARGIN).strftime(TEXT), planned_end > (start - MARGIN).strftime(TEXT)
+    )
+    return list(session.exec(query.order_by(planned_start).limit(limit)))
+
+
+def findings(
+    session: Session,
+    *,
+    record_id: str,
+    number: str,
+    start: datetime,
+    end: datetime,
+    cis: list[int],
+    implementer: str | None,
+    ecab_approved: bool,
+    maintenance_window: bool,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(violations, conflicts), each a dict with `rule`, `message_en`, `message_zh` and, for a conflict,
+    the `other` record's number, for a freeze the `window_id`."""
+    violations: list[dict[str, Any]] = []
+    if end > start:
+        check = CheckIn(
+            planned_start=start,
+            planned_end=end,
+            cis=cis,
+            emergency_ecab_approved=ecab_approved,
+            require_maintenance_window=maintenance_window,
+        )
+        en, zh = windows.check(session, check, "en"), windows.check(session, check, "zh")
+        for a, b in zip(en.violations, zh.violations, strict=True):
+            violations.append(
+                {"rule": a.rule, "message_en": a.message, "message_zh": b.message, "window_id": a.window_id}
+            )
+    others = [
+        (row, s, e)
+        for row in overlapping(session, start, end, MAX_OTHERS)
+        if row.id != record_id and row.closed_at is None
+        for s, e in [(when(row.fields.get("planned_start")), when(row.fields.get("planned_end")))]
+        if s is not None and e is not None and s < end and start < e
+    ]
+    ids = [r.id for r, _, _ in others]
+    ci_sets: dict[str, set[int]] = {i: set() for i in ids}
+    if ids:
+        for rid, ci_id in session.exec(
+            select(RecordCiRow.record_id, RecordCiRow.ci_id).where(col(RecordCiRow.record_id).in_(ids))
+        ):
+            ci_sets[rid].add(ci_id)
+    me = conflicts.Planned(number, start, end, implementer, set(cis))
+    items = [me] + [
+        conflicts.Planned(r.number, s, e, _user(r.fields.get("implementer")), ci_sets[r.id])
+        for r, s, e in others
+    ]
+    near = related(session, set(cis).union(*ci_sets.values()))
+    en_found = conflicts.between(items, near, "en")[number]
+    zh_found = conflicts.between(items, near, "zh")[number]
+    found = [
+        {"rule": a.rule, "message_en": a.message, "message_zh": b.message, "other": a.other}
+        for a, b in zip(en_found, zh_found, strict=True)
+    ]
+    return violations, found
+
+
+def _user(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
