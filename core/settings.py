@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ITILFLOW_", extra="ignore", populate_by_name=True)
 
     data_dir: Path = Field(default=Path(".itilflow"))
+    timezone: str = Field(
+        default="Asia/Shanghai",
+        description="The organisation's time zone (IANA name): the days of the change calendar page.",
+    )
     database_url: str | None = Field(
         default=None,
         validation_alias=AliasChoices("DATABASE_URL", "ITILFLOW_DATABASE_URL"),

@@ -47,7 +47,12 @@ def _validate(session: Session, data: WindowIn) -> None:
             if value not in known:
                 issues.append(Issue(f"scope_values[{i}]", f"no CI class {value}", f"没有配置项类别 {value}"))
     if issues:
-        raise invalid(issues)
+        n = len(issues)
+        raise invalid(
+            issues,
+            en=f"the window was not saved: {n} problem(s), each listed with its field",
+            zh=f"窗口未保存：共 {n} 处问题，逐项列出了字段",
+        )
 
 
 def _scopes_meet(window: WindowRow, data: WindowIn) -> bool:

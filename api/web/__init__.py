@@ -22,6 +22,7 @@ from api.web import (
     editing,
     inbox,
     records,
+    schedule,
     signin,
     studio,
 )
@@ -44,6 +45,7 @@ def install(app: FastAPI, *, dev_login: bool = False, secret: bytes | None = Non
         studio,
         dashboard,
         cmdb,
+        schedule,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -1,0 +1,107 @@
+"""The change calendar page in Chromium, in Chinese: a change manager defines a Spring Festival freeze
+on a CI from the page, sees it on the month grid with a change planned on that CI inside it (flagged as
+conflicting), in the week and list views, and cancels it; a window that ends before it starts is
+refused with the fields named in Chinese and nothing saved; an agent sees the calendar but no form."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+
+from playwright.async_api import Page, expect
+from sqlalchemy import Engine
+
+from cmdb import cis, models
+from core.db import session_scope
+from tests.paths import ROOT
+from tests.web.conftest import Site, screenshot, sign_in
+
+CHANGE = (ROOT / "definitions" / "library" / "change.yaml").read_text(encoding="utf-8")
+
+
+def _server(db_engine: Engine, tag: str) -> int:
+    with session_scope(db_engine) as s:
+        row = cis.create(
+            s,
+            model=models.current(s),
+            class_name="server",
+            name=f"core-{tag}",
+            attributes={"hostname": f"core-{tag}"},
+            actor="cfg",
+        )
+        assert row.id is not None
+        return row.id
+
+
+async def test_a_freeze_on_the_change_calendar_in_chinese(site: Site, page: Page, db_engine: Engine) -> None:
+    tag = uuid.uuid4().hex[:6]
+    ci = _server(db_engine, tag)
+    festival = date(2097, 2, 1) + timedelta(days=uuid.uuid4().int % 3000 * 7)
+    key = f"change_{tag}"
+    await site.api.publish_mini(key=key, source=CHANGE.replace("key: change\n", f"key: {key}\n", 1))
+    start = f"{(festival + timedelta(days=2)).isoformat()}T10:00:00+08:00"
+    end = f"{(festival + timedelta(days=2)).isoformat()}T12:00:00+08:00"
+    r = await site.api.post(
+        "root",
+        "/api/v1/processes",
+        {
+            "definition": key,
+            "title": "核心系统升级",
+            "fields": {"cis": [ci], "planned_start": start, "planned_end": end},
+        },
+    )
+    assert r.status_code == 201, r.text
+    number = r.json()["number"]
+
+    await sign_in(page, site, "root")
+    await page.goto(site.url(f"/ui/lang/zh?next=/ui/schedule?view=list%26day={festival.isoformat()}"))
+    await expect(page.locator("h1")).to_have_text("变更日历")
+
+    # A window that ends before it starts: refused, the fields named in Chinese, nothing saved.
+    await page.click("#window-form >> xpath=.. >> summary")
+    await page.select_option("#w-kind", "freeze")
+    await page.fill("#w-title-zh", f"春节封网 {tag}")
+    await page.fill("#w-title-en", f"Spring Festival freeze {tag}")
+    await page.fill("#w-start", f"{(festival + timedelta(days=7)).isoformat()}T00:00")
+    await page.fill("#w-end", f"{festival.isoformat()}T00:00")
+    await page.select_option("#w-scope", "cis")
+    await page.fill("#w-values", str(ci))
+    await page.click("#window-form button[type=submit]")
+    await expect(page.locator("#window-error")).to_contain_text("未保存")
+    await expect(page.locator("#window-error")).to_contain_text("结束时间")
+    assert "ends_at" not in await page.locator("#window-error").inner_text()
+
+    # Now right: saved, and shown on the month of its start with the change inside it flagged.
+    await page.fill("#w-start", f"{festival.isoformat()}T00:00")
+    await page.fill("#w-end", f"{(festival + timedelta(days=7)).isoformat()}T00:00")
+    await page.click("#window-form button[type=submit]")
+    await expect(page.locator(".alert-ok")).to_have_text("窗口已保存。")
+    day = page.locator(f"td[data-day='{(festival + timedelta(days=2)).isoformat()}']")
+    await expect(day).to_contain_text(f"春节封网 {tag}")
+    await expect(day.locator("a.sched-conflict")).to_contain_text(number)
+    await screenshot(page, "schedule-month-zh")
+
+    await page.click("text=周")
+    await expect(page.locator("#calendar")).to_contain_text(f"春节封网 {tag}")
+    await page.click("a.btn:has-text('列表')")
+    await expect(page.locator("#changes")).to_contain_text(number)
+    await expect(page.locator("#changes")).to_contain_text("封网")
+    body = await page.locator("main").inner_text()
+    for internal in ("freeze", "maintenance", "planned_start", "ci_overlap", "scope_values"):
+        assert internal not in body, internal
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    await page.locator("#windows tr", has_text=f"春节封网 {tag}").locator("button").click()
+    await expect(page.locator(".alert-ok")).to_have_text("窗口已取消。")
+
+
+async def test_an_agent_sees_the_calendar_but_defines_no_window(site: Site, page: Page) -> None:
+    await sign_in(page, site, "bob")
+    await page.goto(site.url("/ui/schedule"))
+    await expect(page.locator("h1")).to_have_text("Change calendar")
+    await expect(page.locator("#calendar")).to_be_visible()
+    assert await page.locator("#window-form").count() == 0
+    r = await site.api.http.post(
+        "/ui/schedule/windows", data={"kind": "freeze"}, headers=site.api.headers("bob")
+    )
+    assert r.status_code in (403, 303, 401)
