@@ -47,6 +47,8 @@ from core.tables import (
     NotificationRow,
     RecordCiRow,
     RecordRow,
+    RecordWindowRow,
+    planned_window,
 )
 from workflows.contracts import (
     ApprovalTask,
@@ -63,6 +65,7 @@ APPROVALS: Table = ApprovalRow.__table__  # type: ignore[attr-defined]
 APPROVERS: Table = ApprovalApproverRow.__table__  # type: ignore[attr-defined]
 NOTIFICATIONS: Table = NotificationRow.__table__  # type: ignore[attr-defined]
 _RECORD_CIS: Table = RecordCiRow.__table__  # type: ignore[attr-defined]
+_RECORD_WINDOWS: Table = RecordWindowRow.__table__  # type: ignore[attr-defined]
 
 # Record columns a newer snapshot overwrites; id and created_at never change, and the first
 # resolution and closure times are kept (COALESCE) even when a record is reopened and resolved again.
@@ -282,6 +285,19 @@ def _write_change(conn: Connection, dialect: str, inp: PersistRecordInput) -> No
         _write_approval(conn, dialect, s.id, task)
     if inp.cis is not None:
         _write_cis(conn, s.id, inp.cis)
+    if "planned_start" in s.fields or "planned_end" in s.fields:
+        _write_window(conn, s.id, s.fields)
+
+
+def _write_window(conn: Connection, record_id: str, fields: dict[str, Any]) -> None:
+    """The record's planned window index row becomes what its planned dates say now (none: no row).
+    Only records that have planned dates pay for it: an incident's write runs no statement here."""
+    conn.execute(_RECORD_WINDOWS.delete().where(_RECORD_WINDOWS.c.record_id == record_id))
+    window = planned_window(fields)
+    if window is not None:
+        start, end = window
+        row = {"record_id": record_id, "starts_at": start, "ends_at": end}
+        conn.execute(_RECORD_WINDOWS.insert(), [{**row, "duration_s": int((end - start).total_seconds())}])
 
 
 def _write_cis(conn: Connection, record_id: str, cis: dict[str, list[int]]) -> None:

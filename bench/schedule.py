@@ -6,9 +6,10 @@ of changes on a CMDB, in process (the service functions the API routes call, on 
 The CIs and their relationships (each CI related to two others at random) and the changes (spread over
 two years, one to three CIs each, one of 50 implementers and 20 groups) are written straight into the
 tables, seeded, the same every run; a few freeze windows are defined through `schedule.windows`. Then:
-the conflict check of one change (the forward schedule over its planned window, conflicts and freezes
-included), the month view (the forward schedule over 31 days) and a group's ICS feed. Without
---database-url a fresh SQLite file; a PostgreSQL database should be fresh (the bench adds records).
+the conflict check of one change (what the workflow asks when a change is submitted or started:
+freezes, maintenance windows, overlaps on the same or related CIs, the implementer), the month view
+(the forward schedule over 31 days) and a group's ICS feed. Without --database-url a fresh SQLite
+file; a PostgreSQL database should be fresh (the bench adds records).
 
 The last line is one JSON object: {"changes", "cis", "conflict_p50_ms", "conflict_p99_ms",
 "month_view_p99_ms", "ics_ms", "database", "truncated"}.
@@ -25,7 +26,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert
+from sqlalchemy import func, insert
+from sqlmodel import col, select
 
 from api.auth import Principal
 from api.services import schedule as forward
@@ -34,8 +36,8 @@ from bench.common import percentile
 from cmdb.tables import CiRow, RelationRow
 from core.db import make_engine, migrate, session_scope
 from core.store import upsert_user
-from core.tables import RecordCiRow, RecordRow
-from schedule import windows
+from core.tables import RecordCiRow, RecordRow, RecordWindowRow
+from schedule import record_check, windows
 from schedule.views import FeedIn, WindowIn
 
 START = datetime(2027, 1, 1, tzinfo=UTC)
@@ -82,7 +84,7 @@ def seed(url: str, n_changes: int, n_cis: int) -> None:
                 if s != t
             ],
         )
-        records, links = [], []
+        records, links, windows_rows = [], [], []
         for i in range(n_changes):
             rid = uuid.uuid4().hex
             start = START + timedelta(minutes=rng.randrange(0, 2 * 365 * 24 * 60))
@@ -108,6 +110,14 @@ def seed(url: str, n_changes: int, n_cis: int) -> None:
                     "updated_at": start - timedelta(days=14),
                 }
             )
+            windows_rows.append(
+                {
+                    "record_id": rid,
+                    "starts_at": start,
+                    "ends_at": end,
+                    "duration_s": int((end - start).total_seconds()),
+                }
+            )
             links += [
                 {"record_id": rid, "field": "affected_cis", "ci_id": c}
                 for c in set(rng.sample(ci_ids, rng.randint(1, 3)))
@@ -116,6 +126,8 @@ def seed(url: str, n_changes: int, n_cis: int) -> None:
             conn.execute(insert(RecordRow), records[i : i + 2000])
         for i in range(0, len(links), 5000):
             conn.execute(insert(RecordCiRow), links[i : i + 5000])
+        for i in range(0, len(windows_rows), 5000):
+            conn.execute(insert(RecordWindowRow), windows_rows[i : i + 5000])
         for month in range(0, 24, 6):
             begin = START + timedelta(days=30 * month)
             windows.create(
@@ -152,12 +164,27 @@ def main() -> None:
     rng = random.Random(5)
     conflict_ms, month_ms, truncated = [], [], False
     with session_scope(engine) as session:
-        for _ in range(30 if args.quick else 100):
+        first_ci = session.exec(
+            select(func.min(CiRow.id)).where(col(CiRow.name).startswith("bench-sched-"))
+        ).one()
+        assert first_ci is not None
+        for i in range(30 if args.quick else 200):
+            # What the workflow asks when a change is submitted or started (local activity check_schedule).
             start = START + timedelta(minutes=rng.randrange(0, 2 * 365 * 24 * 60))
+            cis = [first_ci + rng.randrange(n_cis) for _ in range(rng.randint(1, 3))]
             t = time.perf_counter()
-            out = forward.forward(session, admin, start, start + timedelta(hours=4), ci=None, group=None)
+            record_check.findings(
+                session,
+                record_id=f"bench-new-{i}",
+                number=f"BNEW{i:05d}",
+                start=start,
+                end=start + timedelta(hours=4),
+                cis=cis,
+                implementer=f"impl-{i % 50}",
+                ecab_approved=False,
+                maintenance_window=False,
+            )
             conflict_ms.append((time.perf_counter() - t) * 1000)
-            truncated = truncated or out.truncated
         for m in range(10 if args.quick else 24):
             start = START + timedelta(days=30 * m)
             t = time.perf_counter()

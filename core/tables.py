@@ -6,6 +6,7 @@ they outlive the workflow histories (the dev server keeps closed executions only
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -118,6 +119,38 @@ class RecordCiRow(SQLModel, table=True):
     record_id: str = Field(primary_key=True, max_length=64)
     field: str = Field(primary_key=True, max_length=64)
     ci_id: int = Field(primary_key=True, index=True)
+
+
+class RecordWindowRow(SQLModel, table=True):
+    """A record's planned window (`planned_start`, `planned_end`) as instants: the change schedule and
+    the workflow's conflict check find the records planned over a period here (an index), not by
+    reading every record's JSON fields. `duration_s` is indexed so that the longest window bounds the
+    search from below (docs/schedule.md). Written with the record row (activities/records.py)."""
+
+    __tablename__ = "record_windows"
+    __table_args__ = (Index("ix_record_windows_starts_at", "starts_at"),)
+
+    record_id: str = Field(primary_key=True, max_length=64)
+    starts_at: datetime = Field(sa_type=UTCDateTime)
+    ends_at: datetime = Field(sa_type=UTCDateTime)
+    duration_s: int = Field(index=True)
+
+
+def planned_window(fields: Mapping[str, Any]) -> tuple[datetime, datetime] | None:
+    """The planned window a record's fields hold, when both ends are aware ISO 8601 and in order."""
+    ends = []
+    for name in ("planned_start", "planned_end"):
+        value = fields.get(name)
+        if not isinstance(value, str):
+            return None
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        if moment.tzinfo is None:
+            return None
+        ends.append(moment)
+    return (ends[0], ends[1]) if ends[0] < ends[1] else None
 
 
 class AuditRow(SQLModel, table=True):

@@ -6,18 +6,16 @@ keeps both in the audit trail."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
 from cmdb.tables import RelationRow
-from core.tables import RecordCiRow, RecordRow
-from schedule import conflicts, windows
+from core.tables import RecordCiRow
+from schedule import conflicts, planned, windows
 from schedule.views import CheckIn
 
-MARGIN = timedelta(days=1)
-TEXT = "%Y-%m-%dT%H:%M:%S"
 MAX_OTHERS = 2000
 
 
@@ -46,17 +44,6 @@ def related(session: Session, cis: set[int]) -> dict[int, set[int]]:
         out.setdefault(source, set()).add(target)
         out.setdefault(target, set()).add(source)
     return out
-
-
-def overlapping(session: Session, start: datetime, end: datetime, limit: int) -> list[RecordRow]:
-    """Records whose planned window may overlap [start, end): compared as ISO text with a day's margin
-    (UTC offsets are at most 14 hours), to be compared exactly by the caller."""
-    planned_start = col(RecordRow.fields)["planned_start"].as_string()
-    planned_end = col(RecordRow.fields)["planned_end"].as_string()
-    query = select(RecordRow).where(
-        planned_start < (end + MARGIN).strftime(TEXT), planned_end > (start - MARGIN).strftime(TEXT)
-    )
-    return list(session.exec(query.order_by(planned_start).limit(limit)))
 
 
 def findings(
@@ -89,10 +76,8 @@ def findings(
             )
     others = [
         (row, s, e)
-        for row in overlapping(session, start, end, MAX_OTHERS)
+        for row, s, e in planned.overlapping(session, start, end, MAX_OTHERS)
         if row.id != record_id and row.closed_at is None
-        for s, e in [(when(row.fields.get("planned_start")), when(row.fields.get("planned_end")))]
-        if s is not None and e is not None and s < end and start < e
     ]
     ids = [r.id for r, _, _ in others]
     ci_sets: dict[str, set[int]] = {i: set() for i in ids}

@@ -4,68 +4,29 @@ keep the change schedule and communicate it)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, select
 
 from api.auth import Principal
 from api.services.lookup import may_see
-from cmdb.tables import RelationRow
 from core.tables import RecordCiRow, RecordRow
 from schedule import conflicts, windows
+from schedule import planned as planned_index
+from schedule.record_check import related
 from schedule.views import CheckIn, ConflictOut, ScheduledChange, ScheduleOut
 
 MAX_RECORDS = 2000
-MARGIN = timedelta(days=1)
-TEXT = "%Y-%m-%dT%H:%M:%S"
-
-
-def when(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
-
-
-def _related(session: Session, cis: set[int]) -> dict[int, set[int]]:
-    """Each CI's neighbours one CMDB relationship away, either direction."""
-    out: dict[int, set[int]] = {}
-    if not cis:
-        return out
-    rows = session.exec(
-        select(RelationRow.source_id, RelationRow.target_id).where(
-            or_(col(RelationRow.source_id).in_(cis), col(RelationRow.target_id).in_(cis))
-        )
-    )
-    for source, target in rows:
-        out.setdefault(source, set()).add(target)
-        out.setdefault(target, set()).add(source)
-    return out
 
 
 def forward(
     session: Session, user: Principal, start: datetime, end: datetime, *, ci: int | None, group: str | None
 ) -> ScheduleOut:
-    # Planned dates are ISO 8601 text with the writer's UTC offset (definitions/fieldvalues.py): compared
-    # as text with a day's margin either side (offsets are at most 14 hours), then exactly in Python.
-    planned_start = col(RecordRow.fields)["planned_start"].as_string()
-    planned_end = col(RecordRow.fields)["planned_end"].as_string()
-    query = select(RecordRow).where(
-        planned_start < (end + MARGIN).strftime(TEXT), planned_end > (start - MARGIN).strftime(TEXT)
-    )
-    if group:
-        query = query.where(RecordRow.assignment_group == group)
-    rows = list(session.exec(query.order_by(planned_start).limit(MAX_RECORDS + 1)))
+    rows = planned_index.overlapping(session, start, end, MAX_RECORDS + 1, group=group)
     truncated = len(rows) > MAX_RECORDS
     planned: list[tuple[RecordRow, datetime, datetime]] = []
-    for row in rows[:MAX_RECORDS]:
-        s, e = when(row.fields.get("planned_start")), when(row.fields.get("planned_end"))
-        if s is None or e is None or not (s < end and start < e):
-            continue
+    for row, s, e in rows[:MAX_RECORDS]:
         if may_see(
             session,
             user,
@@ -90,7 +51,7 @@ def forward(
         for r, s, e in planned
     ]
     found = conflicts.between(
-        items, _related(session, set().union(*cis.values()) if cis else set()), user.language
+        items, related(session, set().union(*cis.values()) if cis else set()), user.language
     )
     changes = []
     freezes = windows.in_force(session, start, end, kind="freeze")

@@ -16,6 +16,7 @@ from api.services.lookup import may_see
 from core.tables import RecordRow
 from definitions.loader import load_text
 from schedule import agenda
+from schedule.record_check import when
 from schedule.views import AgendaItem, AgendaMeeting
 
 MAX_RECORDS = 2000
@@ -55,8 +56,8 @@ def build(
             (row.definition_key, row.definition_version),
         ):
             continue
-        start = forward.when(row.fields.get("planned_start"))
-        end = forward.when(row.fields.get("planned_end"))
+        start = when(row.fields.get("planned_start"))
+        end = when(row.fields.get("planned_end"))
         conflicts: list[str] = []
         if start is not None and end is not None and start < end:
             around = forward.forward(session, user, start, end, ci=None, group=None)

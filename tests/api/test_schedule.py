@@ -23,7 +23,7 @@ from api.auth import issue_token
 from core.db import session_scope
 from core.settings import Settings
 from core.store import upsert_user
-from core.tables import RecordCiRow, RecordRow, UserRow
+from core.tables import RecordCiRow, RecordRow, RecordWindowRow, UserRow, planned_window
 
 # Far in the future and unique per run, so windows of earlier runs on a kept database never overlap.
 BASE = datetime(2090, 1, 1, tzinfo=UTC) + timedelta(days=uuid.uuid4().int % 20000 * 3)
@@ -218,6 +218,16 @@ def seed_change(
         )
         for ci in cis:
             session.add(RecordCiRow(record_id=rid, field="affected_cis", ci_id=ci))
+        window = planned_window({"planned_start": at(start), "planned_end": at(end)})
+        assert window is not None
+        session.add(
+            RecordWindowRow(
+                record_id=rid,
+                starts_at=window[0],
+                ends_at=window[1],
+                duration_s=int((window[1] - window[0]).total_seconds()),
+            )
+        )
 
 
 async def test_the_forward_schedule_lists_changes_with_their_conflicts(
