@@ -34,6 +34,7 @@ from api.routes import (
     health,
     identity,
     processes,
+    record_schedule,
     reports,
     schedule,
     schedule_feeds,
@@ -115,6 +116,7 @@ def create_app(
         schedule_feeds,
         sla,
         calendars,
+        record_schedule,
     ):
         app.include_router(module.router)
     # --- Web page include point (api/web, owned by the web page issue) -----------------------------

@@ -168,3 +168,17 @@ class SharedCalendarOut(BaseModel):
     warning: bool = Field(description="True when the holidays run out within 60 days (or already have).")
     message_en: str | None = None
     message_zh: str | None = None
+
+
+class RecordScheduleOut(BaseModel):
+    """A record's place in the change schedule now: its planned window, what the windows say of it and
+    its conflicts with the other planned changes the caller may see."""
+
+    number: str
+    planned_start: datetime | None = Field(description="None: the record has no planned window (yet).")
+    planned_end: datetime | None = None
+    cis: list[int] = Field(description="The CIs its `ci` fields name.")
+    violations: list[ConflictOut] = Field(
+        description="Freezes it falls in (and missing maintenance windows)."
+    )
+    conflicts: list[ConflictOut] = Field(description="Overlaps on the same or related CIs, the implementer.")

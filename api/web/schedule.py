@@ -20,6 +20,7 @@ from api.auth import Principal
 from api.deps import SessionDep
 from api.problems import ProblemError
 from api.services import schedule as forward_svc
+from api.services.record_schedule import record_schedule
 from api.web import forms, i18n
 from api.web.common import PageRoute, PostUser, User, engine_of, render
 from api.web.records import state_label
@@ -259,3 +260,20 @@ def cancel_window(
     except CmdbError as exc:
         raise ProblemError(exc.status, exc.zh if lang == "zh" else exc.en, kind=exc.kind) from None
     return RedirectResponse("/ui/schedule?view=list&saved=cancelled", status_code=303)
+
+
+@router.get("/ui/records/{ref}/schedule")
+def record_schedule_part(
+    request: Request,
+    ref: Annotated[str, Path(min_length=1, max_length=100)],
+    user: User,
+    session: SessionDep,
+) -> Response:
+    """The record page's change-schedule panel (loaded by htmx): freezes and conflicts now."""
+    lang = i18n.language(request, user.language)
+    try:
+        result = record_schedule(session, user, ref, lang)
+    except CmdbError as exc:
+        raise ProblemError(exc.status, exc.zh if lang == "zh" else exc.en, kind=exc.kind) from None
+    day = result.planned_start.astimezone(_tz(request)).date() if result.planned_start else None
+    return render(request, "partials/record_schedule.html", user, result=result, day=day)

@@ -173,3 +173,10 @@ async def test_changes_on_related_cis_at_the_same_time_are_noted_as_conflicting(
     first_number = (await api.record("cm", first))["number"]
     assert [(c["rule"], c["other"]) for c in found] == [("ci_overlap", first_number)]
     assert "related CIs" in found[0]["message_en"] and "相关的配置项" in found[0]["message_zh"]
+    r = await api.get("cm", f"/api/v1/processes/{second}/schedule")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["cis"] == [host] and body["violations"] == []
+    assert [(c["rule"], c["other"]) for c in body["conflicts"]] == [("ci_overlap", first_number)]
+    r = await api.get("cmzh", f"/api/v1/processes/{second}/schedule")
+    assert "相关的配置项" in r.json()["conflicts"][0]["message"]

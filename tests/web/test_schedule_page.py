@@ -90,6 +90,10 @@ async def test_a_freeze_on_the_change_calendar_in_chinese(site: Site, page: Page
     for internal in ("freeze", "maintenance", "planned_start", "ci_overlap", "scope_values"):
         assert internal not in body, internal
 
+    # The change's own page shows the freeze it falls in (its panel asks the schedule when it loads).
+    await page.goto(site.url(f"/ui/records/{number}"))
+    await expect(page.locator("#record-schedule")).to_contain_text(f"春节封网 {tag}")
+    await page.goto(site.url(f"/ui/schedule?view=list&day={festival.isoformat()}"))
     page.once("dialog", lambda dialog: dialog.accept())
     await page.locator("#windows tr", has_text=f"春节封网 {tag}").locator("button").click()
     await expect(page.locator(".alert-ok")).to_have_text("窗口已取消。")
