@@ -36,7 +36,7 @@ from bench.common import percentile
 from cmdb.tables import CiRow, RelationRow
 from core.db import make_engine, migrate, session_scope
 from core.store import upsert_user
-from core.tables import RecordCiRow, RecordRow, RecordWindowRow
+from core.tables import DefinitionRow, RecordCiRow, RecordRow, RecordWindowRow
 from schedule import record_check, windows
 from schedule.views import FeedIn, WindowIn
 
@@ -141,6 +141,18 @@ def seed(url: str, n_changes: int, n_cis: int) -> None:
                 ),
                 actor="bench",
             )
+        # The records' definition, published as a real one is (who may see its records is read from it).
+        session.add(
+            DefinitionRow(
+                key="bench-change",
+                version=1,
+                status="published",
+                source="key: bench-change\n",
+                hash="bench",
+                created_by="bench",
+                created_at=now,
+            )
+        )
         upsert_user(session, username="bench-admin", roles=["admin"], language="en")
     engine.dispose()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import func
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from core.tables import RecordRow, RecordWindowRow
@@ -25,6 +26,7 @@ def overlapping(
     query = (
         select(RecordRow, RecordWindowRow.starts_at, RecordWindowRow.ends_at)
         .join(RecordWindowRow, col(RecordWindowRow.record_id) == col(RecordRow.id))
+        .options(defer(RecordRow.snapshot))  # type: ignore[arg-type]  # the largest column, never read here
         .where(
             col(RecordWindowRow.starts_at) < end,
             col(RecordWindowRow.starts_at) >= lower,
