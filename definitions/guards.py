@@ -70,19 +70,24 @@ def _compare(op: str, left: Any, right: Any) -> bool:
 
 
 def evaluate(
-    guard: Guard, fields: Mapping[str, Any], calendars: Mapping[str, BusinessCalendar] | None = None
+    guard: Guard,
+    fields: Mapping[str, Any],
+    calendars: Mapping[str, BusinessCalendar] | None = None,
+    *,
+    dates_hold: bool = False,
 ) -> bool:
     """True when the record's fields satisfy the guard. Date guards (definitions/dates.py) read `now` and
-    `created_at` from `fields` too, and count working time in the definition's `calendars`."""
+    `created_at` from `fields` too, and count working time in the definition's `calendars`;
+    `dates_hold` takes every date comparison as met (which guarded variant a refusal is about)."""
     if guard.all is not None:
-        return all(evaluate(g, fields, calendars) for g in guard.all)
+        return all(evaluate(g, fields, calendars, dates_hold=dates_hold) for g in guard.all)
     if guard.any is not None:
-        return any(evaluate(g, fields, calendars) for g in guard.any)
+        return any(evaluate(g, fields, calendars, dates_hold=dates_hold) for g in guard.any)
     if guard.not_ is not None:
-        return not evaluate(guard.not_, fields, calendars)
+        return not evaluate(guard.not_, fields, calendars, dates_hold=dates_hold)
     assert guard.field is not None and guard.op is not None
     if dates.is_date_guard(guard):
-        return dates.holds(guard, fields, calendars or {})
+        return dates_hold or dates.holds(guard, fields, calendars or {})
     right = fields.get(guard.value_field) if guard.value_field else guard.value
     return _compare(guard.op, fields.get(guard.field), right)
 

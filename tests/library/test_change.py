@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -29,8 +30,9 @@ PLANS: dict[str, Any] = {
     "backout_plan": "Reinstall 2.1 from the definitive software library",
     "test_plan": "Send and receive test mail through each relay",
     "implementer": "ian",
-    "planned_start": "2026-03-07T14:00:00+08:00",
-    "planned_end": "2026-03-07T16:00:00+08:00",
+    # Six weeks ahead: a major change is submitted at least 10 working days before it (change.yaml).
+    "planned_start": f"{date.today() + timedelta(days=42)}T14:00:00+08:00",
+    "planned_end": f"{date.today() + timedelta(days=42)}T16:00:00+08:00",
 }
 
 

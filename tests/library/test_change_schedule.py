@@ -180,3 +180,21 @@ async def test_changes_on_related_cis_at_the_same_time_are_noted_as_conflicting(
     assert [(c["rule"], c["other"]) for c in body["conflicts"]] == [("ci_overlap", first_number)]
     r = await api.get("cmzh", f"/api/v1/processes/{second}/schedule")
     assert "相关的配置项" in r.json()["conflicts"][0]["message"]
+
+
+async def test_a_major_change_needs_ten_working_days_notice(api: LibraryApi, db_engine: Engine) -> None:
+    """银监办发〔2009〕437号 第三十一条, as the shipped change applies it: the refusal says which date the
+    planned start had to reach and how many working days it is short, in the caller's language."""
+    app, _ = servers(db_engine)
+    soon = datetime.now(UTC) + timedelta(days=3)
+    chg = await assessed(api, "Replace the core switch", change_type="major")
+    r = await api.fire("cm", chg, "submit", **plans(app, soon))
+    assert r.status_code == 409, r.text
+    detail = r.json()["detail"]
+    assert (
+        "10 working day(s) after the time of this action" in detail and "working day(s) too early" in detail
+    )
+    r = await api.fire("cmzh", chg, "submit", **plans(app, soon))
+    assert "操作时间后 10 个工作日" in r.json()["detail"] and "个工作日" in r.json()["detail"]
+    rec = await api.fired("cm", chg, "submit", **plans(app, soon + timedelta(days=40)))
+    assert rec["state"] == "major_review"

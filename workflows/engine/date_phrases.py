@@ -51,7 +51,9 @@ def _first_failing(guard: Guard, fields: Mapping[str, Any], calendars: Mapping[s
             if not _holds(g, fields, calendars):
                 return _first_failing(g, fields, calendars)
         return None
-    if guard.any is not None or guard.not_ is not None or not dates.is_date_guard(guard):
+    if guard.any is not None:  # every alternative failed: the first that is about a date
+        return next((g for g in (_first_failing(a, fields, calendars) for a in guard.any) if g), None)
+    if guard.not_ is not None or not dates.is_date_guard(guard):
         return None
     return guard
 

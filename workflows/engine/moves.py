@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any, NamedTuple, Protocol
 
 from definitions import compiler
-from definitions.guards import is_empty
+from definitions.guards import evaluate, is_empty
 from definitions.model import Definition, TransitionDef
 from workflows.contracts import Actor
 from workflows.engine import date_phrases, field_rights, phrases, words
@@ -103,7 +103,17 @@ def choose(
     # Values sent with a transition are changes like any edit: the same field rights bind them.
     field_rights.check(ctx, actor, field_rights.changes_of(ctx, values), edit=False)
     if taken is None:
-        refused = next(t for t, why in attempt.refused if why == "guard")
+        guarded = [t for t, why in attempt.refused if why == "guard"]
+        # The variant refused only for a date (a notice period) is the one the caller meant.
+        refused = next(
+            (
+                t
+                for t in guarded
+                if t.guard is not None
+                and evaluate(t.guard, attempt.fields, definition.calendars, dates_hold=True)
+            ),
+            guarded[0],
+        )
         raise guard_failed(definition, trigger, refused, lang, attempt.fields)
     if not actor.is_system:
         refuse_missing(definition, required_by(definition, taken), merged, taken, trigger, comment, lang)
@@ -117,14 +127,15 @@ def guard_failed(
     lang: str = "en",
     fields: Mapping[str, Any] | None = None,
 ) -> Refusal:
-    if transition.guard_message:
+    dated = (
+        date_phrases.failed(definition, transition.guard, fields, lang)
+        if transition.guard and fields
+        else None
+    )
+    if dated:
+        why = dated  # which date, and by how much: more than any fixed guard_message can say
+    elif transition.guard_message:
         why = transition.guard_message.get(lang)
-    elif (
-        transition.guard
-        and fields is not None
-        and (dated := date_phrases.failed(definition, transition.guard, fields, lang))
-    ):
-        why = dated
     elif transition.guard:
         why = say("condition", lang, condition=phrases.condition(definition, transition.guard, lang))
     else:

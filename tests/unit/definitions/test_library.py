@@ -626,7 +626,14 @@ def test_change_standard_is_pre_approved() -> None:
 
 def test_change_major_needs_cab_then_management() -> None:
     sim = change("major")
-    sim.fire(CM, "submit", **PLANS)
+    # 银监办发〔2009〕437号 第三十一条: reported 10 working days ahead; the refusal says by how much.
+    refusal = sim.refused(CM, "submit", **PLANS)
+    assert "2026-03-16 09:00" in refusal.message and "working day(s) too early" in refusal.message
+    sim.fire(
+        CM,
+        "submit",
+        **{**PLANS, "planned_start": "2026-03-16T01:00:00+00:00", "planned_end": "2026-03-16T03:00:00+00:00"},
+    )
     sim.decide(CAROL, "major_approval")
     sim.decide(ERIN, "major_approval")
     assert sim.state == "major_review"

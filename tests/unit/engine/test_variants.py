@@ -33,8 +33,9 @@ VALUES: dict[str, Any] = {
     "backout_plan": "reinstall",
     "test_plan": "send mail",
     "implementer": "bob",
-    "planned_start": "2026-03-07T14:00:00+08:00",
-    "planned_end": "2026-03-07T16:00:00+08:00",
+    # More than 10 working days after T0: the notice a major change needs (change.yaml).
+    "planned_start": "2026-04-07T14:00:00+08:00",
+    "planned_end": "2026-04-07T16:00:00+08:00",
 }
 
 
