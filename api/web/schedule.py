@@ -20,6 +20,7 @@ from api.auth import Principal
 from api.deps import SessionDep
 from api.problems import ProblemError
 from api.services import schedule as forward_svc
+from api.services import schedule_feeds
 from api.services.record_schedule import record_schedule
 from api.web import forms, i18n
 from api.web.common import PageRoute, PostUser, User, engine_of, render
@@ -29,7 +30,7 @@ from core.db import session_scope
 from core.settings import Settings
 from definitions.model import Definition
 from schedule import calendars, windows
-from schedule.views import ScheduledChange, WindowIn, WindowOut
+from schedule.views import FeedIn, ScheduledChange, WindowIn, WindowOut
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 View = Literal["month", "week", "list"]
@@ -123,6 +124,7 @@ def page(
     error: ProblemError | None = None,
     status: int = 200,
     form: dict[str, str] | None = None,
+    new_feed: str | None = None,
 ) -> Response:
     tz = _tz(request)
     lang = i18n.language(request, user.language)
@@ -164,6 +166,8 @@ def page(
         saved=saved,
         error=error,
         form=form or {},
+        feeds=[f for f in schedule_feeds.mine(session, user) if f.revoked_at is None],
+        new_feed=new_feed,
         local=lambda v: v.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
         hour=lambda v: v.astimezone(tz).strftime("%H:%M"),
     )
@@ -277,3 +281,40 @@ def record_schedule_part(
         raise ProblemError(exc.status, exc.zh if lang == "zh" else exc.en, kind=exc.kind) from None
     day = result.planned_start.astimezone(_tz(request)).date() if result.planned_start else None
     return render(request, "partials/record_schedule.html", user, result=result, day=day)
+
+
+@router.post("/ui/schedule/feeds")
+def subscribe(
+    request: Request,
+    user: PostUser,
+    session: SessionDep,
+    kind: Annotated[Literal["user", "group", "ci"], Form()] = "user",
+    target: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """A calendar feed for a calendar program: its address is shown this once (only a hash is kept)."""
+    lang = i18n.language(request, user.language)
+    body = FeedIn(kind=kind, target=user.username if kind == "user" else (target.strip() or "-"))
+    try:
+        with session_scope(engine_of(request)) as write:
+            feed = schedule_feeds.create(write, user, body)
+    except ProblemError as problem:
+        shown = ProblemError(problem.status, (problem.zh if lang == "zh" and problem.zh else problem.detail))
+        return page(request, user, session, view="list", error=shown, status=problem.status)
+    assert feed.path is not None
+    url = str(request.base_url).rstrip("/") + feed.path
+    return page(request, user, session, view="list", saved="feed", new_feed=url)
+
+
+@router.post("/ui/schedule/feeds/{feed_id}/revoke")
+def revoke_feed(
+    request: Request, user: PostUser, feed_id: Annotated[str, Path(min_length=1, max_length=32)]
+) -> Response:
+    lang = i18n.language(request, user.language)
+    try:
+        with session_scope(engine_of(request)) as write:
+            schedule_feeds.revoke(write, user, feed_id)
+    except ProblemError as problem:
+        raise ProblemError(
+            problem.status, problem.zh if lang == "zh" and problem.zh else problem.detail
+        ) from None
+    return RedirectResponse("/ui/schedule?view=list&saved=revoked", status_code=303)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import uuid
 from datetime import date, timedelta
 
+import httpx
+import icalendar
 from playwright.async_api import Page, expect
 from sqlalchemy import Engine
 
@@ -36,7 +38,8 @@ def _server(db_engine: Engine, tag: str) -> int:
 async def test_a_freeze_on_the_change_calendar_in_chinese(site: Site, page: Page, db_engine: Engine) -> None:
     tag = uuid.uuid4().hex[:6]
     ci = _server(db_engine, tag)
-    festival = date(2097, 2, 1) + timedelta(days=uuid.uuid4().int % 3000 * 7)
+    # Within the year a calendar feed covers; the window reaches only this test's own CI.
+    festival = date.today() + timedelta(days=60 + uuid.uuid4().int % 200)
     key = f"change_{tag}"
     await site.api.publish_mini(key=key, source=CHANGE.replace("key: change\n", f"key: {key}\n", 1))
     start = f"{(festival + timedelta(days=2)).isoformat()}T10:00:00+08:00"
@@ -89,6 +92,23 @@ async def test_a_freeze_on_the_change_calendar_in_chinese(site: Site, page: Page
     body = await page.locator("main").inner_text()
     for internal in ("freeze", "maintenance", "planned_start", "ci_overlap", "scope_values"):
         assert internal not in body, internal
+
+    # Subscribing to the CI's calendar: the address is shown once, and a calendar parser reads the change
+    # and the freeze from it.
+    await page.select_option("#f-kind", "ci")
+    await page.fill("#f-target", str(ci))
+    await page.click("#feed-form button[type=submit]")
+    url = await page.locator("#new-feed input.feed-url").input_value()
+    assert url.startswith(site.base_url) and url.endswith(".ics")
+    async with httpx.AsyncClient() as http:
+        feed = await http.get(url)
+    assert feed.status_code == 200 and feed.headers["content-type"].startswith("text/calendar")
+    cal = icalendar.Calendar.from_ical(feed.content)
+    summaries = [str(e.get("SUMMARY")) for e in cal.walk("VEVENT")]
+    assert any(number in x for x in summaries) and any(tag in x for x in summaries), (
+        summaries
+    )  # owner's language
+    await expect(page.locator("#my-feeds")).to_contain_text(str(ci))
 
     # The change's own page shows the freeze it falls in (its panel asks the schedule when it loads).
     await page.goto(site.url(f"/ui/records/{number}"))
