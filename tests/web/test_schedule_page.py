@@ -13,8 +13,10 @@ import icalendar
 from playwright.async_api import Page, expect
 from sqlalchemy import Engine
 
+from api.auth import issue_token
 from cmdb import cis, models
 from core.db import session_scope
+from core.store import upsert_user
 from tests.paths import ROOT
 from tests.web.conftest import Site, screenshot, sign_in
 
@@ -129,3 +131,72 @@ async def test_an_agent_sees_the_calendar_but_defines_no_window(site: Site, page
         "/ui/schedule/windows", data={"kind": "freeze"}, headers=site.api.headers("bob")
     )
     assert r.status_code in (403, 303, 401)
+
+
+async def test_a_change_planned_in_a_freeze_is_refused_on_its_page(
+    site: Site, page: Page, db_engine: Engine
+) -> None:
+    """The same refusal as through the API, where a change manager works: the record page's action,
+    in Chinese, naming the freeze; nothing moves."""
+    tag = uuid.uuid4().hex[:6]
+    ci = _server(db_engine, tag)
+    with session_scope(db_engine) as s:
+        upsert_user(
+            s,
+            username="chm-web",
+            roles=["agent", "change_manager"],
+            groups=["change_management"],
+            language="zh",
+        )
+        site.api.tokens["chm-web"] = issue_token(s, username="chm-web", name="schedule page test")
+    key = f"change_{tag}"
+    await site.api.publish_mini(key=key, source=CHANGE.replace("key: change\n", f"key: {key}\n", 1))
+    festival = date.today() + timedelta(days=60 + uuid.uuid4().int % 200)
+    window = {
+        "kind": "freeze",
+        "title_en": f"National Day freeze {tag}",
+        "title_zh": f"国庆封网 {tag}",
+        "starts_at": f"{festival.isoformat()}T00:00:00+08:00",
+        "ends_at": f"{(festival + timedelta(days=7)).isoformat()}T00:00:00+08:00",
+        "scope": "cis",
+        "scope_values": [ci],
+    }
+    r = await site.api.post("root", "/api/v1/schedule/windows", window)
+    assert r.status_code == 201, r.text
+    r = await site.api.post(
+        "chm-web", "/api/v1/processes", {"definition": key, "title": "升级核心交换机", "fields": {}}
+    )
+    assert r.status_code == 201, r.text
+    number = r.json()["number"]
+    r = await site.api.post(
+        "chm-web",
+        f"/api/v1/processes/{number}/transitions",
+        {"trigger": "assess", "fields": {"assignee": "chm-web"}},
+    )
+    assert r.status_code == 200, r.text
+    plans = {
+        "risk": "medium",
+        "risk_assessment": "短暂中断",
+        "business_impact": "窗口外无影响",
+        "affected_cis": ["core switch"],
+        "cis": [ci],
+        "implementation_plan": "逐台升级",
+        "backout_plan": "回退旧版本",
+        "test_plan": "冒烟测试",
+        "implementer": "chm-web",
+        "planned_start": f"{(festival + timedelta(days=1)).isoformat()}T22:00:00+08:00",
+        "planned_end": f"{(festival + timedelta(days=1)).isoformat()}T23:00:00+08:00",
+    }
+    r = await site.api.patch("chm-web", f"/api/v1/processes/{number}", {"fields": plans})
+    assert r.status_code == 200, r.text
+
+    await sign_in(page, site, "chm-web")
+    await page.goto(site.url(f"/ui/lang/zh?next=/ui/records/{number}"))
+    action = page.locator("details.action[data-trigger='submit']")
+    await action.locator("summary").click()
+    await action.locator("button[type=submit]").click()
+    await expect(action.locator(".form-errors")).to_contain_text(f"国庆封网 {tag}")
+    await expect(action.locator(".form-errors")).to_contain_text("变更日程不允许")
+    await screenshot(page, "schedule-refused-zh")
+    r = await site.api.get("chm-web", f"/api/v1/processes/{number}")
+    assert r.json()["state"] == "assessment"

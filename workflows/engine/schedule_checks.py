@@ -102,8 +102,8 @@ def refusal(result: ScheduleCheckResult, block_conflicts: bool, lang: str) -> Re
     zh = lang.startswith("zh")
     said = [f.message_zh if zh else f.message_en for f in refusing]
     head = "变更日程不允许：" if zh else "the change schedule does not allow it: "
-    errors = [{"path": f.rule, "message": s} for f, s in zip(refusing, said, strict=True)]
-    return Refusal(RefusalKind.ScheduleConflict, head + ("；" if zh else "; ").join(said), errors)
+    # No per-field errors: the findings are about the window as a whole, and each names its window.
+    return Refusal(RefusalKind.ScheduleConflict, head + ("；" if zh else "; ").join(said))
 
 
 def noted(result: ScheduleCheckResult) -> dict[str, Any] | None:
