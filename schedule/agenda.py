@@ -9,6 +9,7 @@ import csv
 import io
 from collections.abc import Sequence
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from schedule.views import AgendaItem, AgendaMeeting
 
@@ -56,3 +57,39 @@ def to_csv(agenda: Sequence[AgendaMeeting], lang: str) -> str:
                 ]
             )
     return out.getvalue()
+
+
+def as_text(agenda: Sequence[AgendaMeeting], lang: str, tz: str = "Asia/Shanghai") -> tuple[str, str]:
+    """The agenda as an e-mail to a CAB member: (subject, plain-text body) in `lang`, times in `tz`."""
+    zone = ZoneInfo(tz)
+    zh = lang == "zh"
+    count = sum(len(m.changes) for m in agenda)
+    first = agenda[0].date.isoformat() if agenda else ""
+    subject = (
+        f"变更委员会议程：{first} 起共 {count} 项变更"
+        if zh
+        else f"CAB agenda: {count} change(s) from {first}"
+    )
+    lines: list[str] = []
+    for meeting in agenda:
+        lines.append(
+            f"== {meeting.date.isoformat()} ==" if not zh else f"== {meeting.date.isoformat()} 会议 =="
+        )
+        if not meeting.changes:
+            lines.append("（无待审变更）" if zh else "(no change awaits this meeting)")
+        for c in meeting.changes:
+            window = "—"
+            if c.planned_start and c.planned_end:
+                start, end = c.planned_start.astimezone(zone), c.planned_end.astimezone(zone)
+                window = f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M}"
+            late = (" [逾期]" if zh else " [late]") if c.late else ""
+            lines.append(
+                f"- {c.number} {c.title}（{c.state_label}）{late}"
+                if zh
+                else f"- {c.number} {c.title} ({c.state_label}){late}"
+            )
+            lines.append(f"  {'计划时间' if zh else 'Planned'}: {window} ({tz})")
+            for conflict in c.conflicts:
+                lines.append(f"  ⚠ {conflict}")
+        lines.append("")
+    return subject, "\n".join(lines).rstrip() + "\n"

@@ -182,3 +182,24 @@ class RecordScheduleOut(BaseModel):
         description="Freezes it falls in (and missing maintenance windows)."
     )
     conflicts: list[ConflictOut] = Field(description="Overlaps on the same or related CIs, the implementer.")
+
+
+class AgendaSendIn(BaseModel):
+    group: str = Field(
+        default="cab", min_length=1, max_length=64, description="The CAB's group: its active members."
+    )
+    states: list[str] = Field(
+        default_factory=lambda: ["cab_review", "major_review", "ecab_review"],
+        min_length=1,
+        max_length=20,
+        description="The states awaiting the CAB (the shipped change's).",
+    )
+    weekday: int = Field(default=4, ge=1, le=7, description="The meeting day: 1 Monday … 7 Sunday.")
+    weeks: int = Field(default=1, ge=1, le=8, description="How many meetings ahead the agenda covers.")
+
+
+class AgendaSendOut(BaseModel):
+    workflow_id: str = Field(description="The Temporal workflow that delivers the messages.")
+    recipients: list[str] = Field(description="The members the agenda goes to.")
+    meetings: list[date_type]
+    changes: int = Field(description="Changes on the agenda as the sender sees it.")

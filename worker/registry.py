@@ -22,9 +22,10 @@ from activities.notifications import NotificationActivities
 from activities.records import RecordActivities
 from activities.references import ReferenceActivities
 from activities.schedule_checks import ScheduleCheckActivities
+from workflows.cab_agenda import CabAgendaMailWorkflow
 from workflows.process import ProcessWorkflow
 
-WORKFLOWS: Sequence[type] = (ProcessWorkflow,)
+WORKFLOWS: Sequence[type] = (ProcessWorkflow, CabAgendaMailWorkflow)
 
 # Pure modules the workflows import: passing them through the sandbox skips re-importing them for
 # every workflow run (transitions and pydantic are slow to import, and definitions are pure data code).

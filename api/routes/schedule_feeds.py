@@ -4,19 +4,35 @@ programs send no bearer token)."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import date
 from typing import Annotated, Any, Literal
 
+from anyio.to_thread import run_sync
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
+from temporalio.common import WorkflowIDConflictPolicy
 
 from api.access import Public
-from api.deps import CurrentUser, EngineDep, Idempotent, SessionDep
-from api.problems import responses
+from api.deps import (
+    ChangeManager,
+    CurrentUser,
+    EngineDep,
+    Idempotent,
+    SessionDep,
+    SettingsDep,
+    TemporalClientDep,
+)
+from api.problems import ProblemError, responses
 from api.services import cmdb as svc
 from api.services import schedule_cab as cab
+from api.services import schedule_cab_mail as cab_mail
 from api.services import schedule_feeds as feeds
+from core.db import session_scope
 from schedule import agenda, calendars
-from schedule.views import AgendaMeeting, CalendarStatus, FeedIn, FeedOut
+from schedule.views import AgendaMeeting, AgendaSendIn, AgendaSendOut, CalendarStatus, FeedIn, FeedOut
+from workflows.cab_agenda import CabAgendaMailInput
+from workflows.contracts import NotifyInput
 
 router = APIRouter(prefix="/api/v1/schedule", tags=["schedule"])
 
@@ -94,3 +110,50 @@ def calendar_status(user: CurrentUser, session: SessionDep) -> list[CalendarStat
     """The business calendars of the published definitions, each with the last date it declares
     holidays for, and a warning when that is less than 60 days away."""
     return calendars.in_use(session)
+
+
+@router.post(
+    "/cab-agenda/send", status_code=202, response_model=AgendaSendOut, responses=responses(401, 403, 422)
+)
+async def send_cab_agenda(
+    body: AgendaSendIn,
+    user: ChangeManager,
+    engine: EngineDep,
+    settings: SettingsDep,
+    client: TemporalClientDep,
+    idempotency: Idempotent,
+) -> Response:
+    """Send the CAB agenda to the active members of the CAB's group (change managers): each member
+    gets the changes awaiting the CAB as far as they may see them, grouped by meeting, with planned
+    windows (in the organisation's time zone) and conflicts, by e-mail (or in the web inbox without an
+    address), in their language. Delivered by the worker through the notification outbox; answered
+    202 with who it goes to. With an Idempotency-Key a retry sends nothing more."""
+    run_key = idempotency.key or uuid.uuid4().hex
+
+    async def act() -> AgendaSendOut:
+        def prepare() -> tuple[list[NotifyInput], list[str], list[date], int]:
+            with session_scope(engine) as session:
+                return cab_mail.messages(session, user, body, run_key, settings.timezone)
+
+        notes, recipients, meetings, changes = await run_sync(prepare)
+        if not recipients:
+            raise ProblemError(
+                422,
+                f"the group {body.group} has no active member to send the agenda to",
+                zh=f"组 {body.group} 没有可接收议程的在职成员",
+                kind="NoRecipients",
+                errors=[{"path": "group", "message": "no active member / 没有在职成员"}],
+            )
+        workflow_id = f"cab-agenda-{user.username}-{run_key}"[:200]
+        await client.start_workflow(
+            "CabAgendaMail",
+            CabAgendaMailInput(messages=notes),
+            id=workflow_id,
+            task_queue=settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+        return AgendaSendOut(
+            workflow_id=workflow_id, recipients=recipients, meetings=meetings, changes=changes
+        )
+
+    return await idempotency.respond(body, act, status=202)
