@@ -66,6 +66,9 @@ from definitions.model_parts import (
     PriorityMatrix as PriorityMatrix,
 )
 from definitions.model_parts import (
+    RescheduleCheck as RescheduleCheck,
+)
+from definitions.model_parts import (
     ScheduleCheck as ScheduleCheck,
 )
 from definitions.model_parts import (
@@ -368,6 +371,9 @@ class Definition(Model):
     transitions: list[TransitionDef] = Field(default_factory=list)
     approvals: list[ApprovalStep] = Field(default_factory=list)
     slas: list[SlaDef] = Field(default_factory=list)
+    reschedule_check: RescheduleCheck | None = Field(
+        default=None, description="Check the change schedule when the planned window is edited."
+    )
     notifications: dict[str, NotificationTemplate] = Field(default_factory=dict)
     editors: Permission = Field(
         default_factory=lambda: Permission(

@@ -103,3 +103,10 @@ class ScheduleCheck(Model):
         description="A guard: when it holds, the change is an emergency the ECAB approved, which `ecab` "
         "freezes admit.",
     )
+
+
+class RescheduleCheck(ScheduleCheck):
+    """Check the change schedule again when a person changes the planned window, the CIs or the
+    implementer of a record in one of `states` (rescheduling after submission or approval)."""
+
+    states: list[str] = Field(min_length=1, description="The states in which an edit is checked.")

@@ -104,6 +104,10 @@ class _Checker(StepChecks):
         self.check_self_starting()
         self.check_visibility()
         self.check_shared_calendars()
+        if d.reschedule_check is not None:
+            self.check_schedule_check("reschedule_check", d.reschedule_check)
+            for i, state in enumerate(d.reschedule_check.states):
+                self.state_ref(f"reschedule_check.states[{i}]", state)
         for i, role in enumerate(d.start_roles):
             if role not in self.roles:
                 self.add(f"start_roles[{i}]", f"unknown role '{role}'")

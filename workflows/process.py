@@ -406,6 +406,7 @@ class ProcessWorkflow:
             inp.actor,
             lambda now: self._engine.update_fields(inp, now),
             lambda: self._engine.references_in(inp.fields),
+            lambda _now: self._engine.schedule_check_to_update(inp),
         )
 
     @update_fields.validator

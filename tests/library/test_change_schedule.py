@@ -198,3 +198,27 @@ async def test_a_major_change_needs_ten_working_days_notice(api: LibraryApi, db_
     assert "操作时间后 10 个工作日" in r.json()["detail"] and "个工作日" in r.json()["detail"]
     rec = await api.fired("cm", chg, "submit", **plans(app, soon + timedelta(days=40)))
     assert rec["state"] == "major_review"
+
+
+async def test_rescheduling_into_a_freeze_is_refused(api: LibraryApi, db_engine: Engine) -> None:
+    """002 §8.3.6: moving a submitted change's window is checked like its submission."""
+    app, _ = servers(db_engine)
+    start = BASE + timedelta(days=60)
+    chg = await assessed(api, "Upgrade the billing application")
+    rec = await api.fired("cm", chg, "submit", **plans(app, start))
+    assert rec["state"] == "cab_review"
+    freeze = await window(api, "freeze", start + timedelta(days=3), 2, app)
+    try:
+        moved = plans(app, start + timedelta(days=3, hours=6))
+        r = await api.patch(
+            "cm",
+            f"/api/v1/processes/{chg}",
+            {"fields": {k: moved[k] for k in ("planned_start", "planned_end")}},
+        )
+        assert r.status_code == 409 and "Spring Festival freeze" in r.json()["detail"], r.text
+        assert (await api.record("cm", chg))["fields"]["planned_start"] == plans(app, start)["planned_start"]
+        elsewhere = plans(app, start + timedelta(days=6))
+        rec = await api.set_fields("cm", chg, **{k: elsewhere[k] for k in ("planned_start", "planned_end")})
+        assert rec["fields"]["planned_start"] == elsewhere["planned_start"]
+    finally:
+        await api.post("cm", f"/api/v1/schedule/windows/{freeze}/cancel")

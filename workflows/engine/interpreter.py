@@ -225,6 +225,16 @@ class ProcessEngine:
         """The change-schedule check firing `inp` needs (workflows/engine/schedule_checks.py)."""
         return schedule_checks.wanted(self._ctx, inp.actor, inp.trigger, inp.fields, now)
 
+    def schedule_check_to_update(self, inp: UpdateFieldsInput) -> ScheduleCheckInput | None:
+        """The change-schedule check an edit needs (the definition's `reschedule_check`)."""
+        if self.definition.reschedule_check is None:
+            return None
+        try:
+            clean = self.check_update(inp)
+        except Refusal:
+            return None  # the handler refuses it with the rule's own words
+        return schedule_checks.wanted_for_edit(self._ctx, inp.actor, clean)
+
     def check_references(self, wanted: references.Wanted, found: ResolveReferencesResult, lang: str) -> None:
         references.check(self.definition, wanted, found, lang)
 

@@ -71,7 +71,24 @@ def wanted(
     spec: ScheduleCheck | None = move.transition.schedule_check
     if spec is None:
         return None
-    fields = {**ctx.record.fields, **move.values}
+    return _input(ctx, spec, {**ctx.record.fields, **move.values}, actor.language)
+
+
+def wanted_for_edit(ctx: RecordContext, actor: Actor, clean: Mapping[str, Any]) -> ScheduleCheckInput | None:
+    """The check an edit needs (the definition's `reschedule_check`): when the record is in one of its
+    states and the edit changes the planned window, the CIs or the implementer."""
+    spec = ctx.definition.reschedule_check
+    if spec is None or ctx.record.state not in spec.states:
+        return None
+    watched = {spec.start, spec.end, spec.cis, spec.implementer} - {None}
+    if not any(name in watched and ctx.record.fields.get(name) != value for name, value in clean.items()):
+        return None
+    return _input(ctx, spec, {**ctx.record.fields, **clean}, actor.language)
+
+
+def _input(
+    ctx: RecordContext, spec: ScheduleCheck, fields: Mapping[str, Any], language: str
+) -> ScheduleCheckInput | None:
     start, end = _when(fields.get(spec.start)), _when(fields.get(spec.end))
     if start is None or end is None:
         return None
@@ -89,7 +106,7 @@ def wanted(
         ecab_approved=approved,
         maintenance_window=spec.maintenance_window,
         block_conflicts=spec.conflicts == "block",
-        language=actor.language,
+        language=language,
     )
 
 
