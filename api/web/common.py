@@ -103,6 +103,7 @@ OwnerPost = Annotated[Principal, Depends(roles_dependency(OWNER_ROLES, checked_u
 ReportPage = Annotated[Principal, Depends(roles_dependency(REPORT_ROLES, current_user))]
 AuditPage = Annotated[Principal, Depends(roles_dependency(("admin", "auditor"), current_user))]
 AdminPost = Annotated[Principal, Depends(roles_dependency(("admin",), checked_user))]
+ChangeManagerPost = Annotated[Principal, Depends(roles_dependency(("change_manager", "admin"), checked_user))]
 
 
 def is_htmx(request: Request) -> bool:

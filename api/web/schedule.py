@@ -23,7 +23,7 @@ from api.services import schedule as forward_svc
 from api.services import schedule_feeds
 from api.services.record_schedule import record_schedule
 from api.web import forms, i18n
-from api.web.common import PageRoute, PostUser, User, engine_of, render
+from api.web.common import ChangeManagerPost, PageRoute, PostUser, User, engine_of, render
 from api.web.records import state_label
 from cmdb.errors import CmdbError
 from core.db import session_scope
@@ -184,7 +184,7 @@ def _moment(value: str, tz: ZoneInfo) -> datetime | None:
 @router.post("/ui/schedule/windows")
 def define_window(
     request: Request,
-    user: PostUser,
+    user: ChangeManagerPost,
     session: SessionDep,
     kind: Annotated[str, Form(max_length=16)] = "freeze",
     title_zh: Annotated[str, Form(max_length=200)] = "",
@@ -253,7 +253,7 @@ def define_window(
 
 @router.post("/ui/schedule/windows/{window_id}/cancel")
 def cancel_window(
-    request: Request, user: PostUser, window_id: Annotated[int, Path(ge=1, le=2**31 - 1)]
+    request: Request, user: ChangeManagerPost, window_id: Annotated[int, Path(ge=1, le=2**31 - 1)]
 ) -> Response:
     lang = i18n.language(request, user.language)
     if not user.has_role(*MANAGERS):
