@@ -17,18 +17,18 @@ from api.services.sla import (
     AvailabilityOut,
     CreateOutage,
     OutageOut,
-    PriorityOut,
     SaveAgreement,
-    ServiceReportOut,
     checked,
 )
+from api.services.visibility import hidden_versions
 from core.db import session_scope
+from reports.agreement_model import ServiceReport
+from reports.agreement_pdf import document
+from reports.agreement_report import build
+from reports.agreement_xlsx import workbook
 from sla.agreements import agreement_versions, save_agreement
 from sla.availability import availability, record_outage
-from sla.pdf import document
-from sla.records import record_figures
 from sla.tables import AgreementRow
-from sla.xlsx import workbook
 
 router = APIRouter(prefix="/api/v1/sla", tags=["sla"])
 Key = Annotated[
@@ -143,26 +143,28 @@ def _availability(session: Session, row: AgreementRow, start: datetime, end: dat
     )
 
 
-@router.get(
-    "/agreements/{key}/report", response_model=ServiceReportOut, responses=responses(401, 403, 404, 422)
-)
-def get_report(
-    key: Key,
-    user: SlaReader,
-    session: SessionDep,
-    start: Annotated[datetime, Query(description="The period's start, with its time zone.")],
-    end: Annotated[datetime, Query(description="The period's end (exclusive), with its time zone.")],
-) -> ServiceReportOut:
-    """The service report's figures for a period as JSON: availability as above, and per priority the
-    records the agreement covered, resolved and breached, with mean and maximum resolution time against
-    the target (computed in the database). 404: no such agreement; 422: the period ends before it starts."""
+def _report(session: Session, user: Principal, key: str, start: datetime, end: datetime) -> ServiceReport:
     row = _current(session, key)
-    figures = checked(lambda: record_figures(session, row, start, end))
-    return ServiceReportOut(
-        title=row.spec["title"],
-        availability=_availability(session, row, start, end),
-        priorities=[PriorityOut.model_validate(f, from_attributes=True) for f in figures],
-    )
+    # The process indicators leave out the definitions whose `visibility:` does not name the caller.
+    hidden = frozenset(k for k, _v in hidden_versions(session, user))
+    return checked(lambda: build(session, row, start, end, hidden=hidden))
+
+
+Start = Annotated[
+    datetime, Query(description="The period's start, with its time zone (months are counted in it).")
+]
+End = Annotated[datetime, Query(description="The period's end (exclusive), with its time zone.")]
+
+
+@router.get("/agreements/{key}/report", response_model=ServiceReport, responses=responses(401, 403, 404, 422))
+def get_report(key: Key, user: SlaReader, session: SessionDep, start: Start, end: End) -> ServiceReport:
+    """The service report (服务报告) for a period as JSON, every text in zh and en: SLA attainment per
+    indicator, deviations with their reasons, major incidents, each process's key indicators,
+    availability and continuity (outages), customer satisfaction, trends against the previous six
+    periods (calendar months when the period is one) and the improvement items. The record sections
+    count the records the agreement covered, computed in the database.
+    404: no such agreement; 422: the period ends before it starts, or a time without its time zone."""
+    return _report(session, user, key, start, end)
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -176,22 +178,14 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         **responses(401, 403, 404, 422),
     },
 )
-def get_report_xlsx(
-    key: Key,
-    user: SlaReader,
-    session: SessionDep,
-    start: Annotated[datetime, Query(description="The period's start, with its time zone.")],
-    end: Annotated[datetime, Query(description="The period's end (exclusive), with its time zone.")],
-) -> Response:
-    """The service report's figures as a spreadsheet (sheets: availability, records per priority),
-    headed in the caller's language. 404: no such agreement; 422: the period ends before it starts."""
-    row = _current(session, key)
-    figures = checked(lambda: availability(session, row, start, end))
-    priorities = checked(lambda: record_figures(session, row, start, end))
+def get_report_xlsx(key: Key, user: SlaReader, session: SessionDep, start: Start, end: End) -> Response:
+    """The service report as a spreadsheet for analysts: one sheet per section (summary, availability
+    with its outages, attainment, deviations, major incidents, key indicators, satisfaction, trends,
+    improvements), headed in the caller's language. 404: no such agreement; 422: as the JSON report."""
+    report = _report(session, user, key, start, end)
     lang = "zh" if user.language == "zh" else "en"
-    data = workbook(row.spec["title"].get(lang, key), figures, priorities, lang)
     headers = {"Content-Disposition": f'attachment; filename="{key}-report.xlsx"'}
-    return Response(data, media_type=XLSX, headers=headers)
+    return Response(workbook(report, lang), media_type=XLSX, headers=headers)
 
 
 PDF = "application/pdf"
@@ -205,21 +199,12 @@ PDF = "application/pdf"
         **responses(401, 403, 404, 422),
     },
 )
-def get_report_pdf(
-    key: Key,
-    user: SlaReader,
-    session: SessionDep,
-    start: Annotated[datetime, Query(description="The period's start, with its time zone.")],
-    end: Annotated[datetime, Query(description="The period's end (exclusive), with its time zone.")],
-) -> Response:
-    """The service report for people: the figures and bar charts (availability against its target,
-    resolution times against their targets), in the caller's language.
-    404: no such agreement; 422: the period ends before it starts."""
-    row = _current(session, key)
-    figures = checked(lambda: availability(session, row, start, end))
-    priorities = checked(lambda: record_figures(session, row, start, end))
+def get_report_pdf(key: Key, user: SlaReader, session: SessionDep, start: Start, end: End) -> Response:
+    """The service report for people, in the caller's language, with charts: attainment per indicator,
+    resolution time per priority against its target, availability against its target, the satisfaction
+    scores and the trend over the periods. 404: no such agreement; 422: as the JSON report."""
+    report = _report(session, user, key, start, end)
     lang = "zh" if user.language == "zh" else "en"
-    title = row.spec["title"].get(lang, key)
-    data = checked(lambda: document(title, start, end, figures, priorities, lang))
+    data = checked(lambda: document(report, lang))
     headers = {"Content-Disposition": f'attachment; filename="{key}-report.pdf"'}
     return Response(data, media_type=PDF, headers=headers)

@@ -98,21 +98,3 @@ def refusals() -> Iterator[None]:
 def checked(call: Callable[[], T]) -> T:
     with refusals():
         return call()
-
-
-class PriorityOut(BaseModel):
-    priority: str
-    records: int
-    resolved: int
-    breached: int
-    mean_resolution_hours: float | None
-    max_resolution_hours: float | None
-    resolution_target_hours: float | None
-
-
-class ServiceReportOut(BaseModel):
-    """The service report's figures for an agreement and period (docs/sla.md, 'Service report')."""
-
-    title: dict[str, str]
-    availability: AvailabilityOut
-    priorities: list[PriorityOut]
