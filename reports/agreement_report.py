@@ -178,21 +178,30 @@ def _satisfaction(session: Session, key: str, start: datetime, end: datetime) ->
     )
 
 
-def _trend(session: Session, row: AgreementRow, start: datetime, end: datetime) -> TrendPoint:
-    records, breached = sections.volume(session, row.key, start, end)
-    judged = [a for a in sections.attainment(session, row.key, start, end) if a.met + a.breached]
-    met, total = sum(a.met for a in judged), sum(a.met + a.breached for a in judged)
-    return TrendPoint(
-        start=start,
-        end=end,
-        label=report_periods.label(start, end),
-        records=records,
-        breached=breached,
-        attainment_percent=round(100.0 * met / total, 2) if total else None,
-        availability_percent=availability(session, row, start, end).availability_percent,
-        mean_resolution_hours=sections.mean_resolution_hours(session, row.key, start, end),
-        satisfaction_mean=sections.satisfaction(session, row.key, start, end).mean,
-    )
+def _trends(
+    session: Session, row: AgreementRow, start: datetime, end: datetime, count: int
+) -> list[TrendPoint]:
+    """This period and the `count` before it: the record figures in two queries, availability per period."""
+    bounds = report_periods.previous(start, end, count)
+    figures = sections.period_figures(session, row.key, bounds)
+    attained = sections.attainment_by_period(session, row.key, bounds)
+    out = []
+    for (s, e), f, per in zip(bounds, figures, attained, strict=True):
+        met, judged = sum(a.met for a in per), sum(a.met + a.breached for a in per)
+        out.append(
+            TrendPoint(
+                start=s,
+                end=e,
+                label=report_periods.label(s, e),
+                records=f.records,
+                breached=f.breached,
+                attainment_percent=round(100.0 * met / judged, 2) if judged else None,
+                availability_percent=availability(session, row, s, e).availability_percent,
+                mean_resolution_hours=f.mean_resolution_hours,
+                satisfaction_mean=f.satisfaction_mean,
+            )
+        )
+    return out
 
 
 def _improvements(
@@ -293,7 +302,7 @@ def build(
         kpis=kpis,
         process_titles=_titles(session, [k.definition for k in kpis]),
         satisfaction=_satisfaction(session, row.key, start, end),
-        trends=[_trend(session, row, s, e) for s, e in report_periods.previous(start, end, trend_periods)],
+        trends=_trends(session, row, start, end, trend_periods),
         improvements=_improvements(session, start, end, hidden),
         notes=[SCOPE_NOTE],
     )

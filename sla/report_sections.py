@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Select, cast, func, select, true
+from sqlalchemy import ColumnElement, Float, Select, case, cast, func, select, true
 from sqlmodel import Session, col
 
 from core.tables import RecordRow
@@ -99,30 +99,100 @@ def _clocks(session: Session) -> tuple[Any, ColumnElement[Any], ColumnElement[An
 
 def attainment(session: Session, key: str, start: datetime, end: datetime) -> list[Attainment]:
     """Per indicator (clock name): met, breached and still running, counted in the database."""
-    start, end = check_period(start, end)
+    return attainment_by_period(session, key, [(start, end)])[0]
+
+
+def _bucket(bounds: list[tuple[datetime, datetime]]) -> ColumnElement[Any]:
+    """Which of the back-to-back periods a record was created in (their index)."""
+    created = col(RecordRow.created_at)
+    return case(*[((created >= s) & (created < e), i) for i, (s, e) in enumerate(bounds)], else_=None)
+
+
+def _checked(bounds: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    return [check_period(s, e) for s, e in bounds]
+
+
+def attainment_by_period(
+    session: Session, key: str, bounds: list[tuple[datetime, datetime]]
+) -> list[list[Attainment]]:
+    """`attainment` for each of several periods, in one query."""
+    bounds = _checked(bounds)
     rows, name, state = _clocks(session)
+    bucket = _bucket(bounds)
     query = (
-        select(name, state, func.count())
+        select(bucket, name, state, func.count())
         .select_from(RecordRow)
         .join(RecordAgreementRow, true())
         .join(rows, true())
-        .where(*covered(key, start, end))
-        .group_by(name, state)
+        .where(*covered(key, min(s for s, _ in bounds), max(e for _, e in bounds)))
+        .group_by(bucket, name, state)
     )
-    counts: dict[str, dict[str, int]] = {}
-    for indicator, clock_state, n in session.execute(query).all():
-        if indicator is None:
+    counts: list[dict[str, dict[str, int]]] = [{} for _ in bounds]
+    for index, indicator, clock_state, n in session.execute(query).all():
+        if indicator is None or index is None:
             continue
-        counts.setdefault(str(indicator), {})[str(clock_state)] = int(n)
+        counts[int(index)].setdefault(str(indicator), {})[str(clock_state)] = int(n)
     return [
-        Attainment(
-            indicator=indicator,
-            met=by.get("met", 0),
-            breached=by.get("breached", 0),
-            running=sum(v for s, v in by.items() if s not in ("met", "breached")),
-        )
-        for indicator, by in sorted(counts.items())
+        [
+            Attainment(
+                indicator=indicator,
+                met=by.get("met", 0),
+                breached=by.get("breached", 0),
+                running=sum(v for s, v in by.items() if s not in ("met", "breached")),
+            )
+            for indicator, by in sorted(per.items())
+        ]
+        for per in counts
     ]
+
+
+@dataclass(frozen=True)
+class PeriodFigures:
+    records: int
+    breached: int
+    mean_resolution_hours: float | None
+    satisfaction_mean: float | None
+
+
+def _seconds(session: Session) -> ColumnElement[Any]:
+    """resolved_at − created_at in seconds, in the dialect's own date arithmetic."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", col(RecordRow.resolved_at) - col(RecordRow.created_at))
+    return (func.julianday(col(RecordRow.resolved_at)) - func.julianday(col(RecordRow.created_at))) * 86400.0
+
+
+def period_figures(
+    session: Session, key: str, bounds: list[tuple[datetime, datetime]]
+) -> list[PeriodFigures]:
+    """Per period, in one query: records, breached records, mean resolution time (wall clock) of the
+    resolved ones, and the mean satisfaction score of the scored ones."""
+    bounds = _checked(bounds)
+    bucket = _bucket(bounds)
+    score = col(RecordRow.fields)[SATISFACTION_FIELD].as_string()
+    query = (
+        select(
+            bucket,
+            func.count(),
+            func.count().filter(col(RecordRow.breached).is_(True)),
+            func.avg(cast(_seconds(session), Float)),
+            func.avg(case((score.in_(SATISFACTION_SCALE), cast(score, Float)), else_=None)),
+        )
+        .select_from(RecordRow)
+        .join(RecordAgreementRow, true())
+        .where(*covered(key, min(s for s, _ in bounds), max(e for _, e in bounds)))
+        .group_by(bucket)
+    )
+    out = [PeriodFigures(0, 0, None, None) for _ in bounds]
+    for index, records, breached, seconds, mean_score in session.execute(query).all():
+        if index is None:
+            continue
+        out[int(index)] = PeriodFigures(
+            records=int(records),
+            breached=int(breached),
+            mean_resolution_hours=None if seconds is None else round(float(seconds) / 3600, 2),
+            satisfaction_mean=None if mean_score is None else round(float(mean_score), 2),
+        )
+    return out
 
 
 def _listed(row: Any) -> Listed:
@@ -207,31 +277,10 @@ def satisfaction(session: Session, key: str, start: datetime, end: datetime) -> 
 
 def mean_resolution_hours(session: Session, key: str, start: datetime, end: datetime) -> float | None:
     """Mean creation-to-resolution time of the resolved records (wall clock, in the database)."""
-    start, end = check_period(start, end)
-    if session.get_bind().dialect.name == "postgresql":
-        seconds: ColumnElement[Any] = func.extract(
-            "epoch", col(RecordRow.resolved_at) - col(RecordRow.created_at)
-        )
-    else:
-        seconds = (
-            func.julianday(col(RecordRow.resolved_at)) - func.julianday(col(RecordRow.created_at))
-        ) * 86400.0
-    value = session.execute(
-        select(func.avg(cast(seconds, Float)))
-        .select_from(RecordRow)
-        .join(RecordAgreementRow, true())
-        .where(*covered(key, start, end), col(RecordRow.resolved_at).is_not(None))
-    ).scalar_one()
-    return None if value is None else round(float(value) / 3600, 2)
+    return period_figures(session, key, [(start, end)])[0].mean_resolution_hours
 
 
 def volume(session: Session, key: str, start: datetime, end: datetime) -> tuple[int, int]:
     """(records, breached records) the agreement covered in the period."""
-    start, end = check_period(start, end)
-    records, breached = session.execute(
-        select(func.count(), func.count().filter(col(RecordRow.breached).is_(True)))
-        .select_from(RecordRow)
-        .join(RecordAgreementRow, true())
-        .where(*covered(key, start, end))
-    ).one()
-    return int(records), int(breached)
+    figures = period_figures(session, key, [(start, end)])[0]
+    return figures.records, figures.breached
