@@ -142,3 +142,37 @@ def test_period_bounds_in_a_time_zone_are_kept() -> None:
     assert parse_instant("2026-11-01T00:00:00+08:00").astimezone(UTC) == datetime(
         2026, 10, 31, 16, tzinfo=UTC
     )
+
+
+def test_every_app_b_indicator_is_computed_or_says_what_is_missing(db_engine: Engine) -> None:
+    from reports.coverage import CATALOGUE
+    from reports.kpis import compute_kpis
+    from reports.model import Period
+
+    keys: dict[str, set[str]] = {}
+    with session_scope(db_engine) as s:
+        for kind in {c.kind for c in CATALOGUE if c.kind}:
+            report = compute_kpis(s, definition=kind, kind=kind, period=Period(start=NOVEMBER[0]))
+            keys[kind] = {k.key for k in report.indicators}
+    for c in CATALOGUE:
+        if c.kind is None:
+            assert c.missing is not None and c.missing.zh and c.missing.en, c
+        else:
+            assert c.key in keys[c.kind], c
+    assert len({c.clause for c in CATALOGUE}) == 12  # B.1 … B.12
+
+
+def test_security_and_response_indicators_from_hand_worked_records(db_engine: Engine) -> None:
+    from reports.kpis import compute_kpis
+    from reports.model import Period
+
+    row = hand_worked(db_engine)
+    with session_scope(db_engine) as s:
+        rid = add(s, row.key, at(3, 2), category="security", major_incident=True)
+        s.flush()
+        add(s, row.key, at(3, 2, 11), category="security", interruption_start="2026-03-02T10:30:00+00:00")
+    march = Period(start=at(3, 1, 0), end=at(4, 1, 0))
+    with session_scope(db_engine) as s:
+        kpis = {k.key: k for k in compute_kpis(s, definition="incident", period=march).indicators}
+    assert rid and kpis["security_incidents"].value == 2 and kpis["major_security_incidents"].value == 1
+    assert kpis["mean_detection_time"].value == 30.0  # 10:30 → 11:00
