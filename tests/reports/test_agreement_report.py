@@ -167,12 +167,13 @@ def test_security_and_response_indicators_from_hand_worked_records(db_engine: En
     from reports.model import Period
 
     row = hand_worked(db_engine)
+    key = f"incident_{row.key[4:]}"  # records of their own (the test database is shared)
     with session_scope(db_engine) as s:
-        rid = add(s, row.key, at(3, 2), category="security", major_incident=True)
-        s.flush()
-        add(s, row.key, at(3, 2, 11), category="security", interruption_start="2026-03-02T10:30:00+00:00")
+        add(s, row.key, at(3, 2), definition=key, category="security", major_incident=True)
+        begun = "2026-03-02T10:30:00+00:00"
+        add(s, row.key, at(3, 2, 11), definition=key, category="security", interruption_start=begun)
     march = Period(start=at(3, 1, 0), end=at(4, 1, 0))
     with session_scope(db_engine) as s:
-        kpis = {k.key: k for k in compute_kpis(s, definition="incident", period=march).indicators}
-    assert rid and kpis["security_incidents"].value == 2 and kpis["major_security_incidents"].value == 1
+        kpis = {k.key: k for k in compute_kpis(s, definition=key, kind="incident", period=march).indicators}
+    assert kpis["security_incidents"].value == 2 and kpis["major_security_incidents"].value == 1
     assert kpis["mean_detection_time"].value == 30.0  # 10:30 → 11:00

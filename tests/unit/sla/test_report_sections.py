@@ -41,6 +41,7 @@ def add(
     priority: str = "2",
     snapshot: dict[str, Any] | None = None,
     breached: bool = False,
+    definition: str = "incident",
     **fields: Any,
 ) -> str:
     rid = uuid.uuid4().hex[:20]
@@ -48,7 +49,7 @@ def add(
         RecordRow(
             id=rid,
             number=f"INC-{rid[:10]}",
-            definition_key="incident",
+            definition_key=definition,
             definition_version=1,
             title=f"record {rid[:4]}",
             state="resolved" if resolved else "in_progress",
