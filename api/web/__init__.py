@@ -21,6 +21,7 @@ from api.web import (
     delegations,
     editing,
     inbox,
+    record_exports,
     records,
     schedule,
     signin,
@@ -40,6 +41,7 @@ def install(app: FastAPI, *, dev_login: bool = False, secret: bytes | None = Non
         admin,
         inbox,
         create,
+        record_exports,  # before `records`: /ui/records/export.csv is not a record
         records,
         editing,
         studio,
