@@ -38,7 +38,7 @@ from reports.model import KpiReport, Label, Period
 from sla import report_sections as sections
 from sla.availability import availability, check_period
 from sla.records import record_figures
-from sla.tables import AgreementRow, OutageRow, RecordAgreementRow
+from sla.tables import AgreementRow, OutageRow
 
 TREND_PERIODS = 6
 # Processes whose records are improvement items (CSI, 持续改进): a definition key, or its first word.
@@ -69,12 +69,7 @@ def _definitions(session: Session, keys: set[str]) -> dict[str, Definition]:
 
 
 def _covered_definitions(session: Session, key: str, start: datetime, end: datetime) -> set[str]:
-    query = (
-        select(RecordRow.definition_key)
-        .join(RecordAgreementRow, col(RecordAgreementRow.record_id) == col(RecordRow.id))
-        .where(*sections.covered(key, start, end))
-        .distinct()
-    )
+    query = select(RecordRow.definition_key).where(*sections.covered(key, start, end)).distinct()
     return set(session.exec(query).all())
 
 

@@ -57,7 +57,9 @@ _RECORD: tuple[Any, ...] = (
     RecordRow.state_category,
     RecordRow.final,
     RecordRow.fields,
-    RecordRow.snapshot,
+    # Of the snapshot (kilobytes per record) the formulas read only the clocks and the links.
+    col(RecordRow.snapshot)["slas"],
+    col(RecordRow.snapshot)["links"],
     RecordRow.created_at,
     RecordRow.resolved_at,
     RecordRow.closed_at,
@@ -104,12 +106,12 @@ def load_facts(session: Session, *, definition: str, period: Period) -> list[Fac
             state_category=category,
             final=final,
             fields=dict(fields or {}),
-            snapshot=dict(snapshot or {}),
+            snapshot={"slas": slas or [], "links": links or []},
             created_at=naive_utc(created) or created,
             resolved_at=naive_utc(resolved),
             closed_at=naive_utc(closed),
         )
-        for rid, number, key, state, category, final, fields, snapshot, created, resolved, closed in rows
+        for rid, number, key, state, category, final, fields, slas, links, created, resolved, closed in rows
     }
     ids = list(facts)
     for part in _chunks(ids):
