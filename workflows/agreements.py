@@ -18,6 +18,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from definitions.calendar import BusinessCalendar
     from definitions.loader import PinnedDefinition, definition_hash
+    from definitions.model_base import I18nText
     from workflows import patches
     from workflows.calls import DB_RETRY, DB_TIMEOUT
     from workflows.contracts import Actor, Contract, RecordState, StartProcessInput
@@ -29,11 +30,11 @@ CLOCK_TARGETS = {"response": "response_minutes", "resolution": "resolution_minut
 OLA_CLOCKS = {
     "response": (
         "ola_response",
-        {"zh": "运营级别响应时限（OLA）", "en": "Operational response target (OLA)"},
+        I18nText(zh="运营级别响应时限（OLA）", en="Operational response target (OLA)"),
     ),
     "resolution": (
         "ola_resolution",
-        {"zh": "运营级别解决时限（OLA）", "en": "Operational resolution target (OLA)"},
+        I18nText(zh="运营级别解决时限（OLA）", en="Operational resolution target (OLA)"),
     ),
 }
 
