@@ -13,11 +13,16 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
+from temporalio.client import Client
+from temporalio.worker import Replayer
 
+from core.converter import data_converter
 from core.db import session_scope
 from sla.tables import OutageRow
 from tests.library.conftest import LibraryApi, actions, ensure_users
 from tests.unit.sla.test_agreements import spec
+from tests.workflow.test_workflow_durability import _patches
+from worker.registry import WORKFLOWS, sandbox_runner
 
 CMDB = "/api/v1/cmdb"
 OLAS = {
@@ -48,7 +53,7 @@ def _at(value: str) -> datetime:
 
 
 async def test_an_incident_runs_on_its_agreement_and_group_targets_and_records_its_outage(
-    api: LibraryApi, db_engine: Engine
+    api: LibraryApi, db_engine: Engine, temporal_client: Client
 ) -> None:
     await api.ensure("incident")
     ci, service = await _service(api)
@@ -117,6 +122,14 @@ async def test_an_incident_runs_on_its_agreement_and_group_targets_and_records_i
     )
     assert r.status_code == 200, r.text
     assert r.json()["interruptions"] == 1 and r.json()["availability_percent"] < 100
+    # The run recorded its OLA clocks behind their patch, and its history replays (the outage activity
+    # and the group clock restarts included).
+    history = await temporal_client.get_workflow_handle(inc).fetch_history()
+    assert "sla-olas" in _patches(history)
+    replayer = Replayer(
+        workflows=list(WORKFLOWS), workflow_runner=sandbox_runner(), data_converter=data_converter
+    )
+    await replayer.replay_workflow(history)
 
 
 async def test_an_incident_flagged_later_begins_its_interruption_then(api: LibraryApi) -> None:
