@@ -27,3 +27,4 @@ SLA_ALARMS = "sla-alarms"
 NOTIFICATIONS_IN_PERSIST = "notifications-in-persist"
 PROTECTED_FIELDS = "protected-fields"
 SLA_AGREEMENTS = "sla-agreements"  # issue 21: a new record runs on its agreement's targets
+SLA_OLAS = "sla-olas"  # issue 21: agreement records get operational-level clocks per support group

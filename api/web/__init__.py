@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from api.web import (
     account,
     admin,
+    agreements,
     cmdb,
     create,
     dashboard,
@@ -46,6 +47,7 @@ def install(app: FastAPI, *, dev_login: bool = False, secret: bytes | None = Non
         dashboard,
         cmdb,
         schedule,
+        agreements,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
