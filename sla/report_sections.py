@@ -190,12 +190,28 @@ def satisfaction(session: Session, agreement: AgreementRow, start: datetime, end
     return Satisfaction(answers=answers, mean=mean, distribution=dict(sorted(distribution.items())))
 
 
-def trends(session: Session, agreement: AgreementRow, start: datetime, end: datetime) -> list[Trend]:
-    """This period and the ones before it, of the same length, oldest first."""
+def _months_back(moment: datetime, months: int) -> datetime:
+    """The same wall-clock moment `months` calendar months earlier (its time zone kept)."""
+    index = moment.year * 12 + moment.month - 1 - months
+    return moment.replace(year=index // 12, month=index % 12 + 1)
+
+
+def _periods(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """This period and the five before it, oldest first: calendar months when the period is one (a
+    monthly report's trend is by month), else periods of the same length."""
+    monthly = start.day == 1 and start.time() == end.time() and _months_back(end, 1) == start
+    if monthly:
+        return [
+            (_months_back(start, back), _months_back(end, back)) for back in range(TREND_PERIODS - 1, -1, -1)
+        ]
     length = end - start
+    return [(start - back * length, end - back * length) for back in range(TREND_PERIODS - 1, -1, -1)]
+
+
+def trends(session: Session, agreement: AgreementRow, start: datetime, end: datetime) -> list[Trend]:
+    """This period and the ones before it (`_periods`), oldest first."""
     out = []
-    for back in range(TREND_PERIODS - 1, -1, -1):
-        s, e = start - back * length, end - back * length
+    for s, e in _periods(start, end):
         figures = availability(session, agreement, s, e)
         counted = session.execute(
             select(func.count(), func.count().filter(col(RecordRow.breached).is_(True)))
@@ -226,6 +242,7 @@ def improvements(session: Session, start: datetime, end: datetime) -> list[Liste
 
 
 def sections(session: Session, agreement: AgreementRow, start: datetime, end: datetime) -> Sections:
+    given = (start, end)  # in the reader's time zone: a month's trend steps by that zone's months
     start, end = check_period(start, end)
     listed, total = deviations(session, agreement, start, end)
     majors, majors_total = major_incidents(session, agreement, start, end)
@@ -237,7 +254,7 @@ def sections(session: Session, agreement: AgreementRow, start: datetime, end: da
         major_incidents_total=majors_total,
         outages=outages(session, agreement, start, end),
         satisfaction=satisfaction(session, agreement, start, end),
-        trends=trends(session, agreement, start, end),
+        trends=trends(session, agreement, *given),
         improvements=improvements(session, start, end),
     )
     if out.satisfaction.answers == 0:

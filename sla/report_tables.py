@@ -4,6 +4,7 @@ language, shared by the spreadsheet (a sheet per section) and the PDF (a table p
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sla.report_views import ListedOut, ReportSections
 
@@ -72,19 +73,23 @@ def w(key: str, lang: str, **values: object) -> str:
     return (zh if lang == "zh" else en).format(**values)
 
 
-def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else "—"
+def _when(value: datetime | None, tz: ZoneInfo | None = None) -> str:
+    if value is None:
+        return "—"
+    return (value.astimezone(tz) if tz else value).strftime("%Y-%m-%d %H:%M")
 
 
-def _listed(items: list[ListedOut], lang: str, reason: bool = False) -> list[list[Cell]]:
+def _listed(items: list[ListedOut], lang: str, tz: ZoneInfo, reason: bool = False) -> list[list[Cell]]:
     rows: list[list[Cell]] = []
     for i in items:
-        row: list[Cell] = [i.number, i.title, i.priority, _when(i.created_at), _when(i.resolved_at)]
+        row: list[Cell] = [i.number, i.title, i.priority, _when(i.created_at, tz), _when(i.resolved_at, tz)]
         rows.append([*row, i.reason or "—"] if reason else row)
     return rows
 
 
-def tables(report: ReportSections, lang: str) -> list[Table]:
+def tables(report: ReportSections, lang: str, timezone: str = "Asia/Shanghai") -> list[Table]:
+    """The sections as tables; times in `timezone` (the organisation's)."""
+    tz = ZoneInfo(timezone)
     listed_heads = [w(k, lang) for k in ("number", "title", "priority", "created", "resolved")]
     yes, no = w("yes", lang), w("no", lang)
     nodata = w("no_data", lang)
@@ -112,12 +117,12 @@ def tables(report: ReportSections, lang: str) -> list[Table]:
         (
             f"{w('deviations', lang)} ({w('total', lang, n=report.deviations_total)})",
             [*listed_heads, w("reason", lang)],
-            _listed(report.deviations, lang, reason=True),
+            _listed(report.deviations, lang, tz, reason=True),
         ),
         (
             f"{w('major_incidents', lang)} ({w('total', lang, n=report.major_incidents_total)})",
             listed_heads,
-            _listed(report.major_incidents, lang),
+            _listed(report.major_incidents, lang, tz),
         ),
         (
             w("outages", lang),
@@ -168,7 +173,7 @@ def tables(report: ReportSections, lang: str) -> list[Table]:
                 for k in report.kpis
             ],
         ),
-        (w("improvements", lang), listed_heads, _listed(report.improvements, lang)),
+        (w("improvements", lang), listed_heads, _listed(report.improvements, lang, tz)),
     ]
     if report.notes:
         out.append((w("notes", lang), [w("notes", lang)], [[n] for n in report.notes]))

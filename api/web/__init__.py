@@ -24,6 +24,7 @@ from api.web import (
     inbox,
     records,
     schedule,
+    service_reports,
     signin,
     studio,
 )
@@ -48,6 +49,7 @@ def install(app: FastAPI, *, dev_login: bool = False, secret: bytes | None = Non
         cmdb,
         schedule,
         agreements,
+        service_reports,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -140,3 +140,45 @@ async def test_a_requester_has_no_agreements_link_and_is_refused(site: Site, pag
     response = await page.goto(site.url("/ui/agreements"))
     assert response is not None and response.status == 403
     await expect(page.locator("main")).to_contain_text("role required: this needs the role Process owner")
+
+
+async def test_the_monthly_service_report_in_chinese_with_its_downloads(
+    site: Site, page: Page, db_engine: Engine
+) -> None:
+    """An auditor opens an agreement's report for this month in Chinese: availability, every section as
+    a table headed in Chinese, and the PDF and XLSX downloads (read back)."""
+    import io
+
+    import openpyxl
+    import pypdf
+
+    tag = uuid.uuid4().hex[:6]
+    key, _service, _ci, _change = _agreement(db_engine, tag)
+    await sign_in(page, site, "root")
+    await page.goto(site.url(f"/ui/lang/zh?next=/ui/agreements/{key}"))
+    await page.click("#open-report")
+    await expect(page.locator("h1")).to_contain_text("服务报告")
+    for heading in (
+        "服务级别达成",
+        "偏差",
+        "重大事件",
+        "可用性与连续性",
+        "客户满意度",
+        "趋势",
+        "流程关键指标",
+    ):
+        await expect(page.locator(".report-section h2", has_text=heading)).to_have_count(1)
+    await screenshot(page, "service-report-zh")
+    body = await page.locator("main").inner_text()
+    for internal in ("resolution_notes", "major_incident", "service_interruption", "percent"):
+        assert internal not in body, internal
+    async with page.expect_download() as pdf_download:
+        await page.click("#report-pdf")
+    pdf = await (await pdf_download.value).path()
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(str(pdf)).pages).replace("\x00", "")
+    assert "服务报告" in text and "趋势" in text
+    async with page.expect_download() as xlsx_download:
+        await page.click("#report-xlsx")
+    path = await (await xlsx_download.value).path()
+    book = openpyxl.load_workbook(io.BytesIO(open(path, "rb").read()))
+    assert "服务级别达成" in book.sheetnames
