@@ -22,6 +22,7 @@ from api.web import (
     delegations,
     editing,
     inbox,
+    not_found,
     records,
     schedule,
     service_reports,
@@ -50,6 +51,7 @@ def install(app: FastAPI, *, dev_login: bool = False, secret: bytes | None = Non
         schedule,
         agreements,
         service_reports,
+        not_found,  # last: it answers every /ui path no page above took
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
