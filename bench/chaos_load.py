@@ -16,6 +16,7 @@ import random
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -57,6 +58,7 @@ class Load:
         self.in_flight = [0] * len(apis)
         self.stop = asyncio.Event()
         self.rng = random.Random(19)
+        self._changes = 0
         self.http = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=ATTEMPT_TIMEOUT_S),
             connector=aiohttp.TCPConnector(limit=200, force_close=False),
@@ -168,7 +170,7 @@ class Load:
             return
         if not await self.fire(client, "change_manager", rid, "assess", assignee="change_manager"):
             return
-        snap = await self.fire(client, "change_manager", rid, "submit", **change_plan())
+        snap = await self.fire(client, "change_manager", rid, "submit", **self._plan())
         pending = [a for a in (snap or {}).get("approvals", []) if a["state"] == "pending"]
         if not pending:
             return
@@ -178,6 +180,17 @@ class Load:
             if out is None:
                 return
             self._ack("approval", rid, user, user, out["record"]["state"])
+
+    def _plan(self) -> dict[str, Any]:
+        """A change plan in an hour of its own: changes planned in the same window by the same
+        implementer are each other's conflicts, and the schedule check of a submit reads them all
+        (schedule/record_check.py), so one shared window made every submit slower than the last."""
+        self._changes += 1
+        plan = change_plan()
+        start = datetime.fromisoformat(str(plan["planned_start"])) + timedelta(hours=2 * self._changes)
+        plan["planned_start"] = start.isoformat()
+        plan["planned_end"] = (start + timedelta(hours=1)).isoformat()
+        return plan
 
     async def sla_record(self, client: int) -> None:
         await self.start(client, "agent", "chaossla", {"impact": "a", "urgency": "a"})
