@@ -19,6 +19,7 @@ unshare -n env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin HOME="$work"
 set -euo pipefail
 archive=$1 work=$2 pgbin=$3
 ip link set lo up
+export PYTHONUNBUFFERED=1  # the logs are read while the processes run
 say() { echo "test-bundle: $*"; }
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -TERM -- "-$p" 2>/dev/null || true; done; sleep 2;
