@@ -14,7 +14,7 @@ chmod 755 "$work"
 trap 'rm -rf "$work"' EXIT
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 
-unshare -n env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin HOME="$work" \
+unshare -n env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin HOME="$work" LANG=C.UTF-8 \
   bash -s "$archive" "$work" "$pgbin" <<'INNER'
 set -euo pipefail
 archive=$1 work=$2 pgbin=$3
@@ -57,7 +57,7 @@ kill -INT "${pids[0]}"; wait "${pids[0]}" || true; pids=()
 
 # 2. the production processes on PostgreSQL
 mkdir -p "$work/pg" && chown postgres "$work/pg"
-runuser -u postgres -- "$pgbin/initdb" -D "$work/pg/data" -U itilflow -A trust >/dev/null
+runuser -u postgres -- "$pgbin/initdb" -D "$work/pg/data" -U itilflow -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
 printf "port = 15432\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '%s'\n" "$work/pg" >> "$work/pg/data/postgresql.conf"
 runuser -u postgres -- "$pgbin/pg_ctl" -D "$work/pg/data" -l "$work/pg/log" -w start >/dev/null
 "$pgbin/createdb" -h 127.0.0.1 -p 15432 -U itilflow itilflow
