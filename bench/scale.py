@@ -76,7 +76,7 @@ async def throughput(client: Client, engine: Engine, lifecycles: int, in_flight:
 
 async def open_records(
     client: Client, engine: Engine, count: int, sample: int, worker: Service
-) -> tuple[float, list[float], list[float]]:
+) -> tuple[float, list[float], list[float], float]:
     """Start `count` records; comment on the newest and the oldest `sample`; the worker's peak RSS."""
     pinned = fixture("lifecycle.yaml")
     ids = [uuid.uuid4().hex[:20] for _ in range(count)]
@@ -95,7 +95,8 @@ async def open_records(
         )
 
     await pool(count, 50, start)
-    print(f"      {count} records started in {time.perf_counter() - t0:.0f} s", flush=True)
+    started_s = time.perf_counter() - t0
+    print(f"      {count} records started in {started_s:.0f} s", flush=True)
 
     async def comments(records: list[str]) -> list[float]:
         out: list[float] = []
@@ -110,7 +111,7 @@ async def open_records(
 
     cached = await comments(ids[-sample:])
     evicted = await comments(ids[:sample])
-    return peak_rss_mb(worker.pid), cached, evicted
+    return peak_rss_mb(worker.pid), cached, evicted, started_s / count
 
 
 async def api_actions(base: str, tokens: dict[str, str], clients: int, actions: int) -> list[float]:
@@ -166,7 +167,7 @@ async def run(args: argparse.Namespace, root: Path) -> dict[str, Any]:
         one = await throughput(client, engine, args.lifecycles, 20)
 
         print(f"[2/5] {args.open} open records, worker cache {args.cache} records", flush=True)
-        rss, cached, evicted = await open_records(client, engine, args.open, args.sample, worker)
+        rss, cached, evicted, per_start = await open_records(client, engine, args.open, args.sample, worker)
         print(f"      comment on a cached record  {describe(cached)}")
         print(f"      comment on an evicted record {describe(evicted)}")
         print(f"      worker peak RSS {rss:.0f} MB", flush=True)
@@ -178,7 +179,8 @@ async def run(args: argparse.Namespace, root: Path) -> dict[str, Any]:
             "itilflow",
             count=args.deadlines,
             in_flight=50,
-            seconds_per_record=2 / one,
+            # A start and an update per record, at the rate the starts above went (with room to spare).
+            seconds_per_record=3 * per_start,
             worker_pid=worker.pid,
         )
         lags = timers.lags_ms
