@@ -30,6 +30,7 @@ pytestmark = [
     pytest.mark.skipif(
         os.geteuid() == 0 and shutil.which("runuser") is None, reason="needs runuser to run PostgreSQL"
     ),
+    pytest.mark.timeout(600),  # about two minutes: set-up, one cycle of four faults, the checks
 ]
 
 
