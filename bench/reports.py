@@ -1,15 +1,13 @@
-"""Service report generation: one agreement's monthly service report (JSON, XLSX, PDF, every section) and
-the yearly KPI report over a year of incidents and changes, on SQLite or PostgreSQL.
+"""Service report generation: one agreement's monthly report (JSON figures, XLSX, PDF) and the yearly
+incident KPI report over a year of incidents and changes, on SQLite or PostgreSQL.
 
     python -m bench.reports [--quick] [--database-url URL] [--incidents N] [--changes M] [--runs R]
 
-Seeds a year (2026) of incidents under one agreement and changes — read-model rows with their SLA clocks
-in the snapshot, fields (satisfaction on a third, major incidents, breach reasons) and three audit rows
-per resolved record (created, accepted, resolved) — and 120 outages; then builds November's report R
-times per format (reports/agreement_report.py: the record sections are counted in the database) and the
-incident KPI report over the whole year once. Prints p50/p99 per format, the yearly time and peak RSS,
-then one JSON object on the last line: {"incidents", "changes", "monthly_json_p99_s",
-"monthly_xlsx_p99_s", "monthly_pdf_p99_s", "yearly_kpis_s", "peak_rss_mb", "database"}. No timed asserts.
+Prints the figures, then one JSON object on the last line: {"incidents", "changes",
+"monthly_json_p99_s", "monthly_xlsx_p99_s", "monthly_pdf_p99_s", "yearly_kpis_s", "peak_rss_mb",
+"database"}. The monthly report is the whole report: availability, records per priority and every
+section (attainment, deviations, major incidents, outages, satisfaction, six periods of trends, each
+process's KPIs). The aggregations run in the database (sla/, reports/). No timed asserts.
 """
 
 from __future__ import annotations
@@ -21,27 +19,25 @@ import resource
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert
 
+from api.services import service_report
 from bench.common import percentile
 from core.db import make_engine, migrate, session_scope
-from core.tables import AuditRow, RecordRow
-from reports.agreement_pdf import document
-from reports.agreement_report import build
-from reports.agreement_xlsx import workbook
+from core.tables import RecordRow
 from reports.kpis import compute_kpis
 from reports.model import Period
 from sla.agreements import save_agreement, select_agreement
-from sla.availability import record_outage
+from sla.availability import availability, record_outage
+from sla.pdf import document
+from sla.records import record_figures
 from sla.tables import RecordAgreementRow
+from sla.xlsx import workbook
 
 YEAR = datetime(2026, 1, 1, tzinfo=UTC)
-SHANGHAI = timezone(timedelta(hours=8))
-MONTH = (datetime(2026, 11, 1, tzinfo=SHANGHAI), datetime(2026, 12, 1, tzinfo=SHANGHAI))
-BATCH = 5000
 SPEC: dict[str, Any] = {
     "title": {"zh": "基准服务协议", "en": "Benchmark agreement"},
     "service": "bench",
@@ -53,89 +49,59 @@ SPEC: dict[str, Any] = {
 }
 
 
-def _record(i: int, rng: random.Random, is_incident: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    created = YEAR + timedelta(seconds=rng.randrange(365 * 86400))
-    resolved = created + timedelta(minutes=rng.randrange(10, 3000)) if rng.random() < 0.9 else None
-    breached = rng.random() < 0.1
-    rid = uuid.uuid4().hex[:20]
-    fields: dict[str, Any] = {"category": rng.choice(["hardware", "software", "network", "security"])}
-    if is_incident and rng.random() < 0.005:
-        fields["major_incident"] = True
-    if is_incident and resolved and rng.random() < 0.33:
-        fields["satisfaction"] = str(rng.randint(1, 5))
-    if breached and rng.random() < 0.5:
-        fields["breach_reason"] = "vendor late"
-    response = "breached" if breached and rng.random() < 0.3 else "met"
-    resolution = "breached" if breached else ("met" if resolved else "running")
-    row = {
-        "id": rid,
-        "number": f"B{i:07d}-{rid[:4]}",
-        "definition_key": "incident" if is_incident else "change",
-        "definition_version": 1,
-        "title": "bench",
-        "state": "resolved" if resolved else "in_progress",
-        "state_category": "resolved" if resolved else "open",
-        "priority": str(rng.randint(1, 4)),
-        "final": False,
-        "breached": breached,
-        "fields": fields,
-        "snapshot": {
-            "slas": [{"name": "response", "state": response}, {"name": "resolution", "state": resolution}]
-        },
-        "created_at": created,
-        "updated_at": resolved or created,
-        "resolved_at": resolved,
-    }
-    audit = [
-        ("created", None, "new", created),
-        ("transition", "new", "in_progress", created + timedelta(minutes=5)),
-    ]
-    if resolved:
-        audit.append(("transition", "in_progress", "resolved", resolved))
-    events = [
-        {
-            "record_id": rid,
-            "seq": n + 1,
-            "at": at,
-            "actor": "bench",
-            "action": action,
-            "from_state": old,
-            "to_state": new,
-            "details": {"fields": fields} if action == "created" else {},
-        }
-        for n, (action, old, new, at) in enumerate(audit)
-    ]
-    return row, events
-
-
 def seed(url: str, incidents: int, changes: int) -> str:
     engine = make_engine(url)
     rng = random.Random(21)
     key = f"bench-{uuid.uuid4().hex[:8]}"
+    spec = {**SPEC, "service": key}
     with session_scope(engine) as s:
-        save_agreement(s, key, {**SPEC, "service": key}, actor="bench", now=YEAR)
+        save_agreement(s, key, spec, actor="bench", now=YEAR)
         for _ in range(120):
             start = YEAR + timedelta(minutes=rng.randrange(365 * 24 * 60))
-            end = start + timedelta(minutes=rng.randrange(5, 240))
             record_outage(
-                s, service=key, start=start, end=end, planned=rng.random() < 0.2, actor="bench", now=YEAR
+                s,
+                service=key,
+                start=start,
+                end=start + timedelta(minutes=rng.randrange(5, 240)),
+                planned=rng.random() < 0.2,
+                actor="bench",
+                now=YEAR,
             )
-    rows: list[dict[str, Any]] = []
-    events: list[dict[str, Any]] = []
-    notes: list[dict[str, Any]] = []
+    rows, notes = [], []
+    for i in range(incidents + changes):
+        created = YEAR + timedelta(seconds=rng.randrange(365 * 86400))
+        is_incident = i < incidents
+        resolved = created + timedelta(minutes=rng.randrange(10, 3000)) if rng.random() < 0.9 else None
+        rid = uuid.uuid4().hex[:20]
+        rows.append(
+            {
+                "id": rid,
+                "number": f"B{i:07d}-{rid[:4]}",
+                "definition_key": "incident" if is_incident else "change",
+                "definition_version": 1,
+                "title": "bench",
+                "state": "resolved" if resolved else "new",
+                "state_category": "resolved" if resolved else "new",
+                "priority": str(rng.randint(1, 4)),
+                "final": False,
+                "breached": rng.random() < 0.1,
+                "fields": {"satisfaction": str(rng.randint(1, 5)), "resolution_notes": "bench"}
+                if resolved and rng.random() < 0.3
+                else {},
+                "snapshot": {},
+                "created_at": created,
+                "updated_at": resolved or created,
+                "responded_at": created + timedelta(minutes=rng.randrange(1, 120)),
+                "resolved_at": resolved,
+            }
+        )
+        if is_incident:
+            notes.append({"record_id": rid, "agreement_key": key, "agreement_version": 1})
     with engine.begin() as conn:
-        for i in range(incidents + changes):
-            row, audit = _record(i, rng, i < incidents)
-            rows.append(row)
-            events += audit
-            if i < incidents:
-                notes.append({"record_id": row["id"], "agreement_key": key, "agreement_version": 1})
-            if len(rows) >= BATCH or i == incidents + changes - 1:
-                conn.execute(insert(RecordRow), rows)
-                conn.execute(insert(AuditRow), events)
-                if notes:
-                    conn.execute(insert(RecordAgreementRow), notes)
-                rows, events, notes = [], [], []
+        for i in range(0, len(rows), 5000):
+            conn.execute(insert(RecordRow), rows[i : i + 5000])
+        for i in range(0, len(notes), 5000):
+            conn.execute(insert(RecordAgreementRow), notes[i : i + 5000])
     engine.dispose()
     return key
 
@@ -152,30 +118,24 @@ def main() -> None:
         args.incidents, args.changes, args.runs = 10_000, 500, 5
     url = args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='bench-reports-')}/bench.sqlite"
     migrate(url)
-    began = time.perf_counter()
     key = seed(url, args.incidents, args.changes)
-    print(
-        f"seeded {args.incidents:,} incidents and {args.changes:,} changes"
-        f" in {time.perf_counter() - began:.1f} s"
-    )
     engine = make_engine(url)
+    month = (datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 7, 1, tzinfo=UTC))
     times: dict[str, list[float]] = {"json": [], "xlsx": [], "pdf": []}
-    size: dict[str, int] = {}
     for _ in range(args.runs):
         for kind in times:
             began = time.perf_counter()
             with session_scope(engine) as s:
-                row = select_agreement(s, key, [], MONTH[0].date())
+                row = select_agreement(s, key, [], month[0].date())
                 assert row is not None
-                report = build(s, row, *MONTH)
-            if kind == "json":
-                data = report.model_dump_json().encode()
-            elif kind == "xlsx":
-                data = workbook(report, "zh")
-            else:
-                data = document(report, "zh")
+                figures = availability(s, row, *month)
+                priorities = record_figures(s, row, *month)
+                sections = service_report.build(s, row, *month, "zh")  # every section, KPIs included
+                if kind == "xlsx":
+                    workbook("bench", figures, priorities, "zh", sections)
+                elif kind == "pdf":
+                    document("bench", *month, figures, priorities, "zh", sections)
             times[kind].append(time.perf_counter() - began)
-            size[kind] = len(data)
     began = time.perf_counter()
     with session_scope(engine) as s:
         kpis = compute_kpis(
@@ -184,11 +144,8 @@ def main() -> None:
     yearly = time.perf_counter() - began
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     for kind, values in times.items():
-        print(
-            f"monthly {kind}: p50 {percentile(values, 50):.3f} s, p99 {percentile(values, 99):.3f} s"
-            f" ({size[kind]:,} bytes)"
-        )
-    print(f"yearly incident KPIs ({kpis.records:,} records): {yearly:.3f} s; peak RSS {peak:.0f} MB")
+        print(f"monthly {kind}: p50 {percentile(values, 50):.3f} s, p99 {percentile(values, 99):.3f} s")
+    print(f"yearly incident KPIs ({kpis.records} records): {yearly:.3f} s; peak RSS {peak:.0f} MB")
     result = {
         "incidents": args.incidents,
         "changes": args.changes,

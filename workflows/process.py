@@ -20,7 +20,15 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from workflows import agreements, alarm_arming, lookups, patches, schedule_checks, shared_calendars
+    from workflows import (
+        agreements,
+        alarm_arming,
+        lookups,
+        outages,
+        patches,
+        schedule_checks,
+        shared_calendars,
+    )
     from workflows.calls import (
         DB_RETRY,
         DB_TIMEOUT,
@@ -216,6 +224,13 @@ class ProcessWorkflow:
             )
             self._mark_task()
             out.extend(engine.ci_changes_applied(request.spec, applied, workflow.now()))
+        if out.outages:
+            # Only definitions with a `record_outage` effect get here (none before it existed).
+            wanted, out.outages = out.outages, []
+            for outage in wanted:
+                recorded = await outages.record(engine.record.record_id, outage)
+                self._mark_task()
+                out.extend(engine.outage_recorded(outage, recorded, workflow.now()))
         notes = [
             notify_input(note, engine.record.record_id, engine.record.seq, i)
             for i, note in enumerate(out.notifications)
@@ -434,6 +449,18 @@ class ProcessWorkflow:
     @add_comment.validator
     def _validate_comment(self, inp: AddCommentInput) -> None:
         self._validate(lambda: None)
+
+    @workflow.signal
+    async def resync(self) -> None:
+        """Write the record again as Temporal has committed it. An Update whose workflow task was
+        discarded and never retried (its caller gave up) left its rows open in the read model, and
+        nothing else would replace them until the record's next change (bench/chaos.py found one);
+        the API sends this when Temporal did not answer an action. No patch: only runs that receive
+        it take it, and the write changes nothing in the workflow's state."""
+        await workflow.wait_condition(lambda: self._ready)
+        async with self._lock:
+            self._mark_task()
+            await self._persist(self._engine.snapshot(None, workflow.now()), [], notifications=True)
 
     @workflow.query
     def snapshot(self, q: SnapshotQuery) -> RecordSnapshot:

@@ -12,23 +12,25 @@ from sqlmodel import Session, col, select
 from api.auth import Principal
 from api.deps import EngineDep, Idempotent, SessionDep, require_roles
 from api.problems import ProblemError, responses
+from api.services import service_report
 from api.services.sla import (
     AgreementOut,
     AvailabilityOut,
     CreateOutage,
     OutageOut,
+    PriorityOut,
     SaveAgreement,
+    ServiceReportOut,
     checked,
 )
 from api.services.visibility import hidden_versions
 from core.db import session_scope
-from reports.agreement_model import ServiceReport
-from reports.agreement_pdf import document
-from reports.agreement_report import build
-from reports.agreement_xlsx import workbook
 from sla.agreements import agreement_versions, save_agreement
 from sla.availability import availability, record_outage
+from sla.pdf import document
+from sla.records import record_figures
 from sla.tables import AgreementRow
+from sla.xlsx import workbook
 
 router = APIRouter(prefix="/api/v1/sla", tags=["sla"])
 Key = Annotated[
@@ -143,28 +145,32 @@ def _availability(session: Session, row: AgreementRow, start: datetime, end: dat
     )
 
 
-def _report(session: Session, user: Principal, key: str, start: datetime, end: datetime) -> ServiceReport:
+@router.get(
+    "/agreements/{key}/report", response_model=ServiceReportOut, responses=responses(401, 403, 404, 422)
+)
+def get_report(
+    key: Key,
+    user: SlaReader,
+    session: SessionDep,
+    start: Annotated[datetime, Query(description="The period's start, with its time zone.")],
+    end: Annotated[datetime, Query(description="The period's end (exclusive), with its time zone.")],
+) -> ServiceReportOut:
+    """The service report for a period as JSON: availability as above; per priority the records the
+    agreement covered, resolved and breached, with mean and maximum resolution time against the target;
+    and its sections — attainment of each target per priority, deviations with their reasons, major
+    incidents, outages, satisfaction, trends over the previous periods, each process's KPIs and the
+    improvement items — in your language (computed in the database). 404: no such agreement; 422: the
+    period ends before it starts."""
     row = _current(session, key)
-    # The process indicators leave out the definitions whose `visibility:` does not name the caller.
+    figures = checked(lambda: record_figures(session, row, start, end))
+    lang = "zh" if user.language == "zh" else "en"
     hidden = frozenset(k for k, _v in hidden_versions(session, user))
-    return checked(lambda: build(session, row, start, end, hidden=hidden))
-
-
-Start = Annotated[
-    datetime, Query(description="The period's start, with its time zone (months are counted in it).")
-]
-End = Annotated[datetime, Query(description="The period's end (exclusive), with its time zone.")]
-
-
-@router.get("/agreements/{key}/report", response_model=ServiceReport, responses=responses(401, 403, 404, 422))
-def get_report(key: Key, user: SlaReader, session: SessionDep, start: Start, end: End) -> ServiceReport:
-    """The service report (服务报告) for a period as JSON, every text in zh and en: SLA attainment per
-    indicator, deviations with their reasons, major incidents, each process's key indicators,
-    availability and continuity (outages), customer satisfaction, trends against the previous six
-    periods (calendar months when the period is one) and the improvement items. The record sections
-    count the records the agreement covered, computed in the database.
-    404: no such agreement; 422: the period ends before it starts, or a time without its time zone."""
-    return _report(session, user, key, start, end)
+    return ServiceReportOut(
+        title=row.spec["title"],
+        availability=_availability(session, row, start, end),
+        priorities=[PriorityOut.model_validate(f, from_attributes=True) for f in figures],
+        sections=checked(lambda: service_report.build(session, row, start, end, lang, hidden)),
+    )
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -178,14 +184,24 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         **responses(401, 403, 404, 422),
     },
 )
-def get_report_xlsx(key: Key, user: SlaReader, session: SessionDep, start: Start, end: End) -> Response:
-    """The service report as a spreadsheet for analysts: one sheet per section (summary, availability
-    with its outages, attainment, deviations, major incidents, key indicators, satisfaction, trends,
-    improvements), headed in the caller's language. 404: no such agreement; 422: as the JSON report."""
-    report = _report(session, user, key, start, end)
+def get_report_xlsx(
+    key: Key,
+    user: SlaReader,
+    session: SessionDep,
+    start: Annotated[datetime, Query(description="The period's start, with its time zone.")],
+    end: Annotated[datetime, Query(description="The period's end (exclusive), with its time zone.")],
+) -> Response:
+    """The service report's figures as a spreadsheet (sheets: availability, records per priority),
+    headed in the caller's language. 404: no such agreement; 422: the period ends before it starts."""
+    row = _current(session, key)
+    figures = checked(lambda: availability(session, row, start, end))
+    priorities = checked(lambda: record_figures(session, row, start, end))
     lang = "zh" if user.language == "zh" else "en"
+    hidden = frozenset(k for k, _v in hidden_versions(session, user))
+    more = checked(lambda: service_report.build(session, row, start, end, lang, hidden))
+    data = workbook(row.spec["title"].get(lang, key), figures, priorities, lang, more)
     headers = {"Content-Disposition": f'attachment; filename="{key}-report.xlsx"'}
-    return Response(workbook(report, lang), media_type=XLSX, headers=headers)
+    return Response(data, media_type=XLSX, headers=headers)
 
 
 PDF = "application/pdf"
@@ -199,12 +215,23 @@ PDF = "application/pdf"
         **responses(401, 403, 404, 422),
     },
 )
-def get_report_pdf(key: Key, user: SlaReader, session: SessionDep, start: Start, end: End) -> Response:
-    """The service report for people, in the caller's language, with charts: attainment per indicator,
-    resolution time per priority against its target, availability against its target, the satisfaction
-    scores and the trend over the periods. 404: no such agreement; 422: as the JSON report."""
-    report = _report(session, user, key, start, end)
+def get_report_pdf(
+    key: Key,
+    user: SlaReader,
+    session: SessionDep,
+    start: Annotated[datetime, Query(description="The period's start, with its time zone.")],
+    end: Annotated[datetime, Query(description="The period's end (exclusive), with its time zone.")],
+) -> Response:
+    """The service report for people: the figures and bar charts (availability against its target,
+    resolution times against their targets), in the caller's language.
+    404: no such agreement; 422: the period ends before it starts."""
+    row = _current(session, key)
+    figures = checked(lambda: availability(session, row, start, end))
+    priorities = checked(lambda: record_figures(session, row, start, end))
     lang = "zh" if user.language == "zh" else "en"
-    data = checked(lambda: document(report, lang))
+    title = row.spec["title"].get(lang, key)
+    hidden = frozenset(k for k, _v in hidden_versions(session, user))
+    more = checked(lambda: service_report.build(session, row, start, end, lang, hidden))
+    data = checked(lambda: document(title, start, end, figures, priorities, lang, more))
     headers = {"Content-Disposition": f'attachment; filename="{key}-report.pdf"'}
     return Response(data, media_type=PDF, headers=headers)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from api.problems import ProblemError
 from sla.errors import SlaError
+from sla.report_views import ReportSections
 from sla.tables import AgreementRow, OutageRow
 
 T = TypeVar("T")
@@ -98,3 +99,26 @@ def refusals() -> Iterator[None]:
 def checked(call: Callable[[], T]) -> T:
     with refusals():
         return call()
+
+
+class PriorityOut(BaseModel):
+    priority: str
+    records: int
+    resolved: int
+    breached: int
+    mean_resolution_hours: float | None
+    max_resolution_hours: float | None
+    resolution_target_hours: float | None
+
+
+class ServiceReportOut(BaseModel):
+    """The service report's figures for an agreement and period (docs/sla.md, 'Service report')."""
+
+    title: dict[str, str]
+    availability: AvailabilityOut
+    priorities: list[PriorityOut]
+    sections: ReportSections | None = Field(
+        default=None,
+        description="Attainment per indicator, deviations with reasons, major incidents, outages, "
+        "satisfaction, trends, each process's KPIs and improvement items, in the caller's language.",
+    )

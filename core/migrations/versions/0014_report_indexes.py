@@ -5,7 +5,7 @@ its trend over the previous periods and each process's key indicators — so the
 creation time, alone and after the definition key. Without them every report scans every record.
 
 Revision ID: 0014_report_indexes
-Revises: 0018
+Revises: 0013
 Create Date: 2026-12-05 14:00:00
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0014_report_indexes"
-down_revision = "0018"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
