@@ -175,6 +175,8 @@ def dashboard(
         drill=drill,
         records_link=drill(""),
         zone=str(zone),
+        first_day=first,  # the period's first and last days there (the "to" day included)
+        last_day=last,
         export_query=urlencode({k: v for k, v in here.items() if v}),
     )
 
