@@ -27,6 +27,7 @@ from temporalio import activity
 
 from activities.notifications import NotificationActivities
 from activities.records import RECORDS
+from core.metrics import ALARM_LAG
 from workflows.contracts import ArmAlarmInput
 
 log = logging.getLogger("itilflow.alarms")
@@ -51,6 +52,7 @@ class AlarmClock:
 
     def _ring(self, inp: ArmAlarmInput) -> None:
         self._armed.pop(inp.record_id, None)
+        ALARM_LAG.observe(max(0.0, (datetime.now(UTC) - inp.at).total_seconds()))
         future = asyncio.get_running_loop().run_in_executor(self._executor, self.deliver, inp)
         future.add_done_callback(lambda f: f.cancelled() or f.exception())
 
@@ -63,7 +65,11 @@ class AlarmClock:
                 seq = conn.execute(select(RECORDS.c.seq).where(RECORDS.c.id == inp.record_id)).scalar()
             if seq != inp.seq:
                 log.info(
-                    "alarm for %s stands down: record changed (seq %s -> %s)", inp.record_id, inp.seq, seq
+                    "alarm for %s stands down: record changed (seq %s -> %s)",
+                    inp.record_id,
+                    inp.seq,
+                    seq,
+                    extra={"workflow_id": inp.record_id},
                 )
                 return 0
             log.debug("alarm for %s rang at seq %s", inp.record_id, seq)
@@ -72,5 +78,10 @@ class AlarmClock:
                 sent += self.notes.deliver(note).delivered
             return sent
         except Exception as exc:  # noqa: BLE001 - logged; the timer path delivers instead
-            log.warning("alarm for %s not delivered (the SLA timer will): %s", inp.record_id, exc)
+            log.warning(
+                "alarm for %s not delivered (the SLA timer will): %s",
+                inp.record_id,
+                exc,
+                extra={"workflow_id": inp.record_id},
+            )
             return 0

@@ -7,15 +7,24 @@ import argparse
 import uvicorn
 
 from api.app import create_app
-from core import gctune
+from core import gctune, jsonlog, tracing
 from core.settings import get_settings
 
 
 def _api(args: argparse.Namespace) -> int:
-    app = create_app(get_settings())
+    settings = get_settings()
+    jsonlog.install(args.log_level, json_lines=settings.log_format == "json")
+    tracing.install(settings, "itilflow-api")  # before the app: it traces requests when this is on
+    app = create_app(settings)
     gctune.settle()
-    # access_log stays on: it logs method, path and status only, never headers (so never tokens).
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, proxy_headers=True)
+    # access_log stays on: it logs method, path and status only, never headers (so never tokens);
+    # log_config=None leaves logging to jsonlog (secrets in paths and queries are masked there).
+    try:
+        uvicorn.run(
+            app, host=args.host, port=args.port, log_level=args.log_level, proxy_headers=True, log_config=None
+        )
+    finally:
+        tracing.shutdown()
     return 0
 
 

@@ -6,18 +6,26 @@ import argparse
 import contextlib
 import logging
 
-from core import aio
+from core import aio, jsonlog
 from core.settings import get_settings
 from worker.run import run_worker
 
 
-def _worker(_args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+def _worker(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    if args.metrics_port is not None:
+        settings = settings.model_copy(update={"worker_metrics_port": args.metrics_port})
+    jsonlog.install(logging.INFO, json_lines=settings.log_format == "json")
     with contextlib.suppress(KeyboardInterrupt):
-        aio.run(run_worker(get_settings()))
+        aio.run(run_worker(settings))
     return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("worker", help="run a worker (TEMPORAL_ADDRESS, DATABASE_URL)")
+    p.add_argument(
+        "--metrics-port",
+        type=int,
+        help="serve Prometheus /metrics on this port (default: $ITILFLOW_WORKER_METRICS_PORT, else none)",
+    )
     p.set_defaults(func=_worker)

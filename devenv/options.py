@@ -8,6 +8,7 @@ from pathlib import Path
 
 DEFAULT_API_PORT = 8000
 DEFAULT_TEMPORAL_PORT = 7233
+DEFAULT_WORKER_METRICS_PORT = 9464  # Prometheus's conventional exporter port
 
 
 class DevError(RuntimeError):
@@ -23,4 +24,5 @@ class DevOptions:
     ui_port: int | None = DEFAULT_TEMPORAL_PORT + 1000  # None: no Temporal UI
     demo: bool = True
     log_level: str = "info"
+    worker_metrics_port: int | None = None  # the worker's /metrics (None: not served)
     out: Callable[[str], None] = field(default=lambda line: print(line, flush=True))
