@@ -47,6 +47,10 @@ def instrument(app: FastAPI) -> bool:
     if provider is None:
         return False
     FastAPIInstrumentor.instrument_app(
-        app, tracer_provider=provider, excluded_urls=EXCLUDED, server_request_hook=_request_hook
+        app,
+        tracer_provider=provider,
+        excluded_urls=EXCLUDED,
+        server_request_hook=_request_hook,
+        exclude_spans=["receive", "send"],  # a span per body chunk says nothing here
     )
     return True

@@ -24,18 +24,56 @@ from typing import Any
 
 import opentelemetry.context
 import opentelemetry.trace
+import temporalio.client
+import temporalio.exceptions
 import temporalio.worker
+from opentelemetry.context import _RUNTIME_CONTEXT
 from temporalio import workflow
 from temporalio.contrib.opentelemetry import TracingInterceptor, TracingWorkflowInboundInterceptor
 from temporalio.contrib.opentelemetry import (
     _CompletedWorkflowSpanParams as CompletedSpan,  # pinned SDK (pyproject): its span hand-over type
 )
+from temporalio.contrib.opentelemetry import (
+    _TracingClientOutboundInterceptor as ClientOutbound,  # the client side, extended below
+)
 
 Carrier = dict[str, Any]
 
 
+def _detach(token: Any) -> None:
+    """Leave a context; quietly when the workflow was evicted from the worker's cache (its coroutine
+    is closed from another context: OpenTelemetry's `detach` logs a traceback for every eviction)."""
+    try:
+        _RUNTIME_CONTEXT.detach(token)
+    except ValueError:
+        pass
+
+
 class UpdateTracingInbound(TracingWorkflowInboundInterceptor):
     """Temporal's workflow interceptor with Updates traced under their caller's span."""
+
+    @contextmanager
+    def _top_level_workflow_context(self, *, success_is_complete: bool) -> Iterator[None]:
+        """Temporal's own (temporalio 1.18.2), detaching with `_detach`."""
+        carrier = self._load_workflow_context_carrier()
+        context = self.text_map_propagator.extract(carrier) if carrier else opentelemetry.context.Context()
+        token = opentelemetry.context.attach(self._set_on_context(context))
+        success = False
+        exception: Exception | None = None
+        try:
+            yield None
+            success = True
+        except temporalio.exceptions.FailureError as err:
+            exception = err
+            raise
+        finally:
+            if exception or (success and success_is_complete):
+                self._completed_span(
+                    f"CompleteWorkflow:{workflow.info().workflow_type}",
+                    exception=exception,
+                    kind=opentelemetry.trace.SpanKind.INTERNAL,
+                )
+            _detach(token)
 
     def _update_carrier(self, inp: temporalio.worker.HandleUpdateInput) -> Carrier | None:
         header = inp.headers.get(self.header_key)
@@ -62,9 +100,9 @@ class UpdateTracingInbound(TracingWorkflowInboundInterceptor):
             try:
                 yield True
             finally:
-                opentelemetry.context.detach(inner_token)
+                _detach(inner_token)
         finally:
-            opentelemetry.context.detach(token)
+            _detach(token)
 
     def _span_here(self, name: str) -> Carrier | None:
         """A completed span under the current context, as a carrier to continue from (None on replay)."""
@@ -101,8 +139,33 @@ class UpdateTracingInbound(TracingWorkflowInboundInterceptor):
             return await self.next.handle_update_handler(input)
 
 
+class UpdateWithStartOutbound(ClientOutbound):
+    """The client side, with update-with-start traced too (a record's creation: client/launch.py),
+    which this SDK's interceptor passes through untraced: the workflow's start and its first Update
+    carry the span's context, so the record's first task and activities join the creating request."""
+
+    async def start_update_with_start_workflow(
+        self, input: temporalio.client.StartWorkflowUpdateWithStartInput
+    ) -> temporalio.client.WorkflowUpdateHandle[Any]:
+        start, update = input.start_workflow_input, input.update_workflow_input
+        with self.root._start_as_current_span(
+            f"UpdateWithStartWorkflow:{start.workflow}",
+            attributes={"temporalWorkflowID": start.id},
+            input=start,
+            kind=opentelemetry.trace.SpanKind.CLIENT,
+        ):
+            update.headers = self.root._context_to_headers(update.headers)
+            return await super().start_update_with_start_workflow(input)
+
+
 class Tracing(TracingInterceptor):
-    """The client and worker interceptor: Temporal's, with `UpdateTracingInbound` in workflows."""
+    """The client and worker interceptor: Temporal's, with update-with-start traced on the client
+    (`UpdateWithStartOutbound`) and `UpdateTracingInbound` in workflows."""
+
+    def intercept_client(
+        self, next: temporalio.client.OutboundInterceptor
+    ) -> temporalio.client.OutboundInterceptor:
+        return UpdateWithStartOutbound(next, self)
 
     def workflow_interceptor_class(
         self, input: temporalio.worker.WorkflowInterceptorClassInput
