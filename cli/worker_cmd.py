@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
+import asyncio
 import logging
+import signal
 
 from core import aio, jsonlog
-from core.settings import get_settings
+from core.settings import Settings, get_settings
 from worker.run import run_worker
 
 
@@ -16,9 +17,18 @@ def _worker(args: argparse.Namespace) -> int:
     if args.metrics_port is not None:
         settings = settings.model_copy(update={"worker_metrics_port": args.metrics_port})
     jsonlog.install(logging.INFO, json_lines=settings.log_format == "json")
-    with contextlib.suppress(KeyboardInterrupt):
-        aio.run(run_worker(settings))
+    aio.run(_until_signalled(settings))
     return 0
+
+
+async def _until_signalled(settings: Settings) -> None:
+    """Run until SIGTERM (what a container runtime or systemd sends) or Ctrl-C, then stop gracefully:
+    polling ends, running activities finish, batched spans are sent."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await run_worker(settings, stop=stop)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

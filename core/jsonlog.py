@@ -96,3 +96,6 @@ def install(level: int | str = logging.INFO, *, json_lines: bool = True) -> None
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper() if isinstance(level, str) else level)
+    # The state machine library logs every callback at INFO, from workflow code: three lines per
+    # action, and again whenever a history replays. Its warnings still come through.
+    logging.getLogger("transitions").setLevel(max(logging.WARNING, root.level))
