@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import signal
+from typing import Any
 
 import uvicorn
 
@@ -19,6 +21,9 @@ def _api(args: argparse.Namespace) -> int:
     gctune.settle()
     # access_log stays on: it logs method, path and status only, never headers (so never tokens);
     # log_config=None leaves logging to jsonlog (secrets in paths and queries are masked there).
+    # uvicorn answers SIGTERM by stopping gracefully and then raising the signal again with the handler
+    # it found: this one ends the process through `finally`, so the spans still batched are sent.
+    signal.signal(signal.SIGTERM, _exit)
     try:
         uvicorn.run(
             app, host=args.host, port=args.port, log_level=args.log_level, proxy_headers=True, log_config=None
@@ -26,6 +31,10 @@ def _api(args: argparse.Namespace) -> int:
     finally:
         tracing.shutdown()
     return 0
+
+
+def _exit(*_: Any) -> None:
+    raise SystemExit(0)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
