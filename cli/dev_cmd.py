@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from core.settings import get_settings
-from devenv.options import DEFAULT_API_PORT, DEFAULT_TEMPORAL_PORT, DEFAULT_WORKER_METRICS_PORT, DevOptions
+from devenv.options import DEFAULT_API_PORT, DEFAULT_TEMPORAL_PORT, DevOptions
 from devenv.supervisor import main
 
 
@@ -21,7 +21,7 @@ def _dev(args: argparse.Namespace) -> int:
             ui_port=ui_port,
             demo=not args.no_demo,
             log_level=args.log_level,
-            worker_metrics_port=args.worker_metrics_port or None,
+            worker_metrics_port=args.worker_metrics_port,
         )
     )
 
@@ -49,8 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument(
         "--worker-metrics-port",
         type=int,
-        default=DEFAULT_WORKER_METRICS_PORT,
-        help=f"the worker's Prometheus /metrics port (default {DEFAULT_WORKER_METRICS_PORT}; 0: none)",
+        help="the worker's Prometheus /metrics port (default: a free one, printed at start; 0: none)",
     )
     p.add_argument("--no-demo", action="store_true", help="do not load the demo records on the first start")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])

@@ -8,7 +8,6 @@ from pathlib import Path
 
 DEFAULT_API_PORT = 8000
 DEFAULT_TEMPORAL_PORT = 7233
-DEFAULT_WORKER_METRICS_PORT = 9464  # Prometheus's conventional exporter port
 
 
 class DevError(RuntimeError):
@@ -24,5 +23,7 @@ class DevOptions:
     ui_port: int | None = DEFAULT_TEMPORAL_PORT + 1000  # None: no Temporal UI
     demo: bool = True
     log_level: str = "info"
-    worker_metrics_port: int | None = None  # the worker's /metrics (None: not served)
+    # The worker's /metrics: None picks a free port (printed; several `itilflow dev` on one machine
+    # must not collide), 0 serves none.
+    worker_metrics_port: int | None = None
     out: Callable[[str], None] = field(default=lambda line: print(line, flush=True))

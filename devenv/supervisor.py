@@ -43,7 +43,7 @@ from core.settings import Settings
 from core.tables import UserRow
 from devenv.banner import summary, web_path
 from devenv.options import DevError, DevOptions
-from devenv.ports import bind_api_socket, check_port_free
+from devenv.ports import bind_api_socket, check_port_free, free_port
 from devenv.seed import ensure_directory, load_demo_data, publish_library
 from devenv.temporal_cli import TemporalServerError
 from devenv.temporal_server import DevServer
@@ -144,7 +144,9 @@ async def run_dev(opts: DevOptions) -> int:
             check_port_free(opts.host, opts.temporal_port, "Temporal", "--temporal-port")
             if opts.ui_port is not None:
                 check_port_free(opts.host, opts.ui_port, "Temporal UI", "--ui-port (or --no-ui)")
-            if opts.worker_metrics_port:
+            if opts.worker_metrics_port is None:
+                opts.worker_metrics_port = free_port(opts.host)
+            elif opts.worker_metrics_port:
                 check_port_free(
                     opts.host, opts.worker_metrics_port, "worker metrics", "--worker-metrics-port"
                 )
@@ -166,7 +168,7 @@ async def run_dev(opts: DevOptions) -> int:
                 temporal_address=temporal.address,
                 base_url=f"http://{opts.host}:{opts.api_port}",
                 dev_login=True,  # the sign-in page lists the demo users (a local, single-user setup)
-                worker_metrics_port=opts.worker_metrics_port,
+                worker_metrics_port=opts.worker_metrics_port or None,
                 worker_metrics_host=opts.host,
             )
             url = settings.resolved_database_url()
