@@ -38,6 +38,7 @@ from api.routes import (
     reports,
     schedule,
     schedule_feeds,
+    schedules,
     sla,
 )
 from core.db import make_engine, migrate
@@ -117,6 +118,7 @@ def create_app(
         sla,
         calendars,
         record_schedule,
+        schedules,
     ):
         app.include_router(module.router)
     # --- Web page include point (api/web, owned by the web page issue) -----------------------------

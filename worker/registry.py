@@ -23,10 +23,12 @@ from activities.outages import OutageActivities
 from activities.records import RecordActivities
 from activities.references import ReferenceActivities
 from activities.schedule_checks import ScheduleCheckActivities
+from activities.scheduled_runs import ScheduledRunActivities
 from workflows.cab_agenda import CabAgendaMailWorkflow
 from workflows.process import ProcessWorkflow
+from workflows.scheduled_run import ScheduledRunWorkflow
 
-WORKFLOWS: Sequence[type] = (ProcessWorkflow, CabAgendaMailWorkflow)
+WORKFLOWS: Sequence[type] = (ProcessWorkflow, CabAgendaMailWorkflow, ScheduledRunWorkflow)
 
 # Pure modules the workflows import: passing them through the sandbox skips re-importing them for
 # every workflow run (transitions and pydantic are slow to import, and definitions are pure data code).
@@ -89,6 +91,7 @@ def activities(
         OutageActivities(engine).record_outage,
         CalendarActivities(engine).resolve_shared_calendars,
         ScheduleCheckActivities(engine).check_schedule,
+        ScheduledRunActivities(client, engine, task_queue).start_scheduled_record,
     ]
 
 
