@@ -221,6 +221,11 @@ class FieldSpec(Contract):
         description="A checked reference field: the states the named record must be in (list them with "
         "GET /api/v1/processes?definition=…&state=…).",
     )
+    items: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="A checklist field: its items (key, label, expected result), answered "
+        "{key: {result: pass|fail|n/a, note}}.",
+    )
 
 
 class AvailableTransition(Contract):

@@ -99,10 +99,15 @@ def download_attachment(
     return StreamingResponse(
         attachments.content(blob_store(request, settings), item),
         media_type=item.content_type,
-        headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(item.filename)}",
-            "Content-Length": str(item.size),
-            "X-Content-Type-Options": "nosniff",
-            "ETag": f'"{item.sha256}"',
-        },
+        headers=download_headers(item),
     )
+
+
+def download_headers(item: AttachmentOut) -> dict[str, str]:
+    """Always a download (never rendered inline in our origin), under its own name."""
+    return {
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(item.filename)}",
+        "Content-Length": str(item.size),
+        "X-Content-Type-Options": "nosniff",
+        "ETag": f'"{item.sha256}"',
+    }

@@ -87,6 +87,7 @@ def field_spec(definition: Definition, name: str, *, required: bool, editable: b
         editable=editable,
         reference=spec.reference if spec else None,
         reference_states=spec.reference_states if spec else None,
+        items=[item.model_dump() for item in spec.items] if spec and spec.items else None,
     )
 
 
