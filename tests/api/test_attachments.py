@@ -47,6 +47,7 @@ transitions:
     label: {zh: 完成演练, en: Finish the drill}
     allowed: {roles: [agent]}
     requires_attachment: [drill_report]
+    required_fields: [checks]
     guard: {field: checks.unanswered, op: eq, value: 0}
     guard_message: {zh: 检查单须全部作答, en: every checklist item must be answered}
 """
