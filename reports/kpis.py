@@ -19,6 +19,7 @@ from reports import (
     change,
     config_audit,
     data_access,
+    evidence,
     generic,
     handover,
     incident,
@@ -43,6 +44,9 @@ CALCULATORS: dict[str, Calculator] = {
     "data_access": lambda ctx, _s: data_access.compute(ctx),
     "config_audit": lambda ctx, s: config_audit.compute(ctx, s, datetime.now(UTC)),
     "service_report": lambda ctx, _s: service_report.compute(ctx, datetime.now(UTC)),
+    "routine_operation": lambda ctx, _s: evidence.routine(ctx),
+    "continuity_drill": lambda ctx, _s: evidence.drills(ctx),
+    "security_incident": lambda ctx, _s: evidence.security(ctx),
     "generic": lambda ctx, _s: generic.compute(ctx),
 }
 ASSUMPTIONS: dict[str, list[str]] = {
@@ -54,6 +58,9 @@ ASSUMPTIONS: dict[str, list[str]] = {
     "data_access": data_access.ASSUMPTIONS,
     "config_audit": config_audit.ASSUMPTIONS,
     "service_report": service_report.ASSUMPTIONS,
+    "routine_operation": evidence.ROUTINE_ASSUMPTIONS,
+    "continuity_drill": evidence.DRILL_ASSUMPTIONS,
+    "security_incident": evidence.SECURITY_ASSUMPTIONS,
 }
 KINDS = tuple(k for k in CALCULATORS if k != "generic")
 
