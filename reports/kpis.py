@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from core.db import session_scope
 from reports import (
+    assurance,
     change,
     config_audit,
     data_access,
@@ -47,6 +48,10 @@ CALCULATORS: dict[str, Calculator] = {
     "routine_operation": lambda ctx, _s: evidence.routine(ctx),
     "continuity_drill": lambda ctx, _s: evidence.drills(ctx),
     "security_incident": lambda ctx, _s: evidence.security(ctx),
+    "capacity_review": lambda ctx, _s: assurance.capacity(ctx, datetime.now(UTC)),
+    "supplier_review": lambda ctx, _s: assurance.supplier(ctx),
+    "audit_finding": lambda ctx, _s: assurance.audit(ctx),
+    "improvement": lambda ctx, _s: assurance.improvement(ctx),
     "generic": lambda ctx, _s: generic.compute(ctx),
 }
 ASSUMPTIONS: dict[str, list[str]] = {
@@ -61,6 +66,10 @@ ASSUMPTIONS: dict[str, list[str]] = {
     "routine_operation": evidence.ROUTINE_ASSUMPTIONS,
     "continuity_drill": evidence.DRILL_ASSUMPTIONS,
     "security_incident": evidence.SECURITY_ASSUMPTIONS,
+    "capacity_review": assurance.CAPACITY_ASSUMPTIONS,
+    "supplier_review": assurance.SUPPLIER_ASSUMPTIONS,
+    "audit_finding": assurance.AUDIT_ASSUMPTIONS,
+    "improvement": assurance.IMPROVEMENT_ASSUMPTIONS,
 }
 KINDS = tuple(k for k in CALCULATORS if k != "generic")
 

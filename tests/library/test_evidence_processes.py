@@ -136,3 +136,132 @@ async def test_security_incident_restricted_and_phased(api: LibraryApi, db_engin
     assert r.status_code == 200, r.text
     kpis = {k["key"]: k for k in r.json()["indicators"]}
     assert kpis["security_record_completeness"]["value"] == 100.0
+
+
+MORE_PEOPLE: list[tuple[str, list[str], list[str]]] = [
+    ("cap", ["agent", "capacity_manager"], []),
+    ("vendor_mgr", ["agent", "supplier_manager"], []),
+    ("qm", ["agent", "quality_manager"], []),
+    ("imp", ["agent", "improvement_manager"], []),
+]
+
+
+async def kpis_of(api: LibraryApi, definition: str) -> dict[str, Any]:
+    r = await api.get("owner", "/api/v1/reports/kpis", params={"definition": definition})
+    assert r.status_code == 200, r.text
+    return {k["key"]: k for k in r.json()["indicators"]}
+
+
+async def test_capacity_review_report_before_submission(api: LibraryApi, db_engine: Engine) -> None:
+    ensure_users(db_engine, MORE_PEOPLE)
+    await api.ensure("capacity_review")
+    rec = await api.started(
+        "sam", "capacity_review", "Q3 capacity", period="2099-Q3", due_at="2099-10-10T18:00:00+08:00"
+    )
+    await api.fired("sam", rec["id"], "start")
+    body = {"measurements": "CPU p95 61%", "forecast": "+20% users", "plan": "Add 2 nodes in Q4"}
+    r = await api.fire("sam", rec["id"], "submit", **body)
+    assert r.status_code == 422 and "Capacity report" in r.json()["detail"]
+    await attach(api, "sam", rec["id"], "capacity_report", "capacity.xlsx")
+    rec = await api.fired("sam", rec["id"], "submit", **body)
+    assert rec["state"] == "submitted" and rec["fields"]["submitted_at"]
+    assert (await api.fire("sam", rec["id"], "accept", actions="Order nodes")).status_code == 403
+    await api.fired("cap", rec["id"], "accept", actions="Order nodes")
+    rec = await api.fired("cap", rec["id"], "close", comment="Nodes in service")
+    assert rec["final"]
+    kpi = (await kpis_of(api, "capacity_review"))["capacity_report_submission_rate"]
+    assert kpi["value"] == 100.0 and kpi["source"] == "002 §8.3.8.2 b)"
+
+
+async def test_supplier_review_with_findings(api: LibraryApi, db_engine: Engine) -> None:
+    ensure_users(db_engine, MORE_PEOPLE)
+    await api.ensure("supplier_review")
+    rec = await api.started(
+        "vendor_mgr", "supplier_review", "Acme DC ops 2099", supplier="Acme", contract="C-17"
+    )
+    await api.fired("vendor_mgr", rec["id"], "start")
+    await attach(api, "vendor_mgr", rec["id"], "service_report", "acme.pdf")
+    assessment = {
+        "project_management": "pass",
+        "technical": "pass",
+        "quality": {"result": "fail", "note": "2 of 12 SLA targets missed"},
+        "staffing": "pass",
+        "security": "pass",
+    }
+    values: dict[str, Any] = {"assessment": assessment, "sla_met": False, "conclusion": "improve"}
+    r = await api.fire("vendor_mgr", rec["id"], "conclude", **values)
+    assert r.status_code == 422 and "fields.findings" in {e["path"] for e in r.json()["errors"]}
+    rec = await api.fired("vendor_mgr", rec["id"], "conclude", findings="Restore SLA by Q2", **values)
+    assert rec["state"] == "follow_up"
+    rec = await api.fired("vendor_mgr", rec["id"], "close", comment="SLA met in Q2")
+    assert rec["final"]
+    kpis = await kpis_of(api, "supplier_review")
+    assert kpis["supplier_findings"]["value"] >= 1
+
+
+async def test_audit_finding_to_verified_closure(api: LibraryApi, db_engine: Engine) -> None:
+    ensure_users(db_engine, MORE_PEOPLE)
+    await api.ensure("audit_finding")
+    rec = await api.started(
+        "qm",
+        "audit_finding",
+        "Change records lack test evidence",
+        source="internal_audit",
+        nonconformity="actual",
+        finding="3 of 20 changes without test reports",
+        clause="002 §8.3.4",
+    )
+    ref = rec["id"]
+    await api.fired("qm", ref, "analyse")
+    r = await api.fire("qm", ref, "plan_action", action="Require test report attachment")
+    assert r.status_code == 422 and "fields.root_cause" in {e["path"] for e in r.json()["errors"]}
+    plan = {
+        "root_cause": "No gate",
+        "action": "Require the test report",
+        "action_owner": "sam",
+        "due_at": "2099-03-01T18:00:00+08:00",
+    }
+    await api.fired("qm", ref, "plan_action", **plan)
+    await api.fired("sam", ref, "done", comment="Gate added to the change definition")
+    rec = await api.fired("qm", ref, "reject", verification="One change still slipped through")
+    assert rec["state"] == "acting" and rec["fields"]["effective"] is False
+    await api.fired("sam", ref, "done", comment="Gate now blocks")
+    rec = await api.fired("qm", ref, "verify", verification="Sampled 10 changes: all with reports")
+    assert rec["state"] == "closed" and rec["fields"]["effective"] is True
+    kpis = await kpis_of(api, "audit_finding")
+    assert kpis["nonconformity_correction_rate"]["source"] == "002 §10.1.2 a)"
+    assert kpis["nonconformity_correction_effectiveness"]["value"] is not None
+
+
+async def test_improvement_from_proposal_to_register(api: LibraryApi, db_engine: Engine) -> None:
+    ensure_users(db_engine, MORE_PEOPLE)
+    await api.ensure("improvement")
+    rec = await api.started(
+        "sam",
+        "improvement",
+        "Tune the database connection pool",
+        kind="optimisation",
+        source="incident_problem",
+        goal="p95 under 200 ms",
+    )
+    ref = rec["id"]
+    plan = {
+        "plan": "Raise the pool to 50; rollback: 20",
+        "owner_user": "sam",
+        "target_date": "2099-05-01T18:00:00+08:00",
+    }
+    r = await api.fire("sam", ref, "submit", **plan)
+    assert r.status_code == 422 and "Plan" in r.json()["detail"]
+    await attach(api, "sam", ref, "plan", "plan.pdf")
+    await api.fired("sam", ref, "submit", **plan)
+    task = await api.pending_task("imp", ref, "review")
+    out = await api.decided("imp", task["id"])
+    assert out["record"]["state"] == "approved"
+    await api.fired("sam", ref, "implement")
+    await api.fired("sam", ref, "evaluate", observation="Two weeks: p95 170 ms")
+    await attach(api, "sam", ref, "report", "review.pdf")
+    rec = await api.fired("imp", ref, "close", evaluation="Goal met", achieved=True)
+    assert rec["state"] == "closed" and rec["fields"]["completed_at"]
+    kpis = await kpis_of(api, "improvement")
+    assert kpis["improvement_items"]["source"] == "003 App. B.1"
+    assert kpis["improvement_items"]["breakdown"]["optimisation"] >= 1
