@@ -2,7 +2,7 @@
 
 Decides whether the firing is an occurrence on the schedule's business calendar and what the catch-up
 policy says of a late one (recurring/occurrences.py), then starts the record through the API's
-launcher (client/launch.py) as `system:schedule`, with a record id derived from (schedule,
+launcher (client/launch.py) as `system:schedule:<id>`, with a record id derived from (schedule,
 occurrence): a retried activity finds the record it started. The run is kept in `schedule_runs`,
 unique per occurrence; a refusal by the definition's rules (fields the definition no longer accepts)
 is kept there with its words in zh and en, and starts nothing.
@@ -75,7 +75,7 @@ class ScheduledRunActivities:
                 record_id=record_id_for(f"schedule:{row.id}:{at.isoformat()}"),
                 title=row.title,
                 fields=dict(row.fields),
-                actor=store.schedule_actor(),
+                actor=store.schedule_actor(row.id),
             )
         except Refusal as refusal:
             chinese = _in_chinese(pinned, row) or refusal.message

@@ -24,13 +24,15 @@ from workflows.contracts import Actor, StartProcessInput
 from workflows.engine import ProcessEngine, Refusal
 from workflows.scheduled_run import temporal_schedule_id
 
-ACTOR = "system:schedule"
+# `system:schedule` alone is the change schedule's check (workflows/process.py); a scheduled record's
+# start names its schedule: `system:schedule:<id>` (the pages: 系统（计划任务）/ System (scheduled record)).
+ACTOR_PREFIX = "system:schedule:"
 NEXT_RUNS = 3
 
 
-def schedule_actor(language: str = "en") -> Actor:
+def schedule_actor(schedule_id: str, language: str = "en") -> Actor:
     """Who starts a scheduled record (audited as such; the pages show it as 系统（计划任务）)."""
-    return Actor(username=ACTOR, roles=["system"], language=language)
+    return Actor(username=f"{ACTOR_PREFIX}{schedule_id}", roles=["system"], language=language)
 
 
 def parse_rule(data: dict[str, Any]) -> Recurrence:
@@ -54,7 +56,7 @@ def check_fields(
         record_id="PRECHECK",
         number="PRECHECK",
         definition=pinned,
-        actor=schedule_actor(lang),
+        actor=schedule_actor("precheck", lang),
         title=title,
         fields=fields,
     )

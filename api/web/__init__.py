@@ -23,6 +23,7 @@ from api.web import (
     editing,
     inbox,
     not_found,
+    record_schedules,
     records,
     schedule,
     service_reports,
@@ -49,6 +50,7 @@ def install(app: FastAPI, *, dev_login: bool = False, secret: bytes | None = Non
         dashboard,
         cmdb,
         schedule,
+        record_schedules,
         agreements,
         service_reports,
         not_found,  # last: it answers every /ui path no page above took

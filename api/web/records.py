@@ -178,6 +178,8 @@ class TimelineWords:
         if not name.startswith("system:"):
             return name
         kind = name.removeprefix("system:").split(":")[0]  # system:sla:resolution, system:approval:cab
+        if name.startswith("system:schedule:"):  # a scheduled record's start (recurring/store.py)
+            kind = "scheduled"
         label = i18n.translate(self.lang, f"actor.system.{kind}")
         return label if label != f"actor.system.{kind}" else i18n.translate(self.lang, "actor.system")
 

@@ -65,7 +65,7 @@ async def test_schedule_fires_and_starts_the_record_as_the_schedule(
     record = (await api.get("root", f"/api/v1/processes/{run['record_id']}")).json()
     assert (record["number"], record["fields"]["title"]) == (run["number"], "Machine-room patrol")
     history = (await api.get("root", f"/api/v1/processes/{run['record_id']}/history")).json()
-    assert (history[0]["action"], history[0]["actor"]) == ("created", "system:schedule")
+    assert (history[0]["action"], history[0]["actor"]) == ("created", f"system:schedule:{made['id']}")
 
     r = await api.post("owner", f"/api/v1/schedules/{made['id']}/pause")
     assert r.status_code == 200 and r.json()["paused"] is True and r.json()["next_runs"] == []
