@@ -44,4 +44,5 @@ class AgreementActivities:
                 version=row.version,
                 targets={p: t.model_dump() for p, t in spec.targets.items()},
                 calendar=spec.calendar,
+                olas={g: t.model_dump() for g, t in spec.olas.items()},
             )

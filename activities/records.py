@@ -98,6 +98,7 @@ _RECORD_KEYS = (
     "created_at",
     "resolved_at",
     "closed_at",
+    "responded_at",
 )
 _AUDIT_KEYS = (
     "record_id",
@@ -123,6 +124,7 @@ def _record_upsert(dialect: str) -> Any:
     changes: dict[str, Any] = {k: stmt.excluded[k] for k in _RECORD_COLUMNS}
     changes["resolved_at"] = func.coalesce(RECORDS.c.resolved_at, stmt.excluded.resolved_at)
     changes["closed_at"] = func.coalesce(RECORDS.c.closed_at, stmt.excluded.closed_at)
+    changes["responded_at"] = func.coalesce(RECORDS.c.responded_at, stmt.excluded.responded_at)
     upsert = stmt.on_conflict_do_update(
         index_elements=["id"], set_=changes, where=RECORDS.c.committed_seq <= stmt.excluded.committed_seq
     )
@@ -139,6 +141,9 @@ def _record_append(dialect: str) -> Any:
     )
     changes["closed_at"] = func.coalesce(
         RECORDS.c.closed_at, bindparam("closed_at", type_=RECORDS.c.closed_at.type)
+    )
+    changes["responded_at"] = func.coalesce(
+        RECORDS.c.responded_at, bindparam("responded_at", type_=RECORDS.c.responded_at.type)
     )
     stmt = (
         update(RECORDS)
@@ -183,7 +188,8 @@ def _record_values(s: RecordSnapshot, committed_seq: int, open_digest: str) -> d
         "assignee": s.assignee,
         "assignment_group": s.assignment_group,
         "final": s.final,
-        "breached": any(v.state == "breached" for v in s.slas),
+        # An operational-level clock is the support group's, not the customer's: it breaches no agreement.
+        "breached": any(v.state == "breached" and not v.ola for v in s.slas),
         "fields": s.fields,
         "snapshot": s.model_dump(mode="json"),
         "seq": s.seq,
@@ -193,6 +199,7 @@ def _record_values(s: RecordSnapshot, committed_seq: int, open_digest: str) -> d
         "updated_at": s.updated_at,
         "resolved_at": s.updated_at if s.state_category == "resolved" else None,
         "closed_at": s.updated_at if s.final else None,
+        "responded_at": s.responded_at,
     }
 
 

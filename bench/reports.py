@@ -5,7 +5,9 @@ incident KPI report over a year of incidents and changes, on SQLite or PostgreSQ
 
 Prints the figures, then one JSON object on the last line: {"incidents", "changes",
 "monthly_json_p99_s", "monthly_xlsx_p99_s", "monthly_pdf_p99_s", "yearly_kpis_s", "peak_rss_mb",
-"database"}. The aggregations run in the database (sla/records.py, reports/). No timed asserts.
+"database"}. The monthly report is the whole report: availability, records per priority and every
+section (attainment, deviations, major incidents, outages, satisfaction, six periods of trends, each
+process's KPIs). The aggregations run in the database (sla/, reports/). No timed asserts.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import insert
 
+from api.services import service_report
 from bench.common import percentile
 from core.db import make_engine, migrate, session_scope
 from core.tables import RecordRow
@@ -82,10 +85,13 @@ def seed(url: str, incidents: int, changes: int) -> str:
                 "priority": str(rng.randint(1, 4)),
                 "final": False,
                 "breached": rng.random() < 0.1,
-                "fields": {},
+                "fields": {"satisfaction": str(rng.randint(1, 5)), "resolution_notes": "bench"}
+                if resolved and rng.random() < 0.3
+                else {},
                 "snapshot": {},
                 "created_at": created,
                 "updated_at": resolved or created,
+                "responded_at": created + timedelta(minutes=rng.randrange(1, 120)),
                 "resolved_at": resolved,
             }
         )
@@ -124,10 +130,11 @@ def main() -> None:
                 assert row is not None
                 figures = availability(s, row, *month)
                 priorities = record_figures(s, row, *month)
+                sections = service_report.build(s, row, *month, "zh")  # every section, KPIs included
                 if kind == "xlsx":
-                    workbook("bench", figures, priorities, "zh")
+                    workbook("bench", figures, priorities, "zh", sections)
                 elif kind == "pdf":
-                    document("bench", *month, figures, priorities, "zh")
+                    document("bench", *month, figures, priorities, "zh", sections)
             times[kind].append(time.perf_counter() - began)
     began = time.perf_counter()
     with session_scope(engine) as s:

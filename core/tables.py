@@ -107,6 +107,8 @@ class RecordRow(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=UTCDateTime)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The first response: the record's first change of state (docs/sla.md; migration 0013).
+    responded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class RecordCiRow(SQLModel, table=True):

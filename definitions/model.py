@@ -189,6 +189,16 @@ class ApplyCiChangesSpec(Model):
     )
 
 
+class RecordOutageSpec(Model):
+    """Record the service interruption a record reports as an outage of its service (issue 21,
+    docs/sla.md): while the flag is on, the start field is filled with the moment it was set (or the
+    record's creation) unless a person entered it; the effect records the outage from that start to now."""
+
+    flag: str = Field(description="A bool field: the record reports a service interruption.")
+    start_field: str = Field(description="A datetime field: when the interruption began.")
+    service_field: str = Field(default="service", description="The field naming the service interrupted.")
+
+
 class EscalateSpec(Model):
     """Raise a support level field one step, e.g. L1 -> L2 -> L3, optionally reassigning the group."""
 
@@ -211,6 +221,7 @@ class Effect(Model):
     reassign: str | None = Field(default=None, description="Assign the record to this group.")
     fire: str | None = Field(default=None, description="Fire this transition (SLA thresholds only).")
     apply_ci_changes: ApplyCiChangesSpec | None = None
+    record_outage: RecordOutageSpec | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Effect:

@@ -26,12 +26,13 @@ from definitions.model import (
     Permission,
     TransitionDef,
 )
+from definitions.validate_outage import OutageChecks
 from definitions.validate_steps import StepChecks
 
 ORDERED_TYPES = {"int", "datetime", "duration", "enum", "string"}
 
 
-class _Checker(StepChecks):
+class _Checker(StepChecks, OutageChecks):
     def __init__(self, definition: Definition) -> None:
         self.d = definition
         self.issues: list[Issue] = []
@@ -254,6 +255,8 @@ class _Checker(StepChecks):
                 done_spec = self.d.field(done)
                 if done_spec is not None and done_spec.type != "bool":
                     self.add(f"{path}.apply_ci_changes.done_field", f"'{done}' must be a bool field")
+        if e.record_outage is not None:
+            self.check_record_outage(f"{path}.record_outage", e.record_outage, in_sla)
         if e.escalate is not None:
             self.field_ref(f"{path}.escalate.field", e.escalate.field)
             for level in e.escalate.groups:

@@ -10,10 +10,13 @@ from datetime import datetime
 from pathlib import Path
 
 from fpdf import FPDF
+from fpdf.fonts import FontFace
 
 from sla.availability import Availability
 from sla.errors import SlaError
 from sla.records import PriorityFigures
+from sla.report_tables import tables, w
+from sla.report_views import ReportSections
 from sla.xlsx import word
 
 CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
@@ -49,6 +52,7 @@ def document(
     figures: Availability,
     priorities: list[PriorityFigures],
     lang: str,
+    sections: ReportSections | None = None,
 ) -> bytes:
     pdf = FPDF()
     pdf.add_font("cjk", fname=str(_font()), collection_font_number=SIMPLIFIED_CHINESE_FACE)
@@ -103,4 +107,40 @@ def document(
             if value is not None:
                 _bar(pdf, 45, y + 6 * i, word(key, lang), value, scale, grey)
         y += 20
+    if sections is not None:
+        _sections(pdf, sections, lang)
     return bytes(pdf.output())
+
+
+def _sections(pdf: FPDF, sections: ReportSections, lang: str) -> None:
+    """Each section as a table on the pages after the charts, and the trend of availability as bars."""
+    pdf.add_page()
+    pdf.set_font("cjk", size=12)
+    pdf.cell(text=w("trends", lang), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("cjk", size=8)
+    y = pdf.get_y() + 2
+    for t in sections.trends:
+        pdf.set_xy(pdf.l_margin, y)
+        pdf.cell(w=40, text=f"{t.start:%Y-%m-%d}")
+        _bar(pdf, 55, y, w("availability", lang), t.availability_percent or 0.0, 1.2, 110)
+        y += 7
+    pdf.set_xy(pdf.l_margin, y + 4)
+    for title, heads, rows in tables(sections, lang):
+        pdf.set_font("cjk", size=11)
+        pdf.cell(text=title, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("cjk", size=7)
+        if not rows:
+            pdf.cell(text=w("no_data", lang), new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(3)
+            continue
+        # Headings shaded, not bold: the CJK font is installed in its regular weight only.
+        heading = FontFace(emphasis="", fill_color=(232, 232, 232))
+        with pdf.table(text_align="LEFT", line_height=4, headings_style=heading) as table:
+            head = table.row()
+            for h in heads:
+                head.cell(h)
+            for row in rows:
+                cells = table.row()
+                for value in row:
+                    cells.cell("–" if value is None else str(value)[:200])
+        pdf.ln(3)

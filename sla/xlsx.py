@@ -9,6 +9,8 @@ from openpyxl import Workbook
 
 from sla.availability import Availability
 from sla.records import PriorityFigures
+from sla.report_tables import tables
+from sla.report_views import ReportSections
 
 WORDS = {
     "availability": ("Availability", "可用性"),
@@ -40,7 +42,13 @@ def word(key: str, lang: str) -> str:
     return zh if lang == "zh" else en
 
 
-def workbook(title: str, figures: Availability, priorities: list[PriorityFigures], lang: str) -> bytes:
+def workbook(
+    title: str,
+    figures: Availability,
+    priorities: list[PriorityFigures],
+    lang: str,
+    sections: ReportSections | None = None,
+) -> bytes:
     book = Workbook()
     sheet = book.active
     assert sheet is not None  # a new workbook has its first sheet
@@ -74,6 +82,17 @@ def workbook(title: str, figures: Availability, priorities: list[PriorityFigures
                 p.resolution_target_hours,
             ]
         )
+    for name, headings, cells in tables(sections, lang) if sections is not None else []:
+        extra = book.create_sheet(_sheet_name(name))
+        extra.append(headings)
+        for line in cells:
+            extra.append(line)
     out = BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _sheet_name(title: str) -> str:
+    r"""Excel's rule: at most 31 characters, none of []:*?/\."""
+    clean = "".join("_" if c in "[]:*?/\\" else c for c in title)
+    return clean[:31]

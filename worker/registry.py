@@ -19,6 +19,7 @@ from activities.ci_changes import CiChangeActivities
 from activities.directory import DirectoryActivities
 from activities.links import LinkActivities
 from activities.notifications import NotificationActivities
+from activities.outages import OutageActivities
 from activities.records import RecordActivities
 from activities.references import ReferenceActivities
 from activities.schedule_checks import ScheduleCheckActivities
@@ -85,6 +86,7 @@ def activities(
         alarms.arm_alarm,
         CiChangeActivities(engine).apply_ci_changes,
         AgreementActivities(engine).select_agreement,
+        OutageActivities(engine).record_outage,
         CalendarActivities(engine).resolve_shared_calendars,
         ScheduleCheckActivities(engine).check_schedule,
     ]

@@ -59,6 +59,11 @@ class SlaClockState(Contract):
     resumed_at: datetime | None = None
     stopped_at: datetime | None = None
     fired: list[float] = Field(default_factory=list)
+    # The value of the clock's target field it runs on (a priority; a support group for an OLA clock).
+    target_key: str | None = None
+    # The service level agreement (key, version) whose targets it runs on; None: the definition's.
+    agreement: str | None = None
+    agreement_version: int | None = None
 
 
 class Decision(Contract):
@@ -120,6 +125,8 @@ class RecordState(Contract):
     comments: int = 0
     # The SLA alarm last handed to the worker's alarm clock (SlaAlarm.key), so it is armed once.
     armed_alarm: str | None = None
+    # The first response: when the record first left its initial state (docs/sla.md).
+    responded_at: datetime | None = None
 
 
 class StartProcessInput(Contract):
@@ -213,6 +220,21 @@ class SlaView(Contract):
     elapsed: str
     remaining: str | None
     elapsed_percent: float | None = None
+    agreement: str | None = Field(
+        default=None, description="The service level agreement whose target the clock runs on (its key)."
+    )
+    agreement_version: int | None = Field(default=None, description="That agreement's version.")
+    target_field: str | None = Field(
+        default=None, description="The field the target is chosen by: `priority`, or `assignment_group`."
+    )
+    target_key: str | None = Field(
+        default=None, description="The value the target is chosen for: the priority, or the support group."
+    )
+    ola: bool = Field(
+        default=False,
+        description="An operational-level clock of the support group the record is with: it starts "
+        "anew when the record moves to another group.",
+    )
 
 
 class RecordSnapshot(Contract):
@@ -233,6 +255,9 @@ class RecordSnapshot(Contract):
     assignment_group: str | None = None
     created_at: datetime
     updated_at: datetime
+    responded_at: datetime | None = Field(
+        default=None, description="The first response: when the record first left its initial state."
+    )
     slas: list[SlaView] = Field(default_factory=list)
     approvals: list[ApprovalTask] = Field(default_factory=list)
     available_transitions: list[AvailableTransition] = Field(default_factory=list)

@@ -31,4 +31,5 @@ SLA_ALARMS = "sla-alarms"
 NOTIFICATIONS_IN_PERSIST = "notifications-in-persist"
 PROTECTED_FIELDS = "protected-fields"
 SLA_AGREEMENTS = "sla-agreements"  # issue 21: a new record runs on its agreement's targets
+SLA_OLAS = "sla-olas"  # issue 21: agreement records get operational-level clocks per support group
 ALARM_LEAD_10M = "alarm-lead-10m"  # issue 19: SLA alarms armed ten minutes ahead (workflows/alarm_arming.py)

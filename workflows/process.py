@@ -20,7 +20,15 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from workflows import agreements, alarm_arming, lookups, patches, schedule_checks, shared_calendars
+    from workflows import (
+        agreements,
+        alarm_arming,
+        lookups,
+        outages,
+        patches,
+        schedule_checks,
+        shared_calendars,
+    )
     from workflows.calls import (
         DB_RETRY,
         DB_TIMEOUT,
@@ -216,6 +224,13 @@ class ProcessWorkflow:
             )
             self._mark_task()
             out.extend(engine.ci_changes_applied(request.spec, applied, workflow.now()))
+        if out.outages:
+            # Only definitions with a `record_outage` effect get here (none before it existed).
+            wanted, out.outages = out.outages, []
+            for outage in wanted:
+                recorded = await outages.record(engine.record.record_id, outage)
+                self._mark_task()
+                out.extend(engine.outage_recorded(outage, recorded, workflow.now()))
         notes = [
             notify_input(note, engine.record.record_id, engine.record.seq, i)
             for i, note in enumerate(out.notifications)

@@ -16,6 +16,19 @@ from workflows.contracts import SlaClockState, SlaView
 
 ALWAYS = BusinessCalendar(always=True, timezone="UTC")
 BREACH_AT = 100.0
+# A clock whose targets are per support group is an operational-level clock (OLA) of the group the
+# record is with: it restarts when the record moves to another group (workflows/engine/sla_clocks.py).
+GROUP_FIELD = "assignment_group"
+
+
+def is_ola(sla: SlaDef) -> bool:
+    return sla.target_field == GROUP_FIELD
+
+
+def key_of(sla: SlaDef, fields: dict[str, object]) -> str | None:
+    """The value of the clock's target field: which target it runs on."""
+    value = fields.get(sla.target_field)
+    return None if value is None else str(value)
 
 
 def calendar_of(definition: Definition, name: str | None) -> BusinessCalendar:
@@ -81,6 +94,7 @@ def start(
     if target is None:
         return False
     clock.target_seconds, clock.calendar = target, calendar
+    clock.target_key = key_of(sla, fields)
     clock.started_at = clock.started_at or now
     clock.resumed_at = now
     clock.stopped_at = None
@@ -114,6 +128,8 @@ def retarget(
 ) -> bool:
     """Apply a new target after the priority changed; consumed time is kept, deadlines move."""
     target, calendar = target_for(sla, fields)
+    if target is not None:
+        clock.target_key = key_of(sla, fields)
     if target is None or (target == clock.target_seconds and calendar == clock.calendar):
         return False
     if clock.status == "running":
@@ -154,4 +170,9 @@ def view(definition: Definition, sla: SlaDef, clock: SlaClockState, now: datetim
         elapsed=_fmt(used),
         remaining=_fmt(max(0.0, target - used)) if target is not None else None,
         elapsed_percent=round(100.0 * used / target, 1) if target else None,
+        agreement=clock.agreement,
+        agreement_version=clock.agreement_version,
+        target_field=sla.target_field,
+        target_key=clock.target_key,
+        ola=is_ola(sla),
     )

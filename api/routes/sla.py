@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from api.auth import Principal
 from api.deps import EngineDep, Idempotent, SessionDep, require_roles
 from api.problems import ProblemError, responses
+from api.services import service_report
 from api.services.sla import (
     AgreementOut,
     AvailabilityOut,
@@ -22,6 +23,7 @@ from api.services.sla import (
     ServiceReportOut,
     checked,
 )
+from api.services.visibility import hidden_versions
 from core.db import session_scope
 from sla.agreements import agreement_versions, save_agreement
 from sla.availability import availability, record_outage
@@ -153,15 +155,21 @@ def get_report(
     start: Annotated[datetime, Query(description="The period's start, with its time zone.")],
     end: Annotated[datetime, Query(description="The period's end (exclusive), with its time zone.")],
 ) -> ServiceReportOut:
-    """The service report's figures for a period as JSON: availability as above, and per priority the
-    records the agreement covered, resolved and breached, with mean and maximum resolution time against
-    the target (computed in the database). 404: no such agreement; 422: the period ends before it starts."""
+    """The service report for a period as JSON: availability as above; per priority the records the
+    agreement covered, resolved and breached, with mean and maximum resolution time against the target;
+    and its sections — attainment of each target per priority, deviations with their reasons, major
+    incidents, outages, satisfaction, trends over the previous periods, each process's KPIs and the
+    improvement items — in your language (computed in the database). 404: no such agreement; 422: the
+    period ends before it starts."""
     row = _current(session, key)
     figures = checked(lambda: record_figures(session, row, start, end))
+    lang = "zh" if user.language == "zh" else "en"
+    hidden = frozenset(k for k, _v in hidden_versions(session, user))
     return ServiceReportOut(
         title=row.spec["title"],
         availability=_availability(session, row, start, end),
         priorities=[PriorityOut.model_validate(f, from_attributes=True) for f in figures],
+        sections=checked(lambda: service_report.build(session, row, start, end, lang, hidden)),
     )
 
 
@@ -189,7 +197,9 @@ def get_report_xlsx(
     figures = checked(lambda: availability(session, row, start, end))
     priorities = checked(lambda: record_figures(session, row, start, end))
     lang = "zh" if user.language == "zh" else "en"
-    data = workbook(row.spec["title"].get(lang, key), figures, priorities, lang)
+    hidden = frozenset(k for k, _v in hidden_versions(session, user))
+    more = checked(lambda: service_report.build(session, row, start, end, lang, hidden))
+    data = workbook(row.spec["title"].get(lang, key), figures, priorities, lang, more)
     headers = {"Content-Disposition": f'attachment; filename="{key}-report.xlsx"'}
     return Response(data, media_type=XLSX, headers=headers)
 
@@ -220,6 +230,8 @@ def get_report_pdf(
     priorities = checked(lambda: record_figures(session, row, start, end))
     lang = "zh" if user.language == "zh" else "en"
     title = row.spec["title"].get(lang, key)
-    data = checked(lambda: document(title, start, end, figures, priorities, lang))
+    hidden = frozenset(k for k, _v in hidden_versions(session, user))
+    more = checked(lambda: service_report.build(session, row, start, end, lang, hidden))
+    data = checked(lambda: document(title, start, end, figures, priorities, lang, more))
     headers = {"Content-Disposition": f'attachment; filename="{key}-report.pdf"'}
     return Response(data, media_type=PDF, headers=headers)

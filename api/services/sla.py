@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from api.problems import ProblemError
 from sla.errors import SlaError
+from sla.report_views import ReportSections
 from sla.tables import AgreementRow, OutageRow
 
 T = TypeVar("T")
@@ -116,3 +117,8 @@ class ServiceReportOut(BaseModel):
     title: dict[str, str]
     availability: AvailabilityOut
     priorities: list[PriorityOut]
+    sections: ReportSections | None = Field(
+        default=None,
+        description="Attainment per indicator, deviations with reasons, major incidents, outages, "
+        "satisfaction, trends, each process's KPIs and improvement items, in the caller's language.",
+    )

@@ -15,14 +15,17 @@ from fastapi.staticfiles import StaticFiles
 from api.web import (
     account,
     admin,
+    agreements,
     cmdb,
     create,
     dashboard,
     delegations,
     editing,
     inbox,
+    not_found,
     records,
     schedule,
+    service_reports,
     signin,
     studio,
 )
@@ -46,6 +49,9 @@ def install(app: FastAPI, *, dev_login: bool = False, secret: bytes | None = Non
         dashboard,
         cmdb,
         schedule,
+        agreements,
+        service_reports,
+        not_found,  # last: it answers every /ui path no page above took
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Path, Request
@@ -15,9 +15,11 @@ from api.idempotency import update_id
 from api.problems import ProblemError
 from api.schemas import ApprovalOut
 from api.services import approvals
+from api.web import forms, i18n
 from api.web.common import PageRoute, PostUser, User, engine_of, is_htmx, render
 from core.db import session_scope
 from core.tables import RecordRow
+from definitions.model import Definition
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -28,6 +30,7 @@ class InboxItem:
     slas: list[dict[str, Any]]
     state_label: dict[str, str] | None
     key: str  # a fresh idempotency key per rendered form: a double click decides once
+    words: dict[str, str] = field(default_factory=dict)  # risk, step and level in the reader's words
 
     @property
     def fields(self) -> dict[str, Any]:
@@ -47,7 +50,27 @@ class InboxItem:
         return min(dues) if dues else None
 
 
-def inbox_items(session: Session, tasks: list[ApprovalOut]) -> list[InboxItem]:
+def _words(d: Definition | None, task: ApprovalOut, lang: str) -> dict[str, str]:
+    """The card's keys in the reader's words: the risk's option label, the approval step and level."""
+    out: dict[str, str] = {"step": task.step, "level": task.level_name or ""}
+    risk = task.record.fields.get("risk")
+    if risk is not None:
+        out["risk"] = str(risk)
+    if d is None:
+        return out
+    spec = d.field("risk")
+    if risk is not None and spec is not None and spec.value_labels and str(risk) in spec.value_labels:
+        out["risk"] = i18n.pick(spec.value_labels[str(risk)], lang, str(risk))
+    step = next((a for a in d.approvals if a.name == task.step), None)
+    if step is not None:
+        out["step"] = i18n.pick(step.label, lang, task.step)
+        level = next((lv for lv in step.levels if lv.name == task.level_name), None)
+        if level is not None:
+            out["level"] = i18n.pick(level.label, lang, task.level_name or "")
+    return out
+
+
+def inbox_items(session: Session, tasks: list[ApprovalOut], lang: str = "en") -> list[InboxItem]:
     ids = {t.record.id for t in tasks}
     rows = (
         {r.id: r for r in session.exec(select(RecordRow).where(col(RecordRow.id).in_(ids))).all()}
@@ -56,13 +79,16 @@ def inbox_items(session: Session, tasks: list[ApprovalOut]) -> list[InboxItem]:
     )
     items = []
     for task in tasks:
-        snap = rows[task.record.id].snapshot if task.record.id in rows else {}
+        row = rows.get(task.record.id)
+        snap = row.snapshot if row is not None else {}
+        d = forms.definition(session, row.definition_key, row.definition_version) if row is not None else None
         items.append(
             InboxItem(
                 task=task,
                 slas=list(snap.get("slas") or []),
                 state_label=snap.get("state_label"),
                 key=secrets.token_urlsafe(12),
+                words=_words(d, task, lang),
             )
         )
     return items
@@ -70,7 +96,8 @@ def inbox_items(session: Session, tasks: list[ApprovalOut]) -> list[InboxItem]:
 
 @router.get("/ui/inbox")
 def inbox(request: Request, user: User, session: SessionDep) -> Response:
-    items = inbox_items(session, approvals.pending_approvals(session=session, user=user))
+    lang = i18n.language(request, user.language)
+    items = inbox_items(session, approvals.pending_approvals(session=session, user=user), lang)
     return render(request, "inbox.html", user, items=items)
 
 
@@ -114,7 +141,7 @@ async def decide(
             for t in approvals.pending_approvals(session=session, user=user)
             if t.id == approval_id and t.on_behalf_of == (on_behalf_of or None)
         ]
-        items = inbox_items(session, tasks)
+        items = inbox_items(session, tasks, i18n.language(request, user.language))
         return render(
             request,
             "partials/decision_refused.html",

@@ -163,6 +163,46 @@ def record_ci_names(session: Session, snap: RecordSnapshot, d: Definition | None
     return {ci_id: name for ci_id, name, _cls, _retired in named_cis(session, ids)}
 
 
+@dataclass
+class TimelineWords:
+    """The definition's words for what the history names by key: actions, fields, approval steps and
+    levels, and the engine's own actors (`system:sla` is "系统（服务级别）")."""
+
+    actions: dict[str, str]
+    fields: dict[str, str]
+    steps: dict[str, str]
+    levels: dict[str, str]
+    lang: str
+
+    def actor(self, name: str) -> str:
+        if not name.startswith("system:"):
+            return name
+        kind = name.removeprefix("system:").split(":")[0]  # system:sla:resolution, system:approval:cab
+        label = i18n.translate(self.lang, f"actor.system.{kind}")
+        return label if label != f"actor.system.{kind}" else i18n.translate(self.lang, "actor.system")
+
+    def field_list(self, names: Any) -> str:
+        return ("、" if self.lang == "zh" else ", ").join(self.fields.get(n, i18n.humanize(n)) for n in names)
+
+
+def timeline_words(d: Definition | None, lang: str) -> TimelineWords:
+    if d is None:
+        return TimelineWords({}, {}, {}, {}, lang)
+    actions: dict[str, str] = {}
+    for t in d.transitions:
+        if t.trigger not in actions or (t.label and actions[t.trigger] == i18n.humanize(t.trigger)):
+            actions[t.trigger] = i18n.pick(t.label, lang, i18n.humanize(t.trigger))
+    return TimelineWords(
+        actions=actions,
+        fields={f.name: i18n.pick(f.label, lang, i18n.humanize(f.name)) for f in d.fields},
+        steps={a.name: i18n.pick(a.label, lang, i18n.humanize(a.name)) for a in d.approvals},
+        levels={
+            lv.name: i18n.pick(lv.label, lang, i18n.humanize(lv.name)) for a in d.approvals for lv in a.levels
+        },
+        lang=lang,
+    )
+
+
 def state_label(d: Definition | None, state: str, lang: str) -> str:
     spec = d.state(state) if d else None
     return i18n.pick(spec.label if spec else None, lang, state)
@@ -248,6 +288,7 @@ async def record(
         history=list(reversed(history)),
         diagram=to_mermaid(d, lang=lang, current=snap.state) if d else "",
         state_names={s.name: i18n.pick(s.label, lang, s.name) for s in d.states} if d else {},
+        words=timeline_words(d, lang),
         may_decide=lambda task: may_decide(task, user),
         decide_key=lambda: secrets.token_urlsafe(12),
         local_input=forms.local_input,

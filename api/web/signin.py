@@ -12,7 +12,7 @@ from sqlmodel import col, select
 
 from api.access import Public
 from api.auth import authenticate
-from api.identity import oidc
+from api.identity import oidc, roles
 from api.identity.provision import NotProvisionable, provision
 from api.identity.signin import password_sign_in
 from api.ratelimit import FailureLimiter
@@ -68,6 +68,15 @@ def _demo_users(request: Request) -> list[UserRow]:
         return list(rows)
 
 
+def _role_labels(request: Request) -> dict[str, dict[str, str]]:
+    """Each role's name in both languages (the built-in ones and those the published processes
+    declare), for the demo users' chips: a person reads "服务台", not `service_desk`."""
+    if not config(request).dev_login:
+        return {}
+    with session_scope(engine_of(request)) as session:
+        return {name: dict(info.label) for name, info in roles.catalogue(session).items()}
+
+
 @router.get("/", dependencies=[Public])
 def root(request: Request) -> Response:
     return RedirectResponse("/ui/inbox" if optional_user(request) else "/ui/sign-in", status_code=303)
@@ -89,6 +98,7 @@ def _sign_in_page(
         next_url=safe_next(next_url),
         dev_login=config(request).dev_login,
         demo_users=_demo_users(request),
+        role_labels=_role_labels(request),
         password_login=_settings(request).password_login,
         oidc_enabled=oidc.enabled(_settings(request)),
         oidc_label=_settings(request).oidc_label,

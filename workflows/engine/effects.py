@@ -7,12 +7,12 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from definitions.model import ApplyCiChangesSpec, Effect
+from definitions.model import ApplyCiChangesSpec, Effect, RecordOutageSpec
 from definitions.templates import render
 from workflows.contracts import Actor, ApplyCiChangesResult
 from workflows.engine.moves import Mover
 from workflows.engine.notifications import Notifier
-from workflows.engine.outcome import CiChangesRequest, CreateRequest, Outcome
+from workflows.engine.outcome import CiChangesRequest, CreateRequest, OutageRequest, Outcome
 from workflows.engine.record import RecordContext
 from workflows.engine.sla_clocks import SlaClocks
 
@@ -35,7 +35,17 @@ class Effects:
             "reassign": self._reassign,
             "fire": self._fire,
             "apply_ci_changes": self._apply_ci_changes,
+            "record_outage": self._record_outage,
         }
+        # The service interruptions the definition records (its `record_outage` effects), once each.
+        self._outages = list(
+            {
+                (e.record_outage.flag, e.record_outage.start_field): e.record_outage
+                for t in ctx.definition.transitions
+                for e in t.effects
+                if e.record_outage is not None
+            }.values()
+        )
 
     def apply(self, out: Outcome, effect: Effect, actor: Actor, now: datetime) -> None:
         self.handlers[effect.kind](out, effect, actor, now)
@@ -72,11 +82,38 @@ class Effects:
                 )
         return out
 
+    def note_interruption(self, out: Outcome, now: datetime) -> None:
+        """A record flagged as a service interruption notes when it began: the moment the flag was set
+        (its creation, when created flagged), unless a person entered the start."""
+        fields = self._ctx.record.fields
+        for spec in self._outages:
+            if fields.get(spec.flag) is True and not fields.get(spec.start_field):
+                changed = self._ctx.set_fields({spec.start_field: now.isoformat()})
+                details = {"fields": changed, "by": "service_interruption"}
+                self._ctx.event(out, now, "system:sla", "fields_set", details=details)
+
+    def outage_recorded(self, request: OutageRequest, outage: int | None, now: datetime) -> Outcome:
+        """The outage was recorded (None: the record names no service, so nothing was)."""
+        out = Outcome()
+        details = {"service": request.service, "start": request.start, "end": request.end, "outage": outage}
+        action = "outage_recorded" if outage is not None else "outage_not_recorded"
+        self._ctx.event(out, now, "system:sla", action, details=details)
+        return out
+
     # --- one handler per kind -------------------------------------------------------------------------
     def _apply_ci_changes(self, out: Outcome, effect: Effect, actor: Actor, now: datetime) -> None:
         assert effect.apply_ci_changes is not None
         # The workflow runs the `apply_ci_changes` activity; the CI versions name who fired the move.
         out.apply_ci_changes = CiChangesRequest(effect.apply_ci_changes, actor.username)
+
+    def _record_outage(self, out: Outcome, effect: Effect, actor: Actor, now: datetime) -> None:
+        spec: RecordOutageSpec | None = effect.record_outage
+        assert spec is not None
+        fields, record = self._ctx.record.fields, self._ctx.record
+        if fields.get(spec.flag) is not True:
+            return
+        start = fields.get(spec.start_field) or record.created_at.isoformat()
+        out.outages.append(OutageRequest(fields.get(spec.service_field), str(start), now.isoformat()))
 
     def _set(self, out: Outcome, effect: Effect, actor: Actor, now: datetime) -> None:
         assert effect.set is not None

@@ -36,7 +36,7 @@ from workflows.engine import field_rights, moves, phrases, references, schedule_
 from workflows.engine.approvals import Approvals
 from workflows.engine.effects import Effects
 from workflows.engine.notifications import Notifier
-from workflows.engine.outcome import CreateRequest, Outcome, SlaAlarm
+from workflows.engine.outcome import CreateRequest, OutageRequest, Outcome, SlaAlarm
 from workflows.engine.phrases import say
 from workflows.engine.record import RecordContext
 from workflows.engine.refusals import Refusal, RefusalKind, required
@@ -151,6 +151,7 @@ class ProcessEngine:
         }
         engine._ctx.event(out, now, inp.actor, "created", to_state=d.initial, details=details)
         engine._enter_state(out, d.initial, now)
+        engine._effects.note_interruption(out, now)
         return engine, out
 
     # --- transitions ----------------------------------------------------------------------------------
@@ -201,9 +202,18 @@ class ProcessEngine:
         if priority_changed:
             self._clocks.retarget(out, now)
         self._enter_state(out, transition.to, now)
+        if before == self.definition.initial and transition.to != before and self.record.responded_at is None:
+            self.record.responded_at = now  # the first response (docs/sla.md)
         for effect in transition.effects:
             self._effects.apply(out, effect, actor, now)
+        self._settle(out, now)
         return out
+
+    def _settle(self, out: Outcome, now: datetime) -> None:
+        """What follows from the fields as a command left them: operational-level clocks follow the
+        support group, a flagged service interruption notes when it began."""
+        self._clocks.follow_group(out, now)
+        self._effects.note_interruption(out, now)
 
     def _enter_state(self, out: Outcome, state: str, now: datetime) -> None:
         self.record.state = state
@@ -290,6 +300,7 @@ class ProcessEngine:
             priority = {"priority": self.record.fields.get(pm.priority_field)}
             self._ctx.event(out, now, "system:priority", "priority_changed", details=priority)
             self._clocks.retarget(out, now)
+        self._settle(out, now)
         return out
 
     def comment(self, inp: AddCommentInput, now: datetime) -> Outcome:
@@ -317,6 +328,9 @@ class ProcessEngine:
     ) -> Outcome:
         return self._effects.ci_changes_applied(spec, result, now)
 
+    def outage_recorded(self, request: OutageRequest, outage: int | None, now: datetime) -> Outcome:
+        return self._effects.outage_recorded(request, outage, now)
+
     # --- timers ---------------------------------------------------------------------------------------
     def timers(self) -> list[Timer]:
         """Every pending timer, earliest first."""
@@ -331,7 +345,9 @@ class ProcessEngine:
 
     def on_timers(self, now: datetime) -> Outcome:
         """Fire everything due at or before `now`, earliest first, each exactly once."""
-        return self._timers.fire_due(now)
+        out = self._timers.fire_due(now)
+        self._settle(out, now)
+        return out
 
     # --- read views -----------------------------------------------------------------------------------
     def available(self, actor: Actor) -> list[AvailableTransition]:

@@ -73,6 +73,15 @@ class CiChangesRequest:
 
 
 @dataclass
+class OutageRequest:
+    """Record the service interruption the record reports as an outage (a `record_outage` effect)."""
+
+    service: Any
+    start: str
+    end: str
+
+
+@dataclass
 class Outcome:
     events: list[AuditEvent] = field(default_factory=list)
     notifications: list[NotifyRequest] = field(default_factory=list)
@@ -80,6 +89,8 @@ class Outcome:
     creates: list[CreateRequest] = field(default_factory=list)
     # The CI changes proposed on the record are to be applied (an `apply_ci_changes` effect).
     apply_ci_changes: CiChangesRequest | None = None
+    # The outage of a service interruption is to be recorded (a `record_outage` effect).
+    outages: list[OutageRequest] = field(default_factory=list)
 
     def extend(self, other: Outcome) -> None:
         self.events += other.events
@@ -87,3 +98,4 @@ class Outcome:
         self.resolves += other.resolves
         self.creates += other.creates
         self.apply_ci_changes = self.apply_ci_changes or other.apply_ci_changes
+        self.outages += other.outages

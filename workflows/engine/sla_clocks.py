@@ -80,3 +80,38 @@ class SlaClocks:
             if clocks.retarget(definition, sla, clock, record.fields, now):
                 details = {"sla": sla.name, "from_seconds": old, "to_seconds": clock.target_seconds}
                 self._ctx.event(out, now, SLA_ACTOR, "sla_retargeted", details=details)
+
+    def follow_group(self, out: Outcome, now: datetime) -> None:
+        """Operational-level clocks (targets per support group) belong to the group the record is with.
+        When it moves to another group, the clock of the group it left ends (audited with the time that
+        group used and whether it missed its target) and the new group's starts from zero on its own
+        target, now if the record is in a state the clock runs in, else when it gets there. A clock
+        that stopped (a response given) stays as it was."""
+        definition, record = self._ctx.definition, self._ctx.record
+        for sla in definition.slas:
+            clock = record.slas.get(sla.name)
+            if not clocks.is_ola(sla) or clock is None or clock.status == "stopped":
+                continue
+            group = clocks.key_of(sla, record.fields)
+            if clock.status == "pending":
+                if record.state in sla.runs_in and clocks.start(definition, sla, clock, record.fields, now):
+                    self._ctx.event(out, now, SLA_ACTOR, "sla_started", details={"sla": sla.name})
+                continue
+            if clock.target_key == group:
+                continue
+            used = clocks.consumed(definition, clock, now)
+            missed = clock.breached or (clock.target_seconds is not None and used >= clock.target_seconds)
+            fresh = SlaClockState(
+                name=sla.name, agreement=clock.agreement, agreement_version=clock.agreement_version
+            )
+            record.slas[sla.name] = fresh
+            details = {
+                "sla": sla.name,
+                "from_group": clock.target_key,
+                "to_group": group,
+                "consumed_seconds": used,
+                "breached": missed,
+            }
+            self._ctx.event(out, now, SLA_ACTOR, "sla_restarted", details=details)
+            if record.state in sla.runs_in:
+                clocks.start(definition, sla, fresh, record.fields, now)

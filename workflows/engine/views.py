@@ -113,6 +113,7 @@ def snapshot(ctx: RecordContext, actor: Actor | None, now: datetime) -> RecordSn
         assignment_group=fields.get("assignment_group"),
         created_at=record.created_at,
         updated_at=record.updated_at,
+        responded_at=record.responded_at,
         slas=slas,
         approvals=[t.model_copy(deep=True) for t in record.approvals],
         available_transitions=available(ctx, actor) if actor else [],
