@@ -99,7 +99,7 @@ def _listed(row: RecordRow, reason: str | None = None) -> Listed:
     return Listed(row.number, row.title, row.priority, row.created_at, row.resolved_at, reason)
 
 
-def _records(session: Session, agreement: AgreementRow, start: datetime, end: datetime, *where: Any) -> Any:
+def _records(agreement: AgreementRow, start: datetime, end: datetime, *where: Any) -> Any:
     query = (
         select(RecordRow)
         .join(RecordAgreementRow, col(RecordAgreementRow.record_id) == col(RecordRow.id))
@@ -148,7 +148,7 @@ def _count(session: Session, query: Any) -> int:
 def deviations(
     session: Session, agreement: AgreementRow, start: datetime, end: datetime
 ) -> tuple[list[Listed], int]:
-    query = _records(session, agreement, start, end, col(RecordRow.breached).is_(True))
+    query = _records(agreement, start, end, col(RecordRow.breached).is_(True))
     rows = session.execute(query.order_by(col(RecordRow.created_at)).limit(MAX_LISTED)).scalars().all()
     return [_listed(r, _reason(r.fields or {})) for r in rows], _count(session, query)
 
@@ -158,7 +158,7 @@ def major_incidents(
 ) -> tuple[list[Listed], int]:
     """Records flagged as major incidents, or of priority 1 (the shipped incident's definition of one)."""
     flagged = col(RecordRow.fields)["major_incident"].as_boolean().is_(True)
-    query = _records(session, agreement, start, end, flagged | (col(RecordRow.priority) == "1"))
+    query = _records(agreement, start, end, flagged | (col(RecordRow.priority) == "1"))
     rows = session.execute(query.order_by(col(RecordRow.created_at)).limit(MAX_LISTED)).scalars().all()
     return [_listed(r) for r in rows], _count(session, query)
 
