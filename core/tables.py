@@ -78,6 +78,9 @@ class RecordRow(SQLModel, table=True):
     __table_args__ = (
         Index("ix_records_def_state", "definition_key", "state"),
         Index("ix_records_updated", "updated_at"),
+        # Reports count the records created in a period (migration 0014_report_indexes).
+        Index("ix_records_created", "created_at"),
+        Index("ix_records_def_created", "definition_key", "created_at"),
     )
 
     id: str = Field(primary_key=True, max_length=64)

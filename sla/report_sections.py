@@ -16,8 +16,9 @@ from sqlmodel import Session, col
 
 from core.tables import RecordRow
 from sla.availability import availability, check_period
+from sla.covered import covered
 from sla.service_time import resolution_figures, response_figures
-from sla.tables import AgreementRow, OutageRow, RecordAgreementRow
+from sla.tables import AgreementRow, OutageRow
 
 MAX_LISTED = 200  # deviations and major incidents listed per report (the counts are complete)
 IMPROVEMENT_DEFINITIONS = ("improvement", "csi_register", "continual_improvement")
@@ -88,11 +89,7 @@ class Sections:
 
 
 def _covered(agreement: AgreementRow, start: datetime, end: datetime) -> tuple[Any, ...]:
-    return (
-        col(RecordAgreementRow.agreement_key) == agreement.key,
-        col(RecordRow.created_at) >= start,
-        col(RecordRow.created_at) < end,
-    )
+    return covered(agreement.key, start, end)
 
 
 def _listed(row: RecordRow, reason: str | None = None) -> Listed:
@@ -100,11 +97,7 @@ def _listed(row: RecordRow, reason: str | None = None) -> Listed:
 
 
 def _records(agreement: AgreementRow, start: datetime, end: datetime, *where: Any) -> Any:
-    query = (
-        select(RecordRow)
-        .join(RecordAgreementRow, col(RecordAgreementRow.record_id) == col(RecordRow.id))
-        .where(*_covered(agreement, start, end), *where)
-    )
+    query = select(RecordRow).where(*_covered(agreement, start, end), *where)
     return query
 
 
@@ -180,7 +173,6 @@ def satisfaction(session: Session, agreement: AgreementRow, start: datetime, end
     answer = col(RecordRow.fields)["satisfaction"].as_string()
     rows = session.execute(
         select(answer, func.count())
-        .join(RecordAgreementRow, col(RecordAgreementRow.record_id) == col(RecordRow.id))
         .where(*_covered(agreement, start, end), answer.is_not(None))
         .group_by(answer)
     ).all()
@@ -216,7 +208,6 @@ def trends(session: Session, agreement: AgreementRow, start: datetime, end: date
         counted = session.execute(
             select(func.count(), func.count().filter(col(RecordRow.breached).is_(True)))
             .select_from(RecordRow)
-            .join(RecordAgreementRow, col(RecordAgreementRow.record_id) == col(RecordRow.id))
             .where(*_covered(agreement, s, e))
         ).one()
         out.append(

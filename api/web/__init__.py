@@ -23,6 +23,7 @@ from api.web import (
     editing,
     inbox,
     not_found,
+    record_exports,
     records,
     schedule,
     service_reports,
@@ -43,6 +44,7 @@ def install(app: FastAPI, *, dev_login: bool = False, secret: bytes | None = Non
         admin,
         inbox,
         create,
+        record_exports,  # before `records`: /ui/records/export.csv is not a record
         records,
         editing,
         studio,
