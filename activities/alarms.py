@@ -27,6 +27,7 @@ from temporalio import activity
 
 from activities.notifications import NotificationActivities
 from activities.records import RECORDS
+from core.metrics import ALARM_LAG
 from workflows.contracts import ArmAlarmInput
 
 log = logging.getLogger("itilflow.alarms")
@@ -67,6 +68,7 @@ class AlarmClock:
 
     def _ring(self, inp: ArmAlarmInput) -> None:
         self._armed.pop(inp.record_id, None)
+        ALARM_LAG.observe(max(0.0, (datetime.now(UTC) - inp.at).total_seconds()))
         self._due.append(inp)
         if not self._flush_scheduled:
             # Every alarm the event loop rings in this pass joins the batch (call_soon runs after them).
@@ -106,6 +108,7 @@ class AlarmClock:
                         inp.record_id,
                         inp.seq,
                         seqs.get(inp.record_id),
+                        extra={"workflow_id": inp.record_id},
                     )
             self.notes.deliver_many([note for inp in ringing for note in inp.notifications])
             return len(ringing)

@@ -22,10 +22,13 @@ from temporalio.exceptions import ApplicationError
 
 from activities.channels import DeliveryError, EmailSender, WebhookSender
 from core.db import insert_ignore, session_scope, write_scope
+from core.metrics import NOTIFICATIONS
 from core.store import Contact, active_contacts, group_leads, group_members, users_with_roles
 from core.tables import NotificationRow
 from definitions.templates import render
 from workflows.contracts import NotificationRecipient, NotifyInput, NotifyResult
+
+log = logging.getLogger("itilflow.notifications")
 
 PERMANENT = "permanent: "
 activity_log = logging.getLogger("itilflow.notifications")
@@ -277,12 +280,17 @@ class NotificationActivities:
             except DeliveryError as exc:
                 reason = (PERMANENT if exc.permanent else "") + exc.reason
                 self._record(row.id, error=reason)
+                outcome = "failed_permanently" if exc.permanent else "failed"
+                NOTIFICATIONS.labels(channel=row.channel, outcome=outcome).inc()
                 failures.append(Failure(row.key, exc.reason, exc.permanent, exc.retry_after))
                 if exc.channel_down:
                     down[row.channel] = f"{row.channel} unavailable: {exc.reason}"
-                activity.logger.warning("notification %s failed: %s", row.key, reason)
+                log.warning(
+                    "notification %s failed: %s", row.key, reason, extra={"workflow_id": row.record_id}
+                )
                 continue
             self._record(row.id, error=None)
+            NOTIFICATIONS.labels(channel=row.channel, outcome="delivered").inc()
             delivered += 1
         permanent = [f for f in failures if f.permanent]
         if failures or skipped:

@@ -16,7 +16,7 @@ import temporalio.client
 from fastapi import FastAPI
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from api import problems, web
+from api import problems, telemetry, web
 from api.deps import TemporalConnection
 from api.guard import RequestGuard
 from api.headers import SecurityHeaders
@@ -33,6 +33,7 @@ from api.routes import (
     delegations,
     health,
     identity,
+    metrics,
     processes,
     record_schedule,
     reports,
@@ -117,6 +118,7 @@ def create_app(
         sla,
         calendars,
         record_schedule,
+        metrics,
     ):
         app.include_router(module.router)
     # --- Web page include point (api/web, owned by the web page issue) -----------------------------
@@ -127,6 +129,7 @@ def create_app(
         secret=settings.web_secret.get_secret_value().encode() if settings.web_secret else None,
     )
     _register_problem_schema(app)
+    telemetry.instrument(app)  # request spans, when tracing is on (core/tracing.py)
     return app
 
 

@@ -21,6 +21,7 @@ def _dev(args: argparse.Namespace) -> int:
             ui_port=ui_port,
             demo=not args.no_demo,
             log_level=args.log_level,
+            worker_metrics_port=args.worker_metrics_port,
         )
     )
 
@@ -45,6 +46,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("--ui-port", type=int, help="Temporal web UI port (default: Temporal port + 1000)")
     p.add_argument("--no-ui", action="store_true", help="do not start the Temporal web UI")
+    p.add_argument(
+        "--worker-metrics-port",
+        type=int,
+        help="the worker's Prometheus /metrics port (default: a free one, printed at start; 0: none)",
+    )
     p.add_argument("--no-demo", action="store_true", help="do not load the demo records on the first start")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     p.set_defaults(func=_dev)

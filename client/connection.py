@@ -14,6 +14,9 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.service import TLSConfig
 
+from client import tracing
+from core import sdk_metrics
+from core import tracing as core_tracing
 from core.converter import data_converter
 from core.settings import Settings
 
@@ -26,7 +29,18 @@ class TemporalSettingsError(ValueError):
 
 async def connect(address: str, namespace: str = "default") -> Client:
     """A plain connection (the dev server, the tests): no TLS, no API key."""
-    return await Client.connect(address, namespace=namespace, data_converter=data_converter)
+    return await Client.connect(address, namespace=namespace, data_converter=data_converter, **observed())
+
+
+def observed() -> dict[str, Any]:
+    """The runtime whose metrics this process's /metrics shows (core/sdk_metrics.py) and, when
+    tracing is on (core/tracing.py), Temporal's tracing interceptor, which the client's workers
+    inherit (client/tracing.py)."""
+    options: dict[str, Any] = {"runtime": sdk_metrics.runtime()}
+    provider = core_tracing.active()
+    if provider is not None:
+        options["interceptors"] = tracing.interceptors(provider.get_tracer("itilflow"))
+    return options
 
 
 def _read(path: Path | None, setting: str) -> bytes | None:
@@ -66,6 +80,7 @@ def connect_options(settings: Settings) -> dict[str, Any]:
         "tls": tls_config(settings),
         "api_key": api_key,
         "data_converter": data_converter,
+        **observed(),
     }
 
 

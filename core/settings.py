@@ -185,6 +185,37 @@ class Settings(BaseSettings):
     oidc_timeout: float = Field(default=10.0, gt=0)
     oidc_token_auth: Literal["client_secret_basic", "client_secret_post"] = "client_secret_basic"
 
+    # --- observability (docs/production.md "Metrics", "Traces", "Logs") --------------------------------
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Bearer token Prometheus sends to /metrics (API and worker); unset: /metrics answers loopback "
+            "clients only."
+        ),
+    )
+    worker_metrics_port: int | None = Field(
+        default=None, ge=0, le=65535, description="Port of the worker's /metrics; unset: not served."
+    )
+    worker_metrics_host: str = Field(default="127.0.0.1", description="Interface of the worker's /metrics.")
+    otlp_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "ITILFLOW_OTLP_ENDPOINT"),
+        description="OTLP/HTTP collector base URL (traces go to <url>/v1/traces); unset: no traces.",
+    )
+    otlp_headers: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_HEADERS", "ITILFLOW_OTLP_HEADERS"),
+        description="Headers for the collector, 'name=value,name=value' (an API key, say).",
+    )
+    service_name: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OTEL_SERVICE_NAME", "ITILFLOW_SERVICE_NAME"),
+        description="The service name on traces; default itilflow-api / itilflow-worker.",
+    )
+    log_format: Literal["json", "text"] = Field(
+        default="json", description="json: one object per line, secrets masked; text: for a terminal."
+    )
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url

@@ -37,6 +37,12 @@ def summary(
         f"API:          {base}/api/v1",
         f"API docs:     {base}/docs",
         f"Health:       {base}/healthz",
+        f"Metrics:      {base}/metrics"
+        + (
+            f" (worker: http://{opts.host}:{opts.worker_metrics_port}/metrics)"
+            if opts.worker_metrics_port
+            else ""
+        ),
         f"Web page:     {base}{web}" if web else "Web page:     (not in this build)",
         f"Temporal UI:  {temporal.ui_url}" if temporal.ui_url else "Temporal UI:  (disabled: --no-ui)",
         f"Temporal:     {temporal.address} (namespace default, task queue itilflow)",

@@ -23,4 +23,7 @@ class DevOptions:
     ui_port: int | None = DEFAULT_TEMPORAL_PORT + 1000  # None: no Temporal UI
     demo: bool = True
     log_level: str = "info"
+    # The worker's /metrics: None picks a free port (printed; several `itilflow dev` on one machine
+    # must not collide), 0 serves none.
+    worker_metrics_port: int | None = None
     out: Callable[[str], None] = field(default=lambda line: print(line, flush=True))

@@ -37,13 +37,13 @@ import uvicorn
 from api.app import create_app
 from api.auth import principal_for
 from client.connection import connect
-from core import aio, gctune
+from core import aio, gctune, jsonlog, tracing
 from core.db import make_engine, migrate, session_scope
 from core.settings import Settings
 from core.tables import UserRow
 from devenv.banner import summary, web_path
 from devenv.options import DevError, DevOptions
-from devenv.ports import bind_api_socket, check_port_free
+from devenv.ports import bind_api_socket, check_port_free, free_port
 from devenv.seed import ensure_directory, load_demo_data, publish_library
 from devenv.temporal_cli import TemporalServerError
 from devenv.temporal_server import DevServer
@@ -144,6 +144,12 @@ async def run_dev(opts: DevOptions) -> int:
             check_port_free(opts.host, opts.temporal_port, "Temporal", "--temporal-port")
             if opts.ui_port is not None:
                 check_port_free(opts.host, opts.ui_port, "Temporal UI", "--ui-port (or --no-ui)")
+            if opts.worker_metrics_port is None:
+                opts.worker_metrics_port = free_port(opts.host)
+            elif opts.worker_metrics_port:
+                check_port_free(
+                    opts.host, opts.worker_metrics_port, "worker metrics", "--worker-metrics-port"
+                )
 
             out(f"Starting the Temporal dev server on {opts.host}:{opts.temporal_port} (data in {data_dir})…")
             # The server stops on the way out whatever happens next (it is in its own process group, so
@@ -162,12 +168,16 @@ async def run_dev(opts: DevOptions) -> int:
                 temporal_address=temporal.address,
                 base_url=f"http://{opts.host}:{opts.api_port}",
                 dev_login=True,  # the sign-in page lists the demo users (a local, single-user setup)
+                worker_metrics_port=opts.worker_metrics_port or None,
+                worker_metrics_host=opts.host,
             )
             url = settings.resolved_database_url()
             out(f"Migrating the database ({_safe_url(url)})…")
             await asyncio.to_thread(migrate, url)
             engine = make_engine(url)
             stack.callback(engine.dispose)
+            tracing.install(settings, "itilflow-api")  # before the client: it takes the interceptor then
+            stack.callback(tracing.shutdown)
             client = await connect(temporal.address, settings.temporal_namespace)
 
             # The worker starts (imports, connects) while this process publishes and issues tokens.
@@ -210,6 +220,7 @@ async def run_dev(opts: DevOptions) -> int:
             config = uvicorn.Config(
                 app,
                 log_level=opts.log_level,
+                log_config=None,  # its lines go through the root logger: JSON, redacted (core/jsonlog.py)
                 # The client and engine are injected, so the app's lifespan has nothing to do; leaving
                 # it on made uvicorn print a CancelledError traceback on every Ctrl-C.
                 lifespan="off",
@@ -264,7 +275,7 @@ def _safe_url(url: str) -> str:
 
 
 def main(opts: DevOptions) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    jsonlog.install(logging.WARNING, json_lines=Settings().log_format == "json")
     try:
         return aio.run(run_dev(opts))
     except DevError as exc:

@@ -16,7 +16,7 @@ import signal
 import sys
 from datetime import timedelta
 
-from core import aio
+from core import aio, jsonlog
 
 MODULE = "worker.child"
 READY = b"ready\n"
@@ -49,7 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ready-fd", type=int, help="file descriptor to write 'ready' to once polling")
     parser.add_argument("--graceful-shutdown", type=float, default=5.0, help="seconds for activities")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    from core.settings import Settings
+
+    jsonlog.install(logging.WARNING, json_lines=Settings().log_format == "json")
     aio.run(_serve(args.ready_fd, args.graceful_shutdown))
     return 0
 

@@ -16,9 +16,10 @@ from temporalio.client import Client
 
 from activities.channels import SmtpSender, WebhookSender
 from client.connection import connect_from
-from core import gctune
+from core import gctune, tracing
 from core.db import make_engine, migrate
 from core.settings import Settings
+from worker.metrics_server import serve_from
 from worker.registry import build_worker
 
 log = logging.getLogger("itilflow.worker")
@@ -98,6 +99,8 @@ async def run_worker(
     url = settings.resolved_database_url()
     migrate(url)
     engine = make_engine(url)
+    # Before connecting: the client takes the tracing interceptor only when tracing is on.
+    tracing.install(settings, "itilflow-worker")
     client = await connect_from(settings)
     email, webhook = channels(settings)
     extra: dict[str, Any] = {}
@@ -114,12 +117,20 @@ async def run_worker(
         sticky_queue_schedule_to_start_timeout=timedelta(seconds=settings.worker_sticky_timeout),
         **extra,
     )
-    async with worker:
-        gctune.settle()
-        if ready is not None:
-            await wait_polling(
-                client, settings.task_queue, worker.config().get("identity") or client.identity
-            )
-            ready()
-        log.info("worker polling task queue %s", settings.task_queue)
-        await (stop.wait() if stop is not None else asyncio.Event().wait())
+    metrics = serve_from(settings)
+    try:
+        async with worker:
+            gctune.settle()
+            if ready is not None:
+                await wait_polling(
+                    client, settings.task_queue, worker.config().get("identity") or client.identity
+                )
+                ready()
+            if metrics is not None:
+                log.info("worker metrics on %s:%s/metrics", settings.worker_metrics_host, metrics.port)
+            log.info("worker polling task queue %s", settings.task_queue)
+            await (stop.wait() if stop is not None else asyncio.Event().wait())
+    finally:
+        if metrics is not None:
+            metrics.close()
+        tracing.shutdown()

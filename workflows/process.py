@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
         agreements,
         alarm_arming,
         lookups,
+        metrics,
         outages,
         patches,
         schedule_checks,
@@ -125,7 +126,9 @@ class ProcessWorkflow:
             self._poked = False
             async with self._lock:
                 self._mark_task()
-                await self._execute(self._engine.on_timers(workflow.now()))
+                fired = self._engine.on_timers(workflow.now())
+                metrics.timers_fired(self._engine.definition.key, fired.events, workflow.now())  # replay-safe
+                await self._execute(fired)
             if self._should_continue() and not self._engine.is_final:
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 await self._drain_notifications()

@@ -17,6 +17,7 @@ from api.auth import Principal
 from api.problems import unprocessable
 from api.schemas import CommentOut
 from api.services.lookup import find_record_key
+from api.services.metrics import APPLIED, REFUSED, count_action
 from api.services.refusals import refusal_problem, update_problem
 from api.services.updates import send_update
 from client.launch import DefinitionNotFound, launch_record, pinned_definition, record_id_for
@@ -50,7 +51,7 @@ async def create_record(
         ) from None
     record_id = record_id_for(f"{user.username}:{idempotency_key}" if idempotency_key else None)
     try:
-        return await launch_record(
+        snapshot = await launch_record(
             client,
             engine,
             task_queue=task_queue,
@@ -61,9 +62,14 @@ async def create_record(
             actor=user.actor(),
         )
     except Refusal as refusal:
+        count_action(definition, "create", REFUSED, refusal.kind)
         raise refusal_problem(refusal.kind, refusal.message, refusal.errors) from None
     except WorkflowUpdateFailedError as exc:
-        raise update_problem(exc) from None
+        problem = update_problem(exc)
+        count_action(definition, "create", REFUSED if problem.status < 500 else "failed", problem.kind)
+        raise problem from None
+    count_action(definition, "create", APPLIED)
+    return snapshot
 
 
 async def fire_transition(

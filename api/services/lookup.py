@@ -40,6 +40,7 @@ class RecordKey:
     number: str
     state: str
     final: bool
+    definition: str = ""  # its definition key (metrics label the actions by it)
 
 
 def can_see_all(user: Principal) -> bool:
@@ -138,7 +139,9 @@ _KEY_BY_NUMBER = core_select(*_KEY_COLUMNS).where(_RECORDS.c.number == bindparam
 
 
 def _record_key(row: Any) -> RecordKey:
-    return RecordKey(id=row.id, number=row.number, state=row.state, final=row.final)
+    return RecordKey(
+        id=row.id, number=row.number, state=row.state, final=row.final, definition=row.definition_key
+    )
 
 
 def find_record_key(session: Session, *, ref: str, user: Principal, reading: bool = False) -> RecordKey:

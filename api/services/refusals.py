@@ -12,11 +12,13 @@ from temporalio.exceptions import ApplicationError
 
 from api.problems import REFUSAL_STATUS, ProblemError, conflict
 from api.services.lookup import RecordKey
+from api.services.metrics import count_refusal
 from core.tables import RecordRow
 
 
 def refusal_problem(kind: str, message: str, errors: list[dict[str, str]] | None = None) -> ProblemError:
     """A refusal of kind `kind` with its status (409 for a kind the map does not know yet)."""
+    count_refusal(kind)
     return ProblemError(REFUSAL_STATUS.get(kind, 409), message, errors=errors, kind=kind)
 
 
@@ -37,6 +39,7 @@ def update_problem(exc: WorkflowUpdateFailedError) -> ProblemError:
 
 def closed(row: RecordKey | RecordRow) -> ProblemError:
     """A closed record takes no more actions (its workflow may be gone already)."""
+    count_refusal("RecordClosed")
     return conflict(
         f"record {row.number} is closed ({row.state}); it takes no more actions",
         "RecordClosed",

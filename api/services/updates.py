@@ -8,6 +8,7 @@ database transaction ends before the wait.
 from __future__ import annotations
 
 import contextlib
+import logging
 import uuid
 from datetime import timedelta
 from functools import partial
@@ -19,12 +20,15 @@ from temporalio.client import Client, RPCTimeoutOrCancelledError, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.services.lookup import RecordKey
+from api.services.metrics import APPLIED, FAILED, REFUSED, count_action
 from api.services.refusals import closed, update_problem
 from client.transient import is_transient, retry_transient
 from core.db import write_scope
 from core.store import seal_committed
-from workflows.contracts import RecordSnapshot
+from workflows.contracts import FireTransitionInput, RecordSnapshot
 from workflows.process import ProcessWorkflow
+
+log = logging.getLogger("itilflow.api.actions")
 
 
 def release(session: Session) -> None:
@@ -50,21 +54,34 @@ async def send_update(
     release(session)
     handle = client.get_workflow_handle_for(ProcessWorkflow.run, row.id)
     fixed_id = update_id or str(uuid.uuid4())
+    trigger = arg.trigger if isinstance(arg, FireTransitionInput) else getattr(update, "__name__", "update")
+    context = {"record": row.number, "workflow_id": row.id}
     try:
         snapshot: RecordSnapshot = await retry_transient(
             lambda: handle.execute_update(update, arg, id=fixed_id)
         )
     except WorkflowUpdateFailedError as exc:
-        raise update_problem(exc) from None
+        problem = update_problem(exc)
+        outcome = REFUSED if problem.status < 500 else FAILED
+        count_action(row.definition, trigger, outcome, problem.kind)
+        log.info("action %s on %s %s (%s)", trigger, row.number, outcome, problem.kind, extra=context)
+        raise problem from None
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:  # completed between our read and the update
+            count_action(row.definition, trigger, REFUSED)
             raise closed(row) from None
+        count_action(row.definition, trigger, FAILED)
+        log.warning("action %s on %s failed: %s", trigger, row.number, exc.status.name, extra=context)
         if is_transient(exc):
             await _resync(handle)
         raise
     except RPCTimeoutOrCancelledError:
+        count_action(row.definition, trigger, FAILED)
+        log.warning("action %s on %s timed out", trigger, row.number, extra=context)
         await _resync(handle)
         raise
+    count_action(row.definition, trigger, APPLIED)
+    log.info("action %s on %s applied (seq %s)", trigger, row.number, snapshot.seq, extra=context)
     if snapshot.final:
         # Temporal acknowledged the closing action, so it is committed: seal the record's last audit
         # rows (no later workflow task of the record will re-assert them). A short write, in a thread.

@@ -52,3 +52,23 @@ def test_plain_text_is_unchanged() -> None:
 def test_chinese_is_kept_readable() -> None:
     line = JsonFormatter().format(logging.LogRecord("x", logging.INFO, __file__, 1, "记录已解决", None, None))
     assert "记录已解决" in line
+
+
+def test_secrets_in_access_log_urls_are_masked() -> None:
+    line = redact('127.0.0.1:5 - "GET /api/v1/schedule/feed/f3c9a1b2c3d4.ics HTTP/1.1" 200')
+    assert "f3c9a1b2c3d4" not in line and "/feed/***.ics" in line
+    line = redact('1.2.3.4:5 - "GET /ui/oidc/callback?code=abc123secret&state=st4te9 HTTP/1.1" 303')
+    assert "abc123secret" not in line and "st4te9" not in line and "code=***" in line
+
+
+def test_trace_and_workflow_ids_are_taken_from_their_context() -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+
+    tracer = TracerProvider().get_tracer("test")
+    with tracer.start_as_current_span("request") as span:
+        line = _format("inside a span")
+        assert line["trace_id"] == format(span.get_span_context().trace_id, "032x")
+    assert "trace_id" not in _format("outside any span")
+    # Temporal's activity logger passes its info as `temporal_activity`.
+    line = _format("activity says", temporal_activity={"workflow_id": "rec-1", "activity_type": "notify"})
+    assert line["workflow_id"] == "rec-1"
