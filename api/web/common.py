@@ -27,11 +27,13 @@ from api.access import SIGNED_IN, declares, roles_dependency
 from api.auth import Principal
 from api.problems import ProblemError, validation_problem
 from api.web import forms, i18n
+from api.web.assets import StaticAssets
 from api.web.session import CsrfRefused, Signer, SignInRequired, check_post, principal
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = Jinja2Templates(directory=str(ROOT / "templates"))
 STATIC = ROOT / "static"
+ASSETS = StaticAssets(STATIC)  # served at /static (api/web/__init__.py); templates link `asset(name)`
 
 # Who sees which part of the page; the same roles the API checks (api/deps.py, api/routes/reports.py).
 OWNER_ROLES = ("process_owner", "admin")
@@ -158,6 +160,7 @@ TEMPLATES.env.filters["iso"] = iso
 TEMPLATES.env.globals["pick"] = i18n.pick
 TEMPLATES.env.filters["humanize"] = i18n.humanize
 TEMPLATES.env.filters["local_input"] = forms.local_input
+TEMPLATES.env.globals["asset"] = ASSETS.url
 
 
 def render(
