@@ -99,20 +99,32 @@ def new_definition(request: Request, user: OwnerPage, session: SessionDep) -> Re
 
 @router.get("/ui/studio/schema.json")
 def schema(request: Request, user: User) -> Response:
-    """The definition language's JSON Schema for the editor's completions and hovers. Its descriptions
-    are English: a Chinese reader gets the types and values without them."""
-    body = json_schema()
-    if i18n.language(request, user.language) != "en":
-        body = _without_descriptions(body)
+    """The definition language's JSON Schema for the editor's completions and hovers, its properties
+    described in the reader's language (the `schema.NAME` texts of the page's catalogue); the model's
+    own descriptions are English, so a Chinese reader gets only the catalogue's."""
+    lang = i18n.language(request, user.language)
+    body = _described(json_schema(), lang, keep=lang == "en")
     return JSONResponse(body, headers={"Cache-Control": "private, max-age=3600"})
 
 
-def _without_descriptions(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {k: _without_descriptions(v) for k, v in node.items() if k not in ("description", "title")}
+def _described(node: Any, lang: str, *, keep: bool) -> Any:
     if isinstance(node, list):
-        return [_without_descriptions(v) for v in node]
-    return node
+        return [_described(v, lang, keep=keep) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {
+        k: _described(v, lang, keep=keep)
+        for k, v in node.items()
+        if keep or k not in ("description", "title") or not isinstance(v, str)
+    }
+    properties = out.get("properties")
+    if isinstance(properties, dict):
+        for name, sub in properties.items():
+            key = f"schema.{name}"
+            text = i18n.translate(lang, key)
+            if text != key and isinstance(sub, dict):
+                sub["description"] = text
+    return out
 
 
 @router.get("/ui/studio/{key}")

@@ -61,7 +61,7 @@ function hoverDom(texts) {
 function diagnostics(state) {
   const found = [];
   document.querySelectorAll("#checks li[data-issue]").forEach((item) => {
-    const number = parseInt(item.getAttribute("data-line") || "1", 10);
+    const number = parseInt(item.getAttribute("data-issue-line") || "1", 10);
     const line = state.doc.line(Math.min(Math.max(number || 1, 1), state.doc.lines));
     const indent = line.text.length - line.text.trimStart().length;
     const from = line.from + Math.min(indent, line.length);
@@ -88,6 +88,7 @@ function mount() {
       extensions: [
         basicSetup,
         keymap.of([indentWithTab]),
+        EditorView.lineWrapping, // long flow mappings stay readable in the column, no side scrolling
         yaml(),
         lintGutter(),
         yamlLanguage.data.of({ autocomplete: yamlCompletion() }),
@@ -150,7 +151,7 @@ function mount() {
       status.hidden = false;
     }
     const first = document.querySelector("#checks li[data-issue]");
-    goTo(view, parseInt((first && first.getAttribute("data-line")) || "1", 10));
+    goTo(view, parseInt((first && first.getAttribute("data-issue-line")) || "1", 10));
   });
 }
 
