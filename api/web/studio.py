@@ -23,6 +23,7 @@ from api.web.yamlpath import line_of
 from core.db import session_scope
 from core.settings import Settings
 from definitions.diagram import to_mermaid
+from definitions.issues import Issue
 from definitions.loader import load_text
 from definitions.schema import json_schema
 
@@ -60,7 +61,8 @@ def _checks(request: Request, source: str) -> dict[str, Any]:
     result = load_text(source)
     lang = i18n.language(request)
     diagram = to_mermaid(result.definition, lang=lang) if result.definition is not None else None
-    issues = [(issue, line_of(source, issue.path)) for issue in result.issues]
+    # Each problem in the reader's language (definitions/issue_words.py), with the line it is on.
+    issues = [(Issue(issue.path, issue.text(lang)), line_of(source, issue.path)) for issue in result.issues]
     return {"issues": issues, "diagram": diagram, "valid": result.ok}
 
 
