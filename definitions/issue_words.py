@@ -161,6 +161,20 @@ TEMPLATES: tuple[tuple[str, str], ...] = (
     ("not a guard: {error}", "不是有效的条件：{error}"),
     # loader.py, limits.py
     ("invalid YAML: {problem}", "YAML 格式错误：{problem}"),
+    ("duplicate key '{name}'", "键 '{name}' 重复"),
+    # PyYAML's own problems, the common ones
+    ("mapping values are not allowed here", "此处不能出现映射值（冒号后缺空格，或缩进有误？）"),
+    ("could not find expected ':'", "找不到应有的 ':'"),
+    ("did not find expected key", "找不到应有的键（缩进有误？）"),
+    ("did not find expected '-' indicator", "找不到应有的 '-'（列表缩进有误？）"),
+    ("found character '{char}' that cannot start any token", "字符 '{char}' 不能出现在这里"),
+    # (a literal brace: plain in the English, which is matched, doubled in the Chinese, which is formatted)
+    ("expected ',' or '}', but got '{token}'", "应为 ',' 或 '}}'，实际为 '{token}'"),
+    ("expected ',' or ']', but got '{token}'", "应为 ',' 或 ']'，实际为 '{token}'"),
+    ("<stream end>", "文本末尾"),
+    ("found unexpected end of stream", "文本意外结束（引号或括号未闭合？）"),
+    ("found undefined alias '{name}'", "未定义的别名 '{name}'"),
+    ("a key must be a plain value, not a list or mapping", "键必须是普通值，不能是列表或映射"),
     (
         "a definition is a YAML mapping (key: ..., states: ..., transitions: ...)",
         "定义须为 YAML 映射（key: ...、states: ...、transitions: ...）",

@@ -25,10 +25,12 @@ from sqlalchemy import Engine
 
 from api.access import SIGNED_IN, declares, roles_dependency
 from api.auth import Principal
+from api.identity import roles
 from api.problems import ProblemError, validation_problem
 from api.web import forms, i18n
 from api.web.assets import StaticAssets
 from api.web.session import CsrfRefused, Signer, SignInRequired, check_post, principal
+from core.db import session_scope
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = Jinja2Templates(directory=str(ROOT / "templates"))
@@ -178,11 +180,25 @@ def render(
     def t(key: str, /, **values: Any) -> str:
         return i18n.translate(lang, key, **values)
 
+    catalogue: dict[str, Any] = {}
+
+    def role_label(name: str) -> str:
+        """A role as people read it: the page's words for the built-in roles, else the label the
+        published processes give it (read once per page, when a page names such a role)."""
+        key = f"role.{name}"
+        if (text := t(key)) != key:
+            return text
+        if not catalogue:
+            with session_scope(engine_of(request)) as session:
+                catalogue.update({n: dict(info.label) for n, info in roles.catalogue(session).items()})
+        return i18n.pick(catalogue.get(name), lang, name)
+
     ctx: dict[str, Any] = {
         "request": request,
         "user": user,
         "lang": lang,
         "t": t,
+        "role_label": role_label,
         "dur": lambda v: human_duration(v, lang),
         "csrf": cfg.signer.csrf(user.token_id) if user and user.token_id else "",
         "has_mermaid": cfg.has_mermaid,
