@@ -23,6 +23,9 @@ from pathlib import Path
 STATIC = Path(__file__).resolve().parent.parent / "static"
 VENDOR = STATIC / "vendor"
 CACHE = Path(__file__).resolve().parents[2] / ".cache" / "npm"
+# What only the tests use, never served: axe-core, the accessibility checker run inside the page by
+# tests/web/test_accessibility.py (`python -m api.web.vendor --test-tools`, from scripts/test-deps.sh).
+TEST_TOOLS = {"axe-core@4.14.1": {"package/axe.min.js": CACHE.parent / "axe-core" / "axe.min.js"}}
 EDITOR_SOURCE = Path(__file__).resolve().parent / "editor"
 EDITOR_BUILD = CACHE.parent / "studio-editor"
 EDITOR_BUNDLE = VENDOR / "studio-editor.js"
@@ -69,6 +72,23 @@ def fetch() -> list[Path]:
                 with source, open(VENDOR / name, "wb") as target:
                     shutil.copyfileobj(source, target)
                 written.append(VENDOR / name)
+    return written
+
+
+def fetch_test_tools() -> list[Path]:
+    written: list[Path] = []
+    for spec, files in TEST_TOOLS.items():
+        if all(target.exists() for target in files.values()):
+            continue
+        with tarfile.open(_pack(spec)) as tar:
+            for member, target in files.items():
+                source = tar.extractfile(member)
+                if source is None:
+                    raise FileNotFoundError(f"{member} is not in {spec}")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with source, open(target, "wb") as out:
+                    shutil.copyfileobj(source, out)
+                written.append(target)
     return written
 
 
@@ -141,6 +161,10 @@ def main() -> int:
         )
         return 0
     root = STATIC.parent.parent
+    if "--test-tools" in sys.argv[1:]:
+        for path in fetch_test_tools():
+            print(f"fetched {path.relative_to(root)}")
+        return 0
     for path in fetch():
         print(f"fetched {path.relative_to(root)}")
     built = build_editor()

@@ -98,6 +98,8 @@ function mount() {
         EditorView.contentAttributes.of({
           "aria-label": label ? label.textContent.trim() : "YAML",
           "aria-describedby": "editor-keys",
+          // Focusable by the keyboard as the scrolling region's content (axe: scrollable-region-focusable).
+          tabindex: "0",
         }),
         EditorView.updateListener.of((update) => {
           if (!update.docChanged) return;
