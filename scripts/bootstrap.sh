@@ -28,7 +28,8 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install -q -e '.[dev]'
   echo "$want" > "$stamp"
 fi
-# The web page's Mermaid and Swagger UI files, from the npm registry at setup (never at run time).
+# The web page's Mermaid and Swagger UI files and the studio's code editor (CodeMirror 6, bundled with
+# esbuild), from the npm registry at setup (never at run time), with their brotli and gzip forms.
 .venv/bin/python -m api.web.vendor
 
 if [ -z "${TEMPORAL_ADDRESS:-}" ]; then

@@ -90,8 +90,13 @@
   function diagrams(root) {
     var nodes = Array.prototype.slice.call(root.querySelectorAll("pre.mermaid:not([data-processed])"));
     if (!nodes.length) return;
-    if (watcher) nodes.forEach(function (n) { watcher.observe(n); });
-    else renderDiagrams(nodes);
+    var start = function () {
+      if (watcher) nodes.forEach(function (n) { watcher.observe(n); });
+      else renderDiagrams(nodes);
+    };
+    // After the page's load: the page is usable first, the renderer follows.
+    if (document.readyState === "complete") start();
+    else window.addEventListener("load", start, { once: true });
   }
 
   function enhance(root) {
