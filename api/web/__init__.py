@@ -27,7 +27,6 @@ from api.web import (
     editing,
     i18n,
     inbox,
-    not_found,
     records,
     schedule,
     service_reports,
@@ -56,7 +55,6 @@ def install(app: FastAPI, *, dev_login: bool = False, secret: bytes | None = Non
         schedule,
         agreements,
         service_reports,
-        not_found,  # last: it answers every /ui path no page above took
     ):
         app.include_router(module.router)
     app.mount("/static", ASSETS, name="static")
