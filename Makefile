@@ -1,5 +1,5 @@
 # The two commands of the README. Both set up whatever is missing first (virtualenv, Temporal CLI, ...).
-.PHONY: dev test test-fast setup lint bench
+.PHONY: dev test test-fast setup lint bench bundle
 
 setup:
 	bash scripts/bootstrap.sh
@@ -20,3 +20,7 @@ lint: setup
 
 bench: setup
 	.venv/bin/python bench/engine.py --quick
+
+# One archive that installs and runs itilflow without network (docs/production.md, section 7).
+bundle: setup
+	bash scripts/bundle.sh

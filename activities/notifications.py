@@ -10,6 +10,7 @@ with the PERMANENT prefix, never attempted again, and alone does not make the ac
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,6 +28,7 @@ from definitions.templates import render
 from workflows.contracts import NotificationRecipient, NotifyInput, NotifyResult
 
 PERMANENT = "permanent: "
+activity_log = logging.getLogger("itilflow.notifications")
 LANGUAGES = ("zh", "en")
 # A delivery starts only if it can finish (its channel's timeout plus this margin) within the attempt's
 # start-to-close time: an attempt that overran would run alongside the next one and send twice.
@@ -90,6 +92,30 @@ class NotificationActivities:
             users = recipients_to_contacts(session, inp.recipients)
             insert_ignore(session, NotificationRow, self._rows(inp, users), ["key"])
         return self._deliver_pending(inp, [u.username for u in users])
+
+    def deliver_many(self, notes: list[NotifyInput]) -> None:
+        """`deliver` for many notifications at once (the SLA alarm clock's burst): their rows in one
+        transaction, recipients resolved once per distinct list; then only those with e-mails or
+        webhooks to send go on one by one. Raises only if the rows could not be written; a failed
+        send is left for the durable timer's notify activity, as in `deliver`."""
+        contacts: dict[tuple[tuple[str, str], ...], list[Contact]] = {}
+        outgoing: list[tuple[NotifyInput, list[str]]] = []
+        with write_scope(self.engine) as session:
+            rows: list[dict[str, Any]] = []
+            for inp in notes:
+                who = tuple((r.kind, r.name) for r in inp.recipients)
+                if who not in contacts:
+                    contacts[who] = recipients_to_contacts(session, inp.recipients)
+                mine = self._rows(inp, contacts[who])
+                rows += mine
+                if any(row["channel"] != "inbox" for row in mine):
+                    outgoing.append((inp, [u.username for u in contacts[who]]))
+            insert_ignore(session, NotificationRow, rows, ["key"])
+        for inp, users in outgoing:
+            try:
+                self._deliver_pending(inp, users)
+            except Exception as exc:  # noqa: BLE001 - the durable timer's activity retries it
+                activity_log.warning("notification %s not sent now (the SLA timer will): %s", inp.key, exc)
 
     def record(self, session: Session, notes: list[NotifyInput]) -> list[str]:
         """Write these notifications' rows in the caller's transaction (persist_record's: the outbox).

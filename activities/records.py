@@ -348,7 +348,7 @@ def _rewrite(
     s = inp.snapshot
     # The audit rows first: the triggers decide what is sealed by the record row's committed_seq as
     # it was before this write. Then the record row, whose WHERE is the fence.
-    replaced, inserted = _write_audit(conn, dialect, s.id, inp.events, digests)
+    replaced, inserted = _write_audit(conn, dialect, s.id, inp.events, digests, s.seq)
     if not conn.execute(_record_upsert(dialect), values).rowcount:
         raise _Fenced
     if not replaced:
@@ -380,13 +380,17 @@ def _record_approvals(record_id: str, keep: list[str]) -> Any:
 
 
 def _write_audit(
-    conn: Connection, dialect: str, record_id: str, events: list[AuditEvent], digests: list[str]
+    conn: Connection,
+    dialect: str,
+    record_id: str,
+    events: list[AuditEvent],
+    digests: list[str],
+    last_seq: int,
 ) -> tuple[list[int], list[AuditEvent]]:
-    """Make the stored rows from events[0].seq on equal to `events`. Returns the sequence numbers of
-    the rows it replaced, and the events it inserted."""
-    if not events:
-        return [], []
-    first = events[0].seq
+    """Make the stored rows from events[0].seq on equal to `events` (with no events: delete the rows
+    beyond `last_seq`, the workflow's own, as a resync asks). Returns the sequence numbers of the rows
+    it replaced, and the events it inserted."""
+    first = events[0].seq if events else last_seq + 1
     rows = conn.execute(_TAIL, {"record_id": record_id, "first": first}).tuples().all()
     stored: dict[int, str | None] = dict(cast("list[tuple[int, str | None]]", rows))
     wanted = {e.seq: (d, e) for e, d in zip(events, digests, strict=True)}

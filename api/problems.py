@@ -7,6 +7,7 @@ all end as `application/problem+json` with `detail` saying which rule refused an
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -15,12 +16,15 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import RPCTimeoutOrCancelledError
 from temporalio.service import RPCError
 
 from client.transient import is_transient
 from workflows.engine import RefusalKind
+
+log = logging.getLogger("itilflow.api")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -231,6 +235,19 @@ def install(app: FastAPI) -> None:
             zh="流程引擎未能及时响应；请用同一个 Idempotency-Key 重试",
         ).response(caller_language(_request))
 
+    async def on_database(_request: Request, _exc: Exception) -> JSONResponse:
+        # The database refused or dropped the connection (restarting, failing over, out of
+        # connections): as with Temporal, a retry with the same Idempotency-Key acts at most once
+        # (bench/chaos.py restarts PostgreSQL under load). The traceback still goes to the log.
+        log.warning("database unavailable: %s", type(_exc).__name__)
+        return ProblemError(
+            503,
+            "the database is unavailable; retry the request with the same Idempotency-Key",
+            kind="DatabaseUnavailable",
+            headers={"Retry-After": "1"},
+            zh="数据库暂不可用；请用同一个 Idempotency-Key 重试",
+        ).response(caller_language(_request))
+
     async def on_unexpected(_request: Request, _exc: Exception) -> JSONResponse:
         # The traceback goes to the server log by Starlette; the client learns nothing internal.
         problem = ProblemError(
@@ -243,6 +260,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(RPCError, on_temporal)
     app.add_exception_handler(RPCTimeoutOrCancelledError, on_temporal)
+    app.add_exception_handler(OperationalError, on_database)
     app.add_exception_handler(Exception, on_unexpected)
 
 

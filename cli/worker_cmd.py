@@ -13,6 +13,9 @@ from worker.run import run_worker
 
 def _worker(_args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # The state machine library logs every callback of every transition at INFO: megabytes an hour
+    # and CPU on a busy worker (bench/chaos.py), for nothing an operator reads.
+    logging.getLogger("transitions").setLevel(logging.WARNING)
     with contextlib.suppress(KeyboardInterrupt):
         aio.run(run_worker(get_settings()))
     return 0

@@ -71,6 +71,22 @@ class Settings(BaseSettings):
         description="API key sent as 'Authorization: Bearer' (Temporal Cloud); implies TLS.",
     )
     task_queue: str = "itilflow"
+    # The worker's capacity (docs/production.md, "Several workers"): Temporal's own knobs, named.
+    worker_max_cached_workflows: int = Field(
+        default=1000,
+        ge=0,
+        description="Records kept in the worker's memory; beyond, the least recently used is evicted and "
+        "replayed from its history at its next action (bounds the worker's RSS).",
+    )
+    worker_sticky_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a record's next task waits for the worker that has it in memory before any "
+        "worker takes it (and replays it): how long a killed worker's records wait.",
+    )
+    worker_max_concurrent_activities: int = Field(
+        default=64, ge=1, description="Activities (persist, notify, ...) one worker runs at once."
+    )
     base_url: str = "http://127.0.0.1:8000"
 
     smtp_host: str | None = None

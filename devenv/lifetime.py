@@ -33,12 +33,16 @@ def signal_group(pid: int, sig: signal.Signals) -> None:
         pass
 
 
-def spawn_logged(command: list[str], log_file: Path, cwd: Path | None = None) -> subprocess.Popen[bytes]:
-    """Start a server in its own process group, its output appended to `log_file`, dying with us."""
+def spawn_logged(
+    command: list[str], log_file: Path, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start a server in its own process group, its output appended to `log_file`, dying with us
+    (`env`: its whole environment; default ours)."""
     with log_file.open("ab") as log:
         return subprocess.Popen(
             command,
             cwd=cwd,
+            env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -103,7 +103,17 @@ async def run_worker(
     extra: dict[str, Any] = {}
     if graceful_shutdown_timeout is not None:
         extra["graceful_shutdown_timeout"] = graceful_shutdown_timeout
-    worker = build_worker(client, engine, settings.task_queue, email=email, webhook=webhook, **extra)
+    worker = build_worker(
+        client,
+        engine,
+        settings.task_queue,
+        email=email,
+        webhook=webhook,
+        max_concurrent_activities=settings.worker_max_concurrent_activities,
+        max_cached_workflows=settings.worker_max_cached_workflows,
+        sticky_queue_schedule_to_start_timeout=timedelta(seconds=settings.worker_sticky_timeout),
+        **extra,
+    )
     async with worker:
         gctune.settle()
         if ready is not None:

@@ -1,7 +1,8 @@
 """Arming ProcessWorkflow's next SLA alarm on the worker's alarm clock (activities/alarms.py).
 
 A durable timer costs the server and the worker CPU when it fires, so a burst of coinciding deadlines
-would escalate late; ALARM_LEAD ahead, the workflow hands the notifications of its next notify-only
+would escalate late; ALARM_LEAD_LONG ahead (ALARM_LEAD in runs from before `patches.ALARM_LEAD_10M`),
+the workflow hands the notifications of its next notify-only
 threshold to the worker's in-memory clock, which sends them on the dot. The durable timer stays as
 the guarantee (README, "SLA alarms")."""
 
@@ -11,13 +12,21 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.calls import ALARM_GRACE, ALARM_LEAD, ALARM_RETRY, DB_TIMEOUT, notify_input
+    from workflows import patches
+    from workflows.calls import (
+        ALARM_GRACE,
+        ALARM_LEAD,
+        ALARM_LEAD_LONG,
+        ALARM_RETRY,
+        DB_TIMEOUT,
+        notify_input,
+    )
     from workflows.contracts import ArmAlarmInput
     from workflows.engine import ProcessEngine
 
 
 async def arm_next(engine: ProcessEngine, wake: datetime | None) -> datetime | None:
-    """Arm the next SLA alarm once it is due within ALARM_LEAD; returns when to wake up next.
+    """Arm the next SLA alarm once it is due within the lead; returns when to wake up next.
 
     Not yet armable: wake up to arm it. Armed: the alarm sends at the deadline, and the durable
     timer comes ALARM_GRACE later to record the threshold and deliver whatever the alarm did not
@@ -31,8 +40,9 @@ async def arm_next(engine: ProcessEngine, wake: datetime | None) -> datetime | N
     if alarm is None or alarm.at <= now:
         return wake
     if alarm.key != engine.record.armed_alarm:
-        if alarm.at - now > ALARM_LEAD:
-            return alarm.at - ALARM_LEAD
+        lead = ALARM_LEAD_LONG if workflow.patched(patches.ALARM_LEAD_10M) else ALARM_LEAD
+        if alarm.at - now > lead:
+            return alarm.at - lead
         record_id = engine.record.record_id
         try:
             await workflow.execute_local_activity(

@@ -31,6 +31,10 @@ MAX_REMEMBERED_REQUESTS = 500
 # of coinciding deadlines is then worked through ahead of time (about 20 ms of CPU per record across
 # worker and server), and at the deadline only the sending is left: 30 s covers ~2,500 at once here.
 ALARM_LEAD = timedelta(seconds=30)
+# Since `patches.ALARM_LEAD_10M`: 10,000 coinciding deadlines need about a minute of arming on two cores
+# (bench/scale.py), far beyond 30 s; ten minutes covers ~200,000. Alarms wait in the worker's memory
+# (a few kB each); a worker that dies with them loses nothing (the durable timers deliver, 3 s late).
+ALARM_LEAD_LONG = timedelta(minutes=10)
 ALARM_GRACE = timedelta(seconds=3)
 ALARM_RETRY = RetryPolicy(maximum_attempts=2)
 

@@ -18,6 +18,10 @@ generations are retired, and such runs keep their path.
   duties reads when it names them (the Update validators refuse it); the handler re-checks with the
   rule only in runs that recorded the marker, so a run that accepted such a change before replays it.
 
+- `ALARM_LEAD_10M`: kept. SLA alarms are armed ten minutes ahead instead of 30 s (a burst of 10,000
+  coinciding deadlines could not be armed in 30 s): the wake-up before an alarm is a durable timer, so
+  a run that slept toward `deadline - 30 s` replays only with the old lead.
+
 The rule that only a patched handler applies is the handler's re-check: Update validators are never
 replayed (a refused Update leaves no trace), so they apply every rule always.
 """
@@ -28,3 +32,4 @@ NOTIFICATIONS_IN_PERSIST = "notifications-in-persist"
 PROTECTED_FIELDS = "protected-fields"
 SLA_AGREEMENTS = "sla-agreements"  # issue 21: a new record runs on its agreement's targets
 SLA_OLAS = "sla-olas"  # issue 21: agreement records get operational-level clocks per support group
+ALARM_LEAD_10M = "alarm-lead-10m"  # issue 19: SLA alarms armed ten minutes ahead (workflows/alarm_arming.py)

@@ -7,18 +7,20 @@ database transaction ends before the wait.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
 from anyio.to_thread import run_sync
 from sqlmodel import Session
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, RPCTimeoutOrCancelledError, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.services.lookup import RecordKey
 from api.services.refusals import closed, update_problem
-from client.transient import retry_transient
+from client.transient import is_transient, retry_transient
 from core.db import write_scope
 from core.store import seal_committed
 from workflows.contracts import RecordSnapshot
@@ -57,12 +59,26 @@ async def send_update(
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:  # completed between our read and the update
             raise closed(row) from None
+        if is_transient(exc):
+            await _resync(handle)
+        raise
+    except RPCTimeoutOrCancelledError:
+        await _resync(handle)
         raise
     if snapshot.final:
         # Temporal acknowledged the closing action, so it is committed: seal the record's last audit
         # rows (no later workflow task of the record will re-assert them). A short write, in a thread.
         await run_sync(partial(_seal, session.get_bind(), snapshot.id, snapshot.seq))
     return snapshot
+
+
+async def _resync(handle: WorkflowHandle[Any, Any]) -> None:
+    """Temporal did not answer the action: its workflow task may have written rows and then been
+    discarded, and if the caller never retries, nothing replaces them. Ask the workflow to write its
+    committed state again (ProcessWorkflow.resync); a signal is durable, so it runs once Temporal is
+    back. Best effort: the caller's retry with the same Idempotency-Key replaces them too."""
+    with contextlib.suppress(Exception):
+        await handle.signal(ProcessWorkflow.resync, rpc_timeout=timedelta(seconds=2))
 
 
 def _seal(engine: Any, record_id: str, seq: int) -> None:

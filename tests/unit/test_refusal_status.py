@@ -51,3 +51,28 @@ def test_temporal_not_answering_is_a_503_to_retry_and_anything_else_a_500() -> N
         "urn:itilflow:problem:temporalunavailable",
     )
     assert client.get("/broken").status_code == 500
+
+
+def test_a_database_that_does_not_answer_is_503_with_retry_after() -> None:
+    """PostgreSQL restarting or refusing connections: 503 DatabaseUnavailable, not a 500 (bench/chaos.py)."""
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+    from sqlalchemy.exc import OperationalError
+
+    from api.problems import install
+
+    app = FastAPI()
+    install(app)
+
+    @app.get("/down")
+    def down() -> None:
+        raise OperationalError("SELECT 1", {}, Exception("the database system is starting up"))
+
+    client = TestClient(app, raise_server_exceptions=False)
+    r = client.get("/down", headers={"Accept-Language": "zh"})
+    assert (r.status_code, r.headers["retry-after"], r.json()["type"]) == (
+        503,
+        "1",
+        "urn:itilflow:problem:databaseunavailable",
+    )
+    assert "数据库" in r.json()["detail"]

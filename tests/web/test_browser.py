@@ -167,9 +167,10 @@ async def test_an_agent_fires_a_transition_through_the_form(site: Site, page: Pa
 
     await page.goto(site.url(f"/ui/records?definition={key}"))
     await page.fill("#q", "Printer")
-    await expect(page.locator("#results tbody tr")).to_have_count(1)  # filtered in place, no reload
+    # filtered in place, no reload (a generous wait: htmx waits for typing to pause, and CI is busy)
+    await expect(page.locator("#results tbody tr")).to_have_count(1, timeout=20_000)
     await page.fill("#q", "")
-    await expect(page.locator("#results tbody tr")).to_have_count(4)
+    await expect(page.locator("#results tbody tr")).to_have_count(4, timeout=20_000)
     await screenshot(page, "records")
 
 

@@ -125,3 +125,9 @@ async def test_every_asset_is_served_by_the_app(http: httpx.AsyncClient, tokens:
     if (STATIC / "vendor" / "swagger-ui-bundle.js").exists():  # fetched at setup by api.web.vendor
         assert re.search(r"/static/vendor/swagger-ui-bundle\.[0-9a-f]{12}\.js", docs.text)
         assert "cdn.jsdelivr" not in docs.text
+
+
+async def test_an_unknown_page_is_an_html_page_in_the_readers_language(http: httpx.AsyncClient) -> None:
+    r = await http.get("/ui/no/such/page", headers={"Accept-Language": "zh-CN"})
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert "没有这个页面" in r.text

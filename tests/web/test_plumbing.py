@@ -77,10 +77,10 @@ async def test_an_unknown_page_is_a_page_in_the_readers_language(
 ) -> None:
     r = await http.get("/ui/no-such-page", headers={"Accept-Language": "zh-CN"})
     assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
-    assert "此地址没有页面" in r.text and 'lang="zh-CN"' in r.text
+    assert "没有这个页面" in r.text and 'lang="zh-CN"' in r.text
     await _sign_in(http, tokens, "owner")
     r = await http.get("/ui/nothing/here", headers={"Accept-Language": "en"})
-    assert r.status_code == 404 and "There is no page at this address" in r.text
+    assert r.status_code == 404 and "There is no such page" in r.text
     assert 'href="/ui/inbox"' in r.text  # the signed-in reader's way back
     r = await http.put("/ui/inbox", headers={"Accept-Language": "en"})
     assert r.status_code == 405 and "does not take this kind of request" in r.text

@@ -170,14 +170,16 @@ async def test_code_generations_are_retired_and_runs_started_on_one_keep_their_p
         "sla-agreements",  # a new record with a resolution clock asks for its agreement (issue 21)
         "notifications-in-persist",
         "protected-fields",
+        "alarm-lead-10m",  # its SLA alarm armed ten minutes ahead (issue 19)
         "named-approvers-without-directory (deprecated)",
     ]
-    assert _upserts(new_history) == 5  # Temporal's Core upserts TemporalChangeVersion for each marker
+    assert _upserts(new_history) == 6  # Temporal's Core upserts TemporalChangeVersion for each marker
     # Code running now records the deprecated marker in any run, and protected-fields at the first
     # person's action of any run (0.5's took no such rule); the others stay as the run started.
     assert _patches(history_0_5) == [
         "sla-agreements",  # asked with a marker by any run started now, 0.5's generation flag or not
         "protected-fields",
+        "alarm-lead-10m",
         "named-approvers-without-directory (deprecated)",
     ]
     # The same behaviour: both wrote their state and audit rows before answering (the outbox order),
