@@ -78,6 +78,9 @@ class RecordRow(SQLModel, table=True):
     __table_args__ = (
         Index("ix_records_def_state", "definition_key", "state"),
         Index("ix_records_updated", "updated_at"),
+        # Reports count the records created in a period (migration 0014_report_indexes).
+        Index("ix_records_created", "created_at"),
+        Index("ix_records_def_created", "definition_key", "created_at"),
     )
 
     id: str = Field(primary_key=True, max_length=64)
@@ -138,21 +141,21 @@ class RecordWindowRow(SQLModel, table=True):
     duration_s: int = Field(index=True)
 
 
+def aware_instant(value: Any) -> datetime | None:
+    """A field's ISO 8601 date-time with its offset, or None (not text, malformed, or no offset)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
 def planned_window(fields: Mapping[str, Any]) -> tuple[datetime, datetime] | None:
     """The planned window a record's fields hold, when both ends are aware ISO 8601 and in order."""
-    ends = []
-    for name in ("planned_start", "planned_end"):
-        value = fields.get(name)
-        if not isinstance(value, str):
-            return None
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            return None
-        if moment.tzinfo is None:
-            return None
-        ends.append(moment)
-    return (ends[0], ends[1]) if ends[0] < ends[1] else None
+    start, end = aware_instant(fields.get("planned_start")), aware_instant(fields.get("planned_end"))
+    return (start, end) if start is not None and end is not None and start < end else None
 
 
 class AuditRow(SQLModel, table=True):

@@ -106,6 +106,14 @@ def count(
     )
 
 
+def drill(kpis: list[Kpi], members: dict[str, Iterable[Facts]]) -> list[Kpi]:
+    """The records behind each figure, where a formula names them (the dashboard's drill-down)."""
+    for kpi in kpis:
+        if kpi.key in members:
+            kpi.with_members(members[kpi.key])
+    return kpis
+
+
 def minutes(start: datetime, end: datetime) -> float:
     return (end - start).total_seconds() / 60.0
 

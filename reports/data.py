@@ -10,7 +10,8 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select as core_select
+from sqlalchemy import func
+from sqlalchemy import select as columns
 from sqlmodel import Session, col, select
 
 from core.tables import ApprovalRow, AuditRow, DefinitionRow, RecordRow
@@ -48,25 +49,49 @@ def _chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
         yield ids[i : i + CHUNK]
 
 
+_RECORD: tuple[Any, ...] = (
+    RecordRow.id,
+    RecordRow.number,
+    RecordRow.definition_key,
+    RecordRow.state,
+    RecordRow.state_category,
+    RecordRow.final,
+    RecordRow.fields,
+    # Of the snapshot (the largest column) the formulas read only the clocks and the links: decoding the
+    # whole of it was most of a month's report at 100,000 incidents (bench/README.md).
+    col(RecordRow.snapshot)["slas"],
+    col(RecordRow.snapshot)["links"],
+    RecordRow.created_at,
+    RecordRow.resolved_at,
+    RecordRow.closed_at,
+)
+_AUDIT: tuple[Any, ...] = (
+    AuditRow.record_id,
+    AuditRow.seq,
+    AuditRow.at,
+    AuditRow.actor,
+    AuditRow.action,
+    AuditRow.from_state,
+    AuditRow.to_state,
+    AuditRow.details,
+)
+_APPROVAL: tuple[Any, ...] = (
+    ApprovalRow.record_id,
+    ApprovalRow.id,
+    ApprovalRow.step,
+    ApprovalRow.level,
+    ApprovalRow.state,
+    ApprovalRow.opened_at,
+    ApprovalRow.closed_at,
+)
+
+
 def load_facts(session: Session, *, definition: str, period: Period) -> list[Facts]:
-    """Every record of `definition` created in the period, with its audit events and approvals."""
-    # Only the parts of the snapshot the formulas read (its clocks and links): the whole snapshot is the
-    # largest column, and decoding it was most of a month's report at 100,000 incidents (bench/README.md).
-    snapshot = col(RecordRow.snapshot)
-    query = core_select(
-        col(RecordRow.id),
-        col(RecordRow.number),
-        col(RecordRow.definition_key),
-        col(RecordRow.state),
-        col(RecordRow.state_category),
-        col(RecordRow.final),
-        col(RecordRow.fields),
-        snapshot["slas"],
-        snapshot["links"],
-        col(RecordRow.created_at),
-        col(RecordRow.resolved_at),
-        col(RecordRow.closed_at),
-    ).where(col(RecordRow.definition_key) == definition)
+    """Every record of `definition` created in the period, with its audit events and approvals.
+
+    Columns are read as plain rows, not ORM objects: a year's incidents are hundreds of thousands of
+    rows, and building an object per row was most of a KPI report's time."""
+    query = columns(*_RECORD).where(col(RecordRow.definition_key) == definition)
     start, end = aware_utc(period.start), aware_utc(period.end)
     if start is not None:
         query = query.where(col(RecordRow.created_at) >= start)
@@ -74,48 +99,48 @@ def load_facts(session: Session, *, definition: str, period: Period) -> list[Fac
         query = query.where(col(RecordRow.created_at) < end)
     rows = session.execute(query.order_by(col(RecordRow.created_at), col(RecordRow.id))).all()
     facts = {
-        r[0]: Facts(
-            id=r[0],
-            number=r[1],
-            definition=r[2],
-            state=r[3],
-            state_category=r[4],
-            final=r[5],
-            fields=dict(r[6] or {}),
-            snapshot={"slas": r[7] or [], "links": r[8] or []},
-            created_at=naive_utc(r[9]) or r[9],
-            resolved_at=naive_utc(r[10]),
-            closed_at=naive_utc(r[11]),
+        rid: Facts(
+            id=rid,
+            number=number,
+            definition=key,
+            state=state,
+            state_category=category,
+            final=final,
+            fields=dict(fields or {}),
+            snapshot={"slas": slas or [], "links": links or []},
+            created_at=naive_utc(created) or created,
+            resolved_at=naive_utc(resolved),
+            closed_at=naive_utc(closed),
         )
-        for r in rows
+        for rid, number, key, state, category, final, fields, slas, links, created, resolved, closed in rows
     }
     ids = list(facts)
     for part in _chunks(ids):
-        audit = session.exec(
-            select(AuditRow).where(col(AuditRow.record_id).in_(part)).order_by(col(AuditRow.seq))
+        audit = session.execute(
+            columns(*_AUDIT).where(col(AuditRow.record_id).in_(part)).order_by(col(AuditRow.seq))
         ).all()
-        for a in audit:
-            facts[a.record_id].events.append(
+        for record_id, seq, at, actor, action, from_state, to_state, details in audit:
+            facts[record_id].events.append(
                 Event(
-                    seq=a.seq,
-                    at=naive_utc(a.at) or a.at,
-                    actor=a.actor,
-                    action=a.action,
-                    from_state=a.from_state,
-                    to_state=a.to_state,
-                    details=dict(a.details or {}),
+                    seq=seq,
+                    at=naive_utc(at) or at,
+                    actor=actor,
+                    action=action,
+                    from_state=from_state,
+                    to_state=to_state,
+                    details=dict(details or {}),
                 )
             )
-        approvals = session.exec(select(ApprovalRow).where(col(ApprovalRow.record_id).in_(part))).all()
-        for p in approvals:
-            facts[p.record_id].approvals.append(
+        approvals = session.execute(columns(*_APPROVAL).where(col(ApprovalRow.record_id).in_(part))).all()
+        for record_id, aid, step, level, state, opened, closed in approvals:
+            facts[record_id].approvals.append(
                 Approval(
-                    id=p.id,
-                    step=p.step,
-                    level=p.level,
-                    state=p.state,
-                    opened_at=naive_utc(p.opened_at) or p.opened_at,
-                    closed_at=naive_utc(p.closed_at),
+                    id=aid,
+                    step=step,
+                    level=level,
+                    state=state,
+                    opened_at=naive_utc(opened) or opened,
+                    closed_at=naive_utc(closed),
                 )
             )
     for f in facts.values():
@@ -147,14 +172,18 @@ def category_of(categories: dict[str, str], state: str | None) -> str | None:
 
 def count_linked(session: Session, *, definition: str, period: Period, field: str) -> tuple[int, int]:
     """(records of `definition` in the period with `field` set, all such records): for cross-process
-    indicators such as change-caused incidents."""
-    linked = total = 0
-    for f in load_facts(session, definition=definition, period=period):
-        total += 1
-        value: Any = f.fields.get(field)
-        if value not in (None, "", []):
-            linked += 1
-    return linked, total
+    indicators such as change-caused incidents. Counted in the database."""
+    value = col(RecordRow.fields)[field].as_string()
+    query = columns(
+        func.count(), func.count().filter(value.is_not(None) & value.not_in(["", "[]", "null"]))
+    ).where(col(RecordRow.definition_key) == definition)
+    start, end = aware_utc(period.start), aware_utc(period.end)
+    if start is not None:
+        query = query.where(col(RecordRow.created_at) >= start)
+    if end is not None:
+        query = query.where(col(RecordRow.created_at) < end)
+    total, linked = session.execute(query).one()
+    return int(linked), int(total)
 
 
 def definition_known(session: Session, key: str) -> bool:

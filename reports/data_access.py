@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reports.common import Context, count, is_set, ratio
+from reports.common import Context, count, drill, is_set, ratio
 from reports.model import Facts, Kpi
 
 RECORD_FIELDS = (
@@ -33,24 +33,30 @@ def compute(ctx: Context) -> list[Kpi]:
     finished = [f for f in facts if f.state in FINISHED_STATES]
     complete = [f for f in finished if approved(f) and all(is_set(f.fields.get(n)) for n in RECORD_FIELDS)]
     unapproved = [f for f in facts if f.state in ACCESS_STATES and not approved(f)]
-    return [
-        ratio(
-            "access_record_completeness",
-            "数据访问记录完整率",
-            "Data access record completeness",
-            len(complete),
-            len(finished),
-            formula="finished accesses with every record field and an approval / finished accesses",
-            source="002 §8.6.1.2 a)",
-            period=p,
-        ),
-        count(
-            "access_without_approval",
-            "未经审批的数据访问数量",
-            "Access given without an approval",
-            len(unapproved),
-            formula=f"requests that reached {', '.join(ACCESS_STATES)} with no approved '{APPROVAL}'",
-            source="002 §8.6.1.1 c)",
-            period=p,
-        ),
-    ]
+    return drill(
+        [
+            ratio(
+                "access_record_completeness",
+                "数据访问记录完整率",
+                "Data access record completeness",
+                len(complete),
+                len(finished),
+                formula="finished accesses with every record field and an approval / finished accesses",
+                source="002 §8.6.1.2 a)",
+                period=p,
+            ),
+            count(
+                "access_without_approval",
+                "未经审批的数据访问数量",
+                "Access given without an approval",
+                len(unapproved),
+                formula=f"requests that reached {', '.join(ACCESS_STATES)} with no approved '{APPROVAL}'",
+                source="002 §8.6.1.1 c)",
+                period=p,
+            ),
+        ],
+        {
+            "access_record_completeness": complete,
+            "access_without_approval": unapproved,
+        },
+    )

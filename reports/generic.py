@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reports.common import Context, count, hours, mean, ratio, reopens, resolved_at, sla_outcomes
+from reports.common import Context, count, drill, hours, mean, ratio, reopens, resolved_at, sla_outcomes
 from reports.model import Kpi
 
 
@@ -24,36 +24,45 @@ def compute(ctx: Context) -> list[Kpi]:
     by_category: dict[str, float] = {}
     for f in facts:
         by_category[f.state_category] = by_category.get(f.state_category, 0) + 1
-    return [
-        count(
-            "records",
-            "记录总数",
-            "Records",
-            len(facts),
-            formula="records created in the period (breakdown: by current state category)",
-            source="002 §6.2",
-            period=p,
-            breakdown=dict(sorted(by_category.items())),
-        ),
-        sla,
-        mean(
-            "mean_time_to_resolve",
-            "平均解决时间",
-            "Mean time to resolve",
-            durations,
-            unit="hours",
-            formula="Σ (final resolution − creation) / resolved records",
-            source="seed 004 (平均解决时间)",
-            period=p,
-        ),
-        ratio(
-            "reopen_rate",
-            "重新打开率",
-            "Reopen rate",
-            sum(1 for f in facts if reopens(ctx, f)),
-            len(facts),
-            formula="records reopened at least once / all records",
-            source="JR/T 0074-2012 App. B.9 (一次正确解决率)",
-            period=p,
-        ),
-    ]
+    return drill(
+        [
+            count(
+                "records",
+                "记录总数",
+                "Records",
+                len(facts),
+                formula="records created in the period (breakdown: by current state category)",
+                source="002 §6.2",
+                period=p,
+                breakdown=dict(sorted(by_category.items())),
+            ),
+            sla,
+            mean(
+                "mean_time_to_resolve",
+                "平均解决时间",
+                "Mean time to resolve",
+                durations,
+                unit="hours",
+                formula="Σ (final resolution − creation) / resolved records",
+                source="seed 004 (平均解决时间)",
+                period=p,
+            ),
+            ratio(
+                "reopen_rate",
+                "重新打开率",
+                "Reopen rate",
+                sum(1 for f in facts if reopens(ctx, f)),
+                len(facts),
+                formula="records reopened at least once / all records",
+                source="JR/T 0074-2012 App. B.9 (一次正确解决率)",
+                period=p,
+            ),
+        ],
+        {
+            "sla_attainment": [
+                f for f in facts if any(c.get("state") in ("met", "breached") for c in f.slas())
+            ],
+            "mean_time_to_resolve": [f for f in facts if resolved_at(ctx, f) is not None],
+            "reopen_rate": [f for f in facts if reopens(ctx, f)],
+        },
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from reports.common import Context, is_set, ratio, truthy
+from reports.common import Context, drill, is_set, ratio, truthy
 from reports.data import naive_utc
 from reports.model import Facts, Kpi
 
@@ -67,70 +67,81 @@ def compute(ctx: Context) -> list[Kpi]:
         for f in facts
         if truthy(f.fields.get(TRAINING)) and all(truthy(f.fields.get(n)) for n in DELIVERABLES)
     ]
-    return [
-        ratio(
-            "stakeholder_completeness",
-            "相关方识别的完整性",
-            "Stakeholder identification completeness",
-            sum(1 for f in facts if all(is_set(f.fields.get(n)) for n in STAKEHOLDER_FIELDS)),
-            total,
-            formula=f"handovers with {', '.join(STAKEHOLDER_FIELDS)} all identified / handovers",
-            source="002 §8.5.1.2 a)",
-            period=p,
-        ),
-        ratio(
-            "record_completeness",
-            "运维交接记录的完整性",
-            "Handover record completeness",
-            sum(
-                1
-                for f in finished
-                if approved(f, SIGNOFF_APPROVAL) and all(truthy(f.fields.get(n)) for n in RECORDS)
+    return drill(
+        [
+            ratio(
+                "stakeholder_completeness",
+                "相关方识别的完整性",
+                "Stakeholder identification completeness",
+                sum(1 for f in facts if all(is_set(f.fields.get(n)) for n in STAKEHOLDER_FIELDS)),
+                total,
+                formula=f"handovers with {', '.join(STAKEHOLDER_FIELDS)} all identified / handovers",
+                source="002 §8.5.1.2 a)",
+                period=p,
             ),
-            len(finished),
-            formula="handed-over handovers signed off by both sides, assets verified, archives transferred"
-            " / handed-over handovers",
-            source="002 §8.5.1.2 b)",
-            period=p,
-        ),
-        ratio(
-            "plan_operability",
-            "运维交接计划的可操作性",
-            "Handover plan agreed",
-            len(plan_agreed),
-            total,
-            formula=f"handovers with a '{PLAN}' agreed through an approval / handovers",
-            source="002 §8.5.1.2 c)",
-            period=p,
-        ),
-        ratio(
-            "knowledge_transfer_completion",
-            "知识转让完成度",
-            "Knowledge transfer completion",
-            len(transferred),
-            total,
-            formula="handovers with knowledge transfer (documents, operator training) done / handovers",
-            source="002 §8.5.2.2 a)",
-            period=p,
-        ),
-        ratio(
-            "deliverable_coverage",
-            "运维交接成果物的覆盖度",
-            "Deliverable coverage",
-            documents,
-            len(DELIVERABLES) * total,
-            formula=f"Σ deliverables accepted / ({len(DELIVERABLES)} deliverables × handovers)",
-            source="002 §8.5.2.2 b)",
-            period=p,
-        ),
-        ratio(
-            "advance_notice_rate",
-            "提前3个月通知率",
-            "Handovers notified at least 3 months ahead",
-            sum(1 for f in facts if notice_ok(f)),
-            total,
-            formula=f"handovers created ≥ 90 days before '{PLANNED_DATE}' / handovers",
-            source="001 项目运维交接管理办法 (提前3个月通知)",
-            period=p,
-        ),
-    ]
+            ratio(
+                "record_completeness",
+                "运维交接记录的完整性",
+                "Handover record completeness",
+                sum(
+                    1
+                    for f in finished
+                    if approved(f, SIGNOFF_APPROVAL) and all(truthy(f.fields.get(n)) for n in RECORDS)
+                ),
+                len(finished),
+                formula="handed-over handovers signed off by both sides, assets verified,"
+                " archives transferred"
+                " / handed-over handovers",
+                source="002 §8.5.1.2 b)",
+                period=p,
+            ),
+            ratio(
+                "plan_operability",
+                "运维交接计划的可操作性",
+                "Handover plan agreed",
+                len(plan_agreed),
+                total,
+                formula=f"handovers with a '{PLAN}' agreed through an approval / handovers",
+                source="002 §8.5.1.2 c)",
+                period=p,
+            ),
+            ratio(
+                "knowledge_transfer_completion",
+                "知识转让完成度",
+                "Knowledge transfer completion",
+                len(transferred),
+                total,
+                formula="handovers with knowledge transfer (documents, operator training) done / handovers",
+                source="002 §8.5.2.2 a)",
+                period=p,
+            ),
+            ratio(
+                "deliverable_coverage",
+                "运维交接成果物的覆盖度",
+                "Deliverable coverage",
+                documents,
+                len(DELIVERABLES) * total,
+                formula=f"Σ deliverables accepted / ({len(DELIVERABLES)} deliverables × handovers)",
+                source="002 §8.5.2.2 b)",
+                period=p,
+            ),
+            ratio(
+                "advance_notice_rate",
+                "提前3个月通知率",
+                "Handovers notified at least 3 months ahead",
+                sum(1 for f in facts if notice_ok(f)),
+                total,
+                formula=f"handovers created ≥ 90 days before '{PLANNED_DATE}' / handovers",
+                source="001 项目运维交接管理办法 (提前3个月通知)",
+                period=p,
+            ),
+        ],
+        {
+            "stakeholder_completeness": [
+                f for f in facts if all(is_set(f.fields.get(n)) for n in STAKEHOLDER_FIELDS)
+            ],
+            "plan_operability": plan_agreed,
+            "knowledge_transfer_completion": transferred,
+            "advance_notice_rate": [f for f in facts if notice_ok(f)],
+        },
+    )

@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from core.db import session_scope
 from reports import (
+    annex_b,
     change,
     config_audit,
     data_access,
@@ -34,19 +35,19 @@ from reports.model import Kpi, KpiReport, Period
 Calculator = Callable[[Context, Session], list[Kpi]]
 
 CALCULATORS: dict[str, Calculator] = {
-    "incident": lambda ctx, _s: incident.compute(ctx),
+    "incident": lambda ctx, _s: incident.compute(ctx) + annex_b.incident_extras(ctx),
     "problem": problem.compute,
     "change": change.compute,
     "release": release.compute,
     "handover": lambda ctx, _s: handover.compute(ctx),
-    "service_level": service_level.compute,
+    "service_level": lambda ctx, s: service_level.compute(ctx, s) + annex_b.service_level_extras(ctx, s),
     "data_access": lambda ctx, _s: data_access.compute(ctx),
     "config_audit": lambda ctx, s: config_audit.compute(ctx, s, datetime.now(UTC)),
     "service_report": lambda ctx, _s: service_report.compute(ctx, datetime.now(UTC)),
     "generic": lambda ctx, _s: generic.compute(ctx),
 }
 ASSUMPTIONS: dict[str, list[str]] = {
-    "incident": incident.ASSUMPTIONS,
+    "incident": incident.ASSUMPTIONS + annex_b.ASSUMPTIONS,
     "problem": problem.ASSUMPTIONS,
     "change": change.ASSUMPTIONS,
     "release": release.ASSUMPTIONS,

@@ -6,11 +6,12 @@ but how it was obtained: numerator, denominator and the rule of the standard it 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 Unit = Literal["percent", "count", "minutes", "hours", "days"]
 
@@ -38,6 +39,17 @@ class Kpi(BaseModel):
     source: str = Field(description="The clause of the standard the indicator comes from.")
     period: Period
     breakdown: dict[str, float] | None = Field(default=None, description="Counts per category, if any.")
+    # The records behind the figure (the numerator's, or those measured), for the dashboard's
+    # drill-down; None: every record of the period. Not part of the API's answer.
+    _members: tuple[str, ...] | None = PrivateAttr(default=None)
+
+    def with_members(self, records: Iterable[Facts]) -> Kpi:
+        self._members = tuple(f.id for f in records)
+        return self
+
+    @property
+    def members(self) -> tuple[str, ...] | None:
+        return self._members
 
 
 class KpiReport(BaseModel):

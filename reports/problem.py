@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from reports.common import Context, count, hours, is_set, mean, ratio, resolved_at, truthy
+from reports.common import Context, count, drill, hours, is_set, mean, ratio, resolved_at, truthy
 from reports.data import load_facts, naive_utc
 from reports.model import Facts, Kpi
 
@@ -58,63 +58,71 @@ def compute(ctx: Context, session: Session) -> list[Kpi]:
     durations = [hours(f.created_at, at) for f in facts if (at := resolved_at(ctx, f)) is not None]
     incidents = load_facts(session, definition=ctx.incident_definition, period=p)
     unlinked = [f for f in incidents if not incident_linked(f)]
-    return [
-        ratio(
-            "closure_rate",
-            "问题关闭率",
-            "Problem closure rate",
-            len(closed),
-            total,
-            formula="problems closed / all problems",
-            source="JR/T 0074-2012 App. B.10; 002 §8.3.4.2 a)",
-            period=p,
-        ),
-        mean(
-            "mean_resolution_time",
-            "问题平均解决时间",
-            "Mean problem resolution time",
-            durations,
-            unit="hours",
-            formula="Σ (resolution − creation) / resolved problems (open ones have no resolution time)",
-            source="JR/T 0074-2012 App. B.10; 002 §8.3.4.2 b)",
-            period=p,
-        ),
-        ratio(
-            "incidents_without_problem",
-            "无对应问题的事件百分比",
-            "Incidents with no linked problem",
-            len(unlinked),
-            len(incidents),
-            formula="incident records in the period not linked to a problem / those records",
-            source="JR/T 0074-2012 App. B.10",
-            period=p,
-        ),
-        ratio(
-            "on_time_resolution_rate",
-            "问题按时解决率",
-            "On-time problem resolution rate",
-            sum(1 for f in facts if on_time(ctx, f)),
-            total,
-            formula="problems resolved within their SLA (or by their target date) / all problems",
-            source="JR/T 0074-2012 App. B.10",
-            period=p,
-        ),
-        count(
-            "known_errors",
-            "已知错误数量",
-            "Known errors recorded",
-            sum(1 for f in facts if truthy(f.fields.get(KNOWN_ERROR))),
-            formula=f"problems with '{KNOWN_ERROR}' true (published to the knowledge base)",
-            source="002 §8.3.4.1 d)",
-            period=p,
-        ),
-        count(
-            "problems",
-            "问题总数",
-            "Problems",
-            total,
-            formula="problems created in the period",
-            source="JR/T 0074-2012 App. B.10",
-            period=p,
-        ),
-    ]
+    return drill(
+        [
+            ratio(
+                "closure_rate",
+                "问题关闭率",
+                "Problem closure rate",
+                len(closed),
+                total,
+                formula="problems closed / all problems",
+                source="JR/T 0074-2012 App. B.10; 002 §8.3.4.2 a)",
+                period=p,
+            ),
+            mean(
+                "mean_resolution_time",
+                "问题平均解决时间",
+                "Mean problem resolution time",
+                durations,
+                unit="hours",
+                formula="Σ (resolution − creation) / resolved problems (open ones have no resolution time)",
+                source="JR/T 0074-2012 App. B.10; 002 §8.3.4.2 b)",
+                period=p,
+            ),
+            ratio(
+                "incidents_without_problem",
+                "无对应问题的事件百分比",
+                "Incidents with no linked problem",
+                len(unlinked),
+                len(incidents),
+                formula="incident records in the period not linked to a problem / those records",
+                source="JR/T 0074-2012 App. B.10",
+                period=p,
+            ),
+            ratio(
+                "on_time_resolution_rate",
+                "问题按时解决率",
+                "On-time problem resolution rate",
+                sum(1 for f in facts if on_time(ctx, f)),
+                total,
+                formula="problems resolved within their SLA (or by their target date) / all problems",
+                source="JR/T 0074-2012 App. B.10",
+                period=p,
+            ),
+            count(
+                "known_errors",
+                "已知错误数量",
+                "Known errors recorded",
+                sum(1 for f in facts if truthy(f.fields.get(KNOWN_ERROR))),
+                formula=f"problems with '{KNOWN_ERROR}' true (published to the knowledge base)",
+                source="002 §8.3.4.1 d)",
+                period=p,
+            ),
+            count(
+                "problems",
+                "问题总数",
+                "Problems",
+                total,
+                formula="problems created in the period",
+                source="JR/T 0074-2012 App. B.10",
+                period=p,
+            ),
+        ],
+        {
+            "closure_rate": closed,
+            "mean_resolution_time": [f for f in facts if resolved_at(ctx, f) is not None],
+            "on_time_resolution_rate": [f for f in facts if on_time(ctx, f)],
+            "known_errors": [f for f in facts if truthy(f.fields.get(KNOWN_ERROR))],
+        },
+    )

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from reports.common import Context, count, is_set, passed_through, ratio, truthy
+from reports.common import Context, count, drill, is_set, passed_through, ratio, truthy
 from reports.data import load_facts, naive_utc
 from reports.model import Facts, Kpi
 
@@ -67,73 +67,83 @@ def compute(ctx: Context, session: Session) -> list[Kpi]:
     done = [f for f in facts if deployed(f)]
     good = [f for f in done if f.final and f.state in SUCCESS_STATES]
     untested = [f for f in done if not truthy(f.fields.get(TESTED))]
-    return [
-        ratio(
-            "success_rate",
-            "发布成功率",
-            "Release success rate",
-            len(good),
-            len(done),
-            formula=f"deployed releases that ended {', '.join(SUCCESS_STATES)} / deployed releases",
-            source="002 §8.3.7.2 a)",
-            period=p,
-        ),
-        count(
-            "emergency_releases",
-            "紧急发布数量",
-            "Emergency releases",
-            sum(1 for f in facts if truthy(f.fields.get(EMERGENCY))),
-            formula=f"releases with '{EMERGENCY}' true",
-            source="JR/T 0074-2012 App. B.12",
-            period=p,
-        ),
-        ratio(
-            "release_incident_rate",
-            "发布事故率",
-            "Release-caused incident rate",
-            caused_incidents(ctx, session),
-            total,
-            formula="incidents of the period caused by a release's change / releases",
-            source="JR/T 0074-2012 App. B.12",
-            period=p,
-        ),
-        ratio(
-            "on_time_rate",
-            "发布按时率",
-            "On-time release rate",
-            sum(1 for f in done if on_time(f)),
-            len(done),
-            formula=f"deployed releases whose deployment began by '{PLANNED_END}' / deployed releases",
-            source="JR/T 0074-2012 App. B.12",
-            period=p,
-        ),
-        count(
-            "untested_releases",
-            "未经测试的发布数量",
-            "Untested releases",
-            len(untested),
-            formula=f"deployed releases without '{TESTED}' (no test sign-off)",
-            source="JR/T 0074-2012 App. B.12; 002 §8.3.7.2 b)",
-            period=p,
-        ),
-        ratio(
-            "untested_release_share",
-            "未经测试的发布占比",
-            "Share of untested releases",
-            len(untested),
-            len(done),
-            formula="untested deployed releases / deployed releases",
-            source="002 §8.3.7.2 b)",
-            period=p,
-        ),
-        ratio(
-            "dsl_update_rate",
-            "发布内容在DSL中更新率",
-            "DSL update rate",
-            sum(1 for f in done if truthy(f.fields.get(DSL_UPDATED))),
-            len(done),
-            formula=f"deployed releases with '{DSL_UPDATED}' / deployed releases",
-            source="JR/T 0074-2012 App. B.12",
-            period=p,
-        ),
-    ]
+    return drill(
+        [
+            ratio(
+                "success_rate",
+                "发布成功率",
+                "Release success rate",
+                len(good),
+                len(done),
+                formula=f"deployed releases that ended {', '.join(SUCCESS_STATES)} / deployed releases",
+                source="002 §8.3.7.2 a)",
+                period=p,
+            ),
+            count(
+                "emergency_releases",
+                "紧急发布数量",
+                "Emergency releases",
+                sum(1 for f in facts if truthy(f.fields.get(EMERGENCY))),
+                formula=f"releases with '{EMERGENCY}' true",
+                source="JR/T 0074-2012 App. B.12",
+                period=p,
+            ),
+            ratio(
+                "release_incident_rate",
+                "发布事故率",
+                "Release-caused incident rate",
+                caused_incidents(ctx, session),
+                total,
+                formula="incidents of the period caused by a release's change / releases",
+                source="JR/T 0074-2012 App. B.12",
+                period=p,
+            ),
+            ratio(
+                "on_time_rate",
+                "发布按时率",
+                "On-time release rate",
+                sum(1 for f in done if on_time(f)),
+                len(done),
+                formula=f"deployed releases whose deployment began by '{PLANNED_END}' / deployed releases",
+                source="JR/T 0074-2012 App. B.12",
+                period=p,
+            ),
+            count(
+                "untested_releases",
+                "未经测试的发布数量",
+                "Untested releases",
+                len(untested),
+                formula=f"deployed releases without '{TESTED}' (no test sign-off)",
+                source="JR/T 0074-2012 App. B.12; 002 §8.3.7.2 b)",
+                period=p,
+            ),
+            ratio(
+                "untested_release_share",
+                "未经测试的发布占比",
+                "Share of untested releases",
+                len(untested),
+                len(done),
+                formula="untested deployed releases / deployed releases",
+                source="002 §8.3.7.2 b)",
+                period=p,
+            ),
+            ratio(
+                "dsl_update_rate",
+                "发布内容在DSL中更新率",
+                "DSL update rate",
+                sum(1 for f in done if truthy(f.fields.get(DSL_UPDATED))),
+                len(done),
+                formula=f"deployed releases with '{DSL_UPDATED}' / deployed releases",
+                source="JR/T 0074-2012 App. B.12",
+                period=p,
+            ),
+        ],
+        {
+            "success_rate": good,
+            "emergency_releases": [f for f in facts if truthy(f.fields.get(EMERGENCY))],
+            "on_time_rate": [f for f in done if on_time(f)],
+            "untested_releases": untested,
+            "untested_release_share": untested,
+            "dsl_update_rate": [f for f in done if truthy(f.fields.get(DSL_UPDATED))],
+        },
+    )

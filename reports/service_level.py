@@ -12,7 +12,7 @@ from core.tables import RecordRow
 from reports.common import Context, count, ratio
 from reports.data import aware_utc
 from reports.model import Kpi
-from sla.agreements import uncovered_services
+from sla.coverage import services_outside
 
 
 def _service_names(session: Session, services: set[str]) -> set[str]:
@@ -66,9 +66,9 @@ def compute(ctx: Context, session: Session) -> list[Kpi]:
             "services_outside_sla",
             "SLA 之外的服务数量",
             "Services delivered outside any SLA",
-            len(uncovered_services(session, _service_names(session, services))),
+            len(services_outside(session, _service_names(session, services), start, end)),
             formula="distinct services named by the period's records (their `service` field: a business"
-            " service CI or a name) that no service level agreement in force covers;"
+            " service CI or a name) that no service level agreement valid during the period covers;"
             " 0 with a default agreement",
             source="JR/T 0074-2012 App. B.1",
             period=p,

@@ -23,17 +23,6 @@ MAX_OTHERS = 2000
 _RELS: Table = RelationRow.__table__  # type: ignore[attr-defined]
 
 
-def when(value: Any) -> datetime | None:
-    """A planned date field's value as an aware datetime (None: not one)."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
-
-
 def related(session: Session, cis: set[int]) -> dict[int, set[int]]:
     """Each CI's neighbours one CMDB relationship away, either direction (two indexed look-ups, the ids
     as one array parameter on PostgreSQL: a month's changes name a few thousand CIs)."""

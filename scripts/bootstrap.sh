@@ -28,6 +28,17 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install -q -e '.[dev]'
   echo "$want" > "$stamp"
 fi
+# The PDF service reports embed Noto Sans CJK (Debian's fonts-noto-cjk; sla/fonts.py): installed here
+# when missing and we may (root or sudo), else said once, so `make dev` serves Chinese PDFs too.
+if [ ! -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ]; then
+  if [ "$(id -u)" -eq 0 ] || sudo -n true 2>/dev/null; then
+    sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "==> installing fonts-noto-cjk from Debian's packages (PDF reports in Chinese)"
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq fonts-noto-cjk >/dev/null
+  else
+    echo "note: PDF reports need Debian's fonts-noto-cjk (apt-get install fonts-noto-cjk)" >&2
+  fi
+fi
 # The web page's Mermaid and Swagger UI files and the studio's code editor (CodeMirror 6, bundled with
 # esbuild), from the npm registry at setup (never at run time), with their brotli and gzip forms.
 .venv/bin/python -m api.web.vendor

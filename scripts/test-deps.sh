@@ -11,7 +11,8 @@ missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 [ -x /usr/lib/postgresql/*/bin/postgres ] 2>/dev/null || ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
 command -v openssl >/dev/null || missing+=(openssl)
-fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-noto-cjk)
+# The PDF reports embed Noto Sans CJK itself (sla/fonts.py), not just any Chinese font.
+[ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || missing+=(fonts-noto-cjk)
 [ -x /usr/sbin/slapd ] && [ -x /usr/sbin/slapadd ] || missing+=(slapd)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> installing ${missing[*]} from Debian's packages"

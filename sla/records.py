@@ -13,8 +13,9 @@ from sqlmodel import Session, col
 
 from core.tables import RecordRow
 from sla.availability import check_period
+from sla.covered import covered
 from sla.model import AgreementSpec
-from sla.tables import AgreementRow, RecordAgreementRow
+from sla.tables import AgreementRow
 
 
 @dataclass(frozen=True)
@@ -50,12 +51,7 @@ def record_figures(
             func.avg(seconds),
             func.max(seconds),
         )
-        .join(RecordAgreementRow, col(RecordAgreementRow.record_id) == col(RecordRow.id))
-        .where(
-            col(RecordAgreementRow.agreement_key) == agreement.key,
-            col(RecordRow.created_at) >= start,
-            col(RecordRow.created_at) < end,
-        )
+        .where(*covered(agreement.key, start, end))
         .group_by(col(RecordRow.priority))
         .order_by(col(RecordRow.priority))
     )

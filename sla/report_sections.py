@@ -16,8 +16,9 @@ from sqlmodel import Session, col
 
 from core.tables import RecordRow
 from sla.availability import availability, check_period
+from sla.covered import covered
 from sla.service_time import resolution_figures, response_figures
-from sla.tables import AgreementRow, OutageRow, RecordAgreementRow
+from sla.tables import AgreementRow, OutageRow
 
 MAX_LISTED = 200  # deviations and major incidents listed per report (the counts are complete)
 IMPROVEMENT_DEFINITIONS = ("improvement", "csi_register", "continual_improvement")
@@ -88,23 +89,15 @@ class Sections:
 
 
 def _covered(agreement: AgreementRow, start: datetime, end: datetime) -> tuple[Any, ...]:
-    return (
-        col(RecordAgreementRow.agreement_key) == agreement.key,
-        col(RecordRow.created_at) >= start,
-        col(RecordRow.created_at) < end,
-    )
+    return covered(agreement.key, start, end)
 
 
 def _listed(row: RecordRow, reason: str | None = None) -> Listed:
     return Listed(row.number, row.title, row.priority, row.created_at, row.resolved_at, reason)
 
 
-def _records(session: Session, agreement: AgreementRow, start: datetime, end: datetime, *where: Any) -> Any:
-    query = (
-        select(RecordRow)
-        .join(RecordAgreementRow, col(RecordAgreementRow.record_id) == col(RecordRow.id))
-        .where(*_covered(agreement, start, end), *where)
-    )
+def _records(agreement: AgreementRow, start: datetime, end: datetime, *where: Any) -> Any:
+    query = select(RecordRow).where(*_covered(agreement, start, end), *where)
     return query
 
 
@@ -148,7 +141,7 @@ def _count(session: Session, query: Any) -> int:
 def deviations(
     session: Session, agreement: AgreementRow, start: datetime, end: datetime
 ) -> tuple[list[Listed], int]:
-    query = _records(session, agreement, start, end, col(RecordRow.breached).is_(True))
+    query = _records(agreement, start, end, col(RecordRow.breached).is_(True))
     rows = session.execute(query.order_by(col(RecordRow.created_at)).limit(MAX_LISTED)).scalars().all()
     return [_listed(r, _reason(r.fields or {})) for r in rows], _count(session, query)
 
@@ -158,7 +151,7 @@ def major_incidents(
 ) -> tuple[list[Listed], int]:
     """Records flagged as major incidents, or of priority 1 (the shipped incident's definition of one)."""
     flagged = col(RecordRow.fields)["major_incident"].as_boolean().is_(True)
-    query = _records(session, agreement, start, end, flagged | (col(RecordRow.priority) == "1"))
+    query = _records(agreement, start, end, flagged | (col(RecordRow.priority) == "1"))
     rows = session.execute(query.order_by(col(RecordRow.created_at)).limit(MAX_LISTED)).scalars().all()
     return [_listed(r) for r in rows], _count(session, query)
 
@@ -180,7 +173,6 @@ def satisfaction(session: Session, agreement: AgreementRow, start: datetime, end
     answer = col(RecordRow.fields)["satisfaction"].as_string()
     rows = session.execute(
         select(answer, func.count())
-        .join(RecordAgreementRow, col(RecordAgreementRow.record_id) == col(RecordRow.id))
         .where(*_covered(agreement, start, end), answer.is_not(None))
         .group_by(answer)
     ).all()
@@ -216,7 +208,6 @@ def trends(session: Session, agreement: AgreementRow, start: datetime, end: date
         counted = session.execute(
             select(func.count(), func.count().filter(col(RecordRow.breached).is_(True)))
             .select_from(RecordRow)
-            .join(RecordAgreementRow, col(RecordAgreementRow.record_id) == col(RecordRow.id))
             .where(*_covered(agreement, s, e))
         ).one()
         out.append(

@@ -22,6 +22,7 @@ from sqlmodel import Session, col
 from core.tables import RecordRow
 from definitions.calendar import BusinessCalendar, business_time_between
 from sla.availability import check_period
+from sla.covered import covered
 from sla.model import AgreementSpec
 from sla.tables import AgreementRow, RecordAgreementRow
 
@@ -78,17 +79,12 @@ def time_figures(
 ) -> list[TimeFigures]:
     start, end = check_period(start, end)
     ended = _ended(measure)
-    covered = (
-        col(RecordAgreementRow.agreement_key) == agreement.key,
-        col(RecordRow.created_at) >= start,
-        col(RecordRow.created_at) < end,
-    )
+    noted = covered(agreement.key, start, end)
     joined = (col(RecordAgreementRow.record_id) == col(RecordRow.id),)
     seconds = cast(_seconds(session.get_bind().dialect.name, ended), Float)
     wall = session.execute(
         select(col(RecordRow.priority), func.count(), func.count(ended), func.avg(seconds), func.max(seconds))
-        .join(RecordAgreementRow, *joined)
-        .where(*covered)
+        .where(*noted)
         .group_by(col(RecordRow.priority))
     ).all()
     # Service hours need the calendar: only the measured records' instants leave the database.
@@ -99,8 +95,8 @@ def time_figures(
             col(RecordRow.created_at),
             ended,
         )
-        .join(RecordAgreementRow, *joined)
-        .where(*covered, ended.is_not(None))
+        .join(RecordAgreementRow, *joined)  # the version each record ran on
+        .where(*noted, col(RecordAgreementRow.agreement_key) == agreement.key, ended.is_not(None))
     ).all()
     specs = _versions(session, agreement.key)
     hours: dict[str, list[float]] = defaultdict(list)

@@ -11,6 +11,7 @@ from api.auth import Principal
 from api.deps import SessionDep, require_roles
 from api.problems import ProblemError, not_found, responses, unprocessable
 from api.services.visibility import hidden_versions
+from reports.coverage import CATALOGUE, Coverage
 from reports.data import definition_known
 from reports.kpis import CALCULATORS, compute_kpis, kind_of
 from reports.model import KpiReport, Period, parse_instant
@@ -30,6 +31,13 @@ def _bound(text: str | None, name: str) -> datetime | None:
         return parse_instant(text)
     except ValueError as exc:
         raise unprocessable(str(exc), [{"path": name, "message": str(exc)}]) from None
+
+
+@router.get("/kpis/coverage", response_model=list[Coverage], responses=responses(401, 403))
+def coverage(user: Reader) -> list[Coverage]:
+    """Every indicator of JR/T 0074-2012 App. B: the indicator set and key that compute it, or why the
+    records cannot (the input the product does not have), in Chinese and English."""
+    return CATALOGUE
 
 
 @router.get("/kpis", response_model=KpiReport, responses=responses(401, 403, 404, 422))

@@ -10,15 +10,15 @@ from sqlmodel import Session, col, select
 
 from api.auth import Principal
 from api.services.lookup import find_record, may_see
-from core.tables import RecordCiRow, RecordRow
+from core.tables import RecordCiRow, RecordRow, aware_instant
 from schedule import record_check
 from schedule.views import ConflictOut, RecordScheduleOut
 
 
 def record_schedule(session: Session, user: Principal, ref: str, lang: str) -> RecordScheduleOut:
     row = find_record(session, ref=ref, user=user)  # 404 unless the caller may see it
-    start = record_check.when(row.fields.get("planned_start"))
-    end = record_check.when(row.fields.get("planned_end"))
+    start = aware_instant(row.fields.get("planned_start"))
+    end = aware_instant(row.fields.get("planned_end"))
     cis = sorted(
         set(session.exec(select(RecordCiRow.ci_id).where(col(RecordCiRow.record_id) == row.id)).all())
     )

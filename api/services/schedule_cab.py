@@ -14,9 +14,9 @@ from api.services import definitions as defs
 from api.services import schedule as forward
 from api.services.lookup import may_see
 from core.tables import RecordRow
+from core.tables import aware_instant as when
 from definitions.loader import load_text
 from schedule import agenda
-from schedule.record_check import when
 from schedule.views import AgendaItem, AgendaMeeting
 
 MAX_RECORDS = 2000

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import or_
@@ -78,9 +79,20 @@ def list_records(
     breached: bool | None = None,
     limit: int = 50,
     cursor: str | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    ids: Sequence[str] | None = None,
 ) -> RecordPage:
-    """Newest first, keyset-paginated on (created_at, id): stable while records change."""
+    """Newest first, keyset-paginated on (created_at, id): stable while records change. `created_from`
+    and `created_to` bound the creation time ([from, to)); `ids` limits the list to those records (the
+    dashboard's drill-down: the records behind a figure)."""
     query = select(RecordRow)
+    if created_from is not None:
+        query = query.where(col(RecordRow.created_at) >= created_from)
+    if created_to is not None:
+        query = query.where(col(RecordRow.created_at) < created_to)
+    if ids is not None:
+        query = query.where(col(RecordRow.id).in_(list(ids)))
     equal = {
         RecordRow.definition_key: definition,
         RecordRow.state: state,

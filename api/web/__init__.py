@@ -27,6 +27,7 @@ from api.web import (
     editing,
     i18n,
     inbox,
+    record_exports,
     records,
     schedule,
     service_reports,
@@ -47,6 +48,7 @@ def install(app: FastAPI, *, dev_login: bool = False, secret: bytes | None = Non
         admin,
         inbox,
         create,
+        record_exports,  # before `records`: /ui/records/export.csv is not a record
         records,
         editing,
         studio,

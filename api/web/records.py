@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -19,6 +20,7 @@ from api.services import definitions as defs
 from api.services import records as reads
 from api.web import create, editing, forms, i18n
 from api.web.common import PageRoute, PostUser, User, is_htmx, render
+from api.web.record_list import list_filters, list_page
 from cmdb.named import named_cis
 from definitions.diagram import to_mermaid
 from definitions.model import Definition
@@ -49,24 +51,15 @@ def records(
     assignment_group: Filter = None,
     breached: Filter = None,
     q: Filter = None,
+    start: Annotated[str | None, Query(alias="from", max_length=40)] = None,
+    end: Annotated[str | None, Query(alias="to", max_length=40)] = None,
+    kpi: Annotated[str | None, Query(max_length=64)] = None,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
 ) -> Response:
-    filters = {
-        "definition": _blank(definition),
-        "state": _blank(state),
-        "priority": _blank(priority),
-        "assignee": _blank(assignee),
-        "assignment_group": _blank(assignment_group),
-        "q": _blank(q),
-    }
-    page = search.list_records(
-        session=session,
-        user=user,
-        breached=True if breached in ("1", "true", "on") else None,
-        limit=50,
-        cursor=_blank(cursor),
-        **filters,
+    filters = list_filters(
+        definition, state, priority, assignee, assignment_group, breached, q, start, end, kpi
     )
+    page, found = list_page(request, user, session, filters, _blank(cursor))
     chosen = forms.definition(session, filters["definition"]) if filters["definition"] else None
     lang = i18n.language(request)
 
@@ -76,7 +69,9 @@ def records(
     context: dict[str, Any] = {
         "page": page,
         "state_of": state_of,
-        "filters": {**filters, "breached": breached in ("1", "true", "on")},
+        "filters": filters,
+        "drill": found,
+        "export_query": urlencode({k: v for k, v in request.query_params.items() if k != "cursor"}),
         "definitions": defs.list_definitions(session),
         "states": chosen.states if chosen else [],
         "can_create": bool(create.startable(session, user, lang)),

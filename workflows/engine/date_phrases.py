@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from definitions import dates
+from definitions.guards import evaluate
 from definitions.model import Definition, Guard
 from workflows.engine import words
 
@@ -59,8 +60,6 @@ def _first_failing(guard: Guard, fields: Mapping[str, Any], calendars: Mapping[s
 
 
 def _holds(guard: Guard, fields: Mapping[str, Any], calendars: Mapping[str, Any]) -> bool:
-    from definitions.guards import evaluate
-
     return evaluate(guard, fields, calendars)
 
 
