@@ -248,6 +248,19 @@ class PageRoute(APIRoute):
             except ProblemError as problem:
                 return problem_page(request, problem, optional_user(request))
             except RequestValidationError as exc:
-                return problem_page(request, validation_problem(exc), optional_user(request))
+                return _unparsed_address(request, exc)
 
         return run
+
+
+def _unparsed_address(request: Request, exc: RequestValidationError) -> Response:
+    """A page address whose parts do not parse. A bad path part (an unknown download format) is no
+    page at all; a bad query value gets a page in the reader's language — the API's
+    validation problem names internal field keys and speaks English."""
+    user = optional_user(request)
+    if any(error.get("loc", ("",))[0] == "path" for error in exc.errors()):
+        return render(request, "page_missing.html", user, status_code=404)
+    if any(error.get("loc", ("",))[0] == "body" for error in exc.errors()):
+        return problem_page(request, validation_problem(exc), user)
+    lang = i18n.language(request, user.language if user else None)
+    return problem_page(request, ProblemError(422, i18n.translate(lang, "error.bad_address")), user)

@@ -11,6 +11,7 @@ import brotli  # type: ignore[import-untyped]
 import httpx
 
 from api.web.common import STATIC
+from api.web.session import LANG_COOKIE
 from tests.web.test_pages import _sign_in, http  # noqa: F401 - the app behind an ASGI client
 
 
@@ -87,3 +88,21 @@ async def test_an_unknown_page_is_a_page_in_the_readers_language(
     # The API keeps its problem details.
     r = await http.get("/api/v1/no-such-thing")
     assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_a_page_address_that_does_not_parse_is_a_page_in_the_readers_language(
+    http: httpx.AsyncClient,  # noqa: F811
+    tokens: dict[str, str],
+) -> None:
+    await _sign_in(http, tokens, "owner")
+    http.cookies.set(LANG_COOKIE, "zh")
+    # An unknown download format is no page at all.
+    r = await http.get("/ui/records/export.pdf")
+    assert r.status_code == 404 and "没有这个页面" in r.text
+    # A query value the page does not know: its words, not the API's field keys.
+    r = await http.get("/ui/dashboard/export.csv?table=bogus")
+    assert r.status_code == 422 and r.headers["content-type"].startswith("text/html")
+    assert "无法识别的参数" in r.text and "table" not in r.text.split("<main", 1)[-1]
+    http.cookies.set(LANG_COOKIE, "en")
+    r = await http.get("/ui/dashboard/export.csv?table=bogus")
+    assert r.status_code == 422 and "does not understand" in r.text
