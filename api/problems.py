@@ -76,8 +76,7 @@ class ProblemError(Exception):
             status=self.status,
             detail=self.zh if chinese and self.zh else self.detail,
             errors=[
-                FieldError(path=e.get("path", ""), message=_field_message(e.get("message", ""), chinese))
-                for e in self.errors
+                FieldError(path=e.get("path", ""), message=_field_message(e, chinese)) for e in self.errors
             ],
         ).model_dump(mode="json")
 
@@ -93,8 +92,12 @@ _FIELD_MESSAGES_ZH = {
 }
 
 
-def _field_message(message: str, chinese: bool) -> str:
-    return _FIELD_MESSAGES_ZH.get(message, message) if chinese else message
+def _field_message(error: dict[str, str], chinese: bool) -> str:
+    """An error's words: its own `zh` when a check worded it (a definition's issues), else the API's."""
+    message = error.get("message", "")
+    if not chinese:
+        return message
+    return error.get("zh") or _FIELD_MESSAGES_ZH.get(message, message)
 
 
 def caller_language(request: Request) -> str:

@@ -164,15 +164,17 @@ class Target:
 
 
 @contextmanager
-def dev_subprocess(log_level: str) -> Iterator[Target]:
-    """`itilflow dev` in a temporary data dir on free ports; stopped with SIGINT like a user would."""
+def dev_subprocess(log_level: str, *, demo: bool = False) -> Iterator[Target]:
+    """`itilflow dev` in a temporary data dir on free ports; stopped with SIGINT like a user would.
+    `demo`: with the demo records (bench/web.py shows them), else an empty read model."""
     with tempfile.TemporaryDirectory(prefix="itilflow-bench-api-") as tmp:
         data = Path(tmp) / "data"
         api_port, temporal_port = free_port(), free_port()
         script = Path(sys.executable).parent / "itilflow"
         cmd = [str(script)] if script.is_file() else [sys.executable, "-m", "cli"]
         cmd += ["dev", "--data-dir", str(data), "--api-port", str(api_port)]
-        cmd += ["--temporal-port", str(temporal_port), "--no-ui", "--no-demo", "--log-level", log_level]
+        cmd += ["--temporal-port", str(temporal_port), "--no-ui", "--log-level", log_level]
+        cmd += [] if demo else ["--no-demo"]
         env = {k: v for k, v in os.environ.items() if k not in FOREIGN_ENV}
         log = Path(tmp) / "dev.log"
         with log.open("wb") as out:

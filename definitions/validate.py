@@ -41,8 +41,8 @@ class _Checker(StepChecks, OutageChecks):
         self.triggers = {t.trigger for t in definition.transitions}
         self.roles = definition.all_roles()
 
-    def add(self, path: str, message: str) -> None:
-        self.issues.append(Issue(path, message))
+    def add(self, path: str, message: str, zh: str | None = None) -> None:
+        self.issues.append(Issue(path, message, zh))
 
     # -- helpers -------------------------------------------------------------------------------
     def state_ref(self, path: str, name: str) -> None:
@@ -144,7 +144,7 @@ class _Checker(StepChecks, OutageChecks):
                 try:
                     check_value(f.type, f.default, f)
                 except FieldValueError as exc:
-                    self.add(f"{path}.default", str(exc))
+                    self.add(f"{path}.default", str(exc), exc.zh)
 
     def check_states(self) -> None:
         d = self.d
@@ -229,7 +229,7 @@ class _Checker(StepChecks, OutageChecks):
                     try:
                         check_value(kind, value, self.d.field(name))
                     except FieldValueError as exc:
-                        self.add(f"{path}.set.{name}", str(exc))
+                        self.add(f"{path}.set.{name}", str(exc), exc.zh)
         if e.notify is not None:
             if e.notify.template not in self.d.notifications:
                 self.add(f"{path}.notify.template", f"unknown notification template '{e.notify.template}'")

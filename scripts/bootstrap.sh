@@ -39,7 +39,8 @@ if [ ! -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ]; then
     echo "note: PDF reports need Debian's fonts-noto-cjk (apt-get install fonts-noto-cjk)" >&2
   fi
 fi
-# The web page's Mermaid and Swagger UI files, from the npm registry at setup (never at run time).
+# The web page's Mermaid and Swagger UI files and the studio's code editor (CodeMirror 6, bundled with
+# esbuild), from the npm registry at setup (never at run time), with their brotli and gzip forms.
 .venv/bin/python -m api.web.vendor
 
 if [ -z "${TEMPORAL_ADDRESS:-}" ]; then

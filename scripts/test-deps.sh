@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What the test suite needs beyond Python: Debian's Chromium (browser tests) with a CJK font (Noto CJK,
 # so screenshots show Chinese rather than empty boxes), PostgreSQL (database tests) and OpenLDAP's
-# slapd (LDAP sign-in tests, which start their own server in a temporary folder).
+# slapd (LDAP sign-in tests, which start their own server in a temporary folder), and axe-core (npm).
 # Installs them with apt-get when missing (needs root or sudo) and starts PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,3 +20,5 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 PG_FRESH=1 bash scripts/setup-postgres.sh >/dev/null
+# axe-core for the accessibility checks run inside the page (npm registry, into .cache; tests only).
+if command -v npm >/dev/null; then .venv/bin/python -m api.web.vendor --test-tools; fi

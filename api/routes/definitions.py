@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from api.auth import Principal
 from api.deps import CurrentUser, EngineDep, Idempotent, ProcessOwner, SessionDep, SettingsDep
 from api.idempotency import IdempotentRequest
-from api.problems import ProblemError, responses, unprocessable
+from api.problems import ProblemError, caller_language, responses, unprocessable
 from api.schemas import (
     DefinitionListItem,
     DefinitionOut,
@@ -88,9 +88,10 @@ def list_definitions(user: CurrentUser, session: SessionDep) -> list[DefinitionL
     openapi_extra=SOURCE_BODY,
 )
 async def validate_definition(request: Request, user: CurrentUser) -> ValidationOut:
-    """Check a definition without storing it; every problem comes with its path."""
+    """Check a definition without storing it; every problem comes with its path, worded in the
+    caller's language (the profile's, else Accept-Language)."""
     # In a thread: a large definition takes a while to check, and the event loop serves everyone.
-    return await run_sync(partial(defs.validation, await _source(request)))
+    return await run_sync(partial(defs.validation, await _source(request), caller_language(request)))
 
 
 @router.post(

@@ -41,10 +41,11 @@ def check_source(source: str) -> LoadResult:
     return load_text(source)
 
 
-def validation(source: str) -> ValidationOut:
+def validation(source: str, lang: str = "en") -> ValidationOut:
+    """The definition's problems, each in the caller's language (definitions/issue_words.py)."""
     result = check_source(source)
     return ValidationOut(
-        valid=result.ok, errors=[FieldError(path=i.path, message=i.message) for i in result.issues]
+        valid=result.ok, errors=[FieldError(path=i.path, message=i.text(lang)) for i in result.issues]
     )
 
 
@@ -106,7 +107,7 @@ def create_draft(session: Session, *, source: str, user: Principal) -> Definitio
         raise ProblemError(
             422,
             f"the definition has {len(result.issues)} problem(s); each is listed with its path",
-            errors=[{"path": i.path, "message": i.message} for i in result.issues],
+            errors=[{"path": i.path, "message": i.message, "zh": i.text("zh")} for i in result.issues],
             kind="InvalidDefinition",
             zh=f"定义有 {len(result.issues)} 个问题，逐条列出了位置",
         )

@@ -1,5 +1,6 @@
 // itilflow page behaviour: local times, the browser's UTC offset for date-time inputs, Mermaid
-// diagrams (when the vendored file is present), and htmx glue. Everything works without it, plainer.
+// diagrams (when the vendored file is present, fetched when one is in view), publishing's confirmation,
+// and htmx glue. Everything works without it, plainer.
 (function () {
   "use strict";
   var lang = document.body.getAttribute("data-lang") || "en";
@@ -48,17 +49,54 @@
     });
   }
 
-  var mermaidReady = false;
-  function diagrams(root) {
-    if (!window.mermaid) return;
-    if (!mermaidReady) {
-      window.mermaid.initialize({ startOnLoad: false, securityLevel: "strict", theme: "base",
-        themeVariables: { fontFamily: "system-ui, sans-serif", fontSize: "13px", primaryColor: "#eef0ff",
-          lineColor: "#8b93a7", primaryBorderColor: "#a5b4fc" } });
-      mermaidReady = true;
+  // Mermaid (2.75 MB) is fetched only when a diagram comes into view: most pages have none, and a
+  // record's diagram may sit in a closed panel until someone opens it.
+  var mermaidLoading = null, mermaidReady = false;
+  function loadMermaid() {
+    if (window.mermaid) return Promise.resolve();
+    var url = document.body.getAttribute("data-mermaid");
+    if (!url) return Promise.reject(new Error("no diagram renderer"));
+    if (!mermaidLoading) {
+      mermaidLoading = new Promise(function (resolve, reject) {
+        var script = document.createElement("script");
+        script.src = url;
+        script.onload = resolve;
+        script.onerror = reject;
+        document.head.appendChild(script);
+      });
     }
+    return mermaidLoading;
+  }
+
+  function renderDiagrams(nodes) {
+    loadMermaid().then(function () {
+      if (!mermaidReady) {
+        window.mermaid.initialize({ startOnLoad: false, securityLevel: "strict", theme: "base",
+          themeVariables: { fontFamily: "system-ui, sans-serif", fontSize: "13px", primaryColor: "#eef0ff",
+            lineColor: "#8b93a7", primaryBorderColor: "#a5b4fc" } });
+        mermaidReady = true;
+      }
+      var todo = nodes.filter(function (n) { return n.isConnected && !n.hasAttribute("data-processed"); });
+      if (todo.length) return window.mermaid.run({ nodes: todo });
+    }).catch(function () { /* the source stays visible */ });
+  }
+
+  var watcher = window.IntersectionObserver ? new IntersectionObserver(function (entries) {
+    var seen = entries.filter(function (e) { return e.isIntersecting; }).map(function (e) { return e.target; });
+    seen.forEach(function (n) { watcher.unobserve(n); });
+    if (seen.length) renderDiagrams(seen);
+  }, { rootMargin: "300px" }) : null;
+
+  function diagrams(root) {
     var nodes = Array.prototype.slice.call(root.querySelectorAll("pre.mermaid:not([data-processed])"));
-    if (nodes.length) window.mermaid.run({ nodes: nodes }).catch(function () { /* source stays visible */ });
+    if (!nodes.length) return;
+    var start = function () {
+      if (watcher) nodes.forEach(function (n) { watcher.observe(n); });
+      else renderDiagrams(nodes);
+    };
+    // After the page's load: the page is usable first, the renderer follows.
+    if (document.readyState === "complete") start();
+    else window.addEventListener("load", start, { once: true });
   }
 
   function enhance(root) {
@@ -91,11 +129,31 @@
     dialog.showModal();
   });
 
+  // Publishing asks first (forms with data-confirm): in the page's dialog; without it (or without
+  // this script) the server answers a form posted without `confirmed=yes` with a confirmation page.
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-confirm")) return;
+    var confirmed = form.querySelector("input[name=confirmed]");
+    var dialog = document.getElementById("confirm-dialog");
+    if (!confirmed || confirmed.value === "yes" || !dialog || !dialog.showModal) return;
+    ev.preventDefault();
+    dialog.querySelector("#confirm-text").textContent = form.getAttribute("data-confirm");
+    dialog.querySelector("#confirm-ok").textContent = form.getAttribute("data-confirm-ok") || "OK";
+    dialog.returnValue = "";
+    dialog.onclose = function () {
+      if (dialog.returnValue !== "ok") return;
+      confirmed.value = "yes";
+      form.submit();
+    };
+    dialog.showModal();
+  });
+
   // Studio: a problem's "line N" button selects that line in the editor.
   document.addEventListener("click", function (ev) {
     var button = ev.target.closest && ev.target.closest("[data-line]");
     var editor = document.getElementById("source");
-    if (!button || !editor) return;
+    if (!button || !editor || editor.hidden) return; // the code editor (studio-editor.js) moves itself
     var line = parseInt(button.getAttribute("data-line"), 10), lines = editor.value.split("\n");
     var start = 0;
     for (var i = 0; i < line - 1 && i < lines.length; i++) start += lines[i].length + 1;

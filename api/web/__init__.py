@@ -1,17 +1,21 @@
 """The web page: server-rendered (Jinja2 + htmx) pages on the same app and the same services as the API.
 
 `install(app, dev_login=..., secret=...)` mounts the pages under `/ui`, `/` (redirect), the static
-assets under `/static`, and serves Swagger UI from those assets when they were fetched
-(`python -m api.web.vendor`). Nothing is loaded from a CDN.
+assets under `/static` (content-hashed names, compressed: api/web/assets.py), and serves Swagger UI
+from those assets when they were fetched (`python -m api.web.vendor`). Nothing is loaded from a CDN.
 """
 
 from __future__ import annotations
 
+import inspect
+from http import HTTPStatus
+
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse
-from fastapi.staticfiles import StaticFiles
+from fastapi.responses import HTMLResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.problems import ProblemError
 from api.web import (
     account,
     admin,
@@ -21,8 +25,8 @@ from api.web import (
     dashboard,
     delegations,
     editing,
+    i18n,
     inbox,
-    not_found,
     record_exports,
     records,
     schedule,
@@ -30,7 +34,7 @@ from api.web import (
     signin,
     studio,
 )
-from api.web.common import STATIC, WebConfig
+from api.web.common import ASSETS, STATIC, WebConfig, optional_user, problem_page, render
 from api.web.session import Signer
 
 
@@ -53,11 +57,36 @@ def install(app: FastAPI, *, dev_login: bool = False, secret: bytes | None = Non
         schedule,
         agreements,
         service_reports,
-        not_found,  # last: it answers every /ui path no page above took
     ):
         app.include_router(module.router)
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/static", ASSETS, name="static")
     _local_swagger_ui(app)
+    _pages_for_errors(app)
+
+
+def _pages_for_errors(app: FastAPI) -> None:
+    """An address under /ui that no page answers (404, 405) gets a page in the reader's language; the
+    API's addresses keep their JSON problems (api/problems.py)."""
+    api_handler = app.exception_handlers[StarletteHTTPException]
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        path = request.url.path
+        if not (path == "/ui" or path.startswith("/ui/")):
+            answer = api_handler(request, exc)
+            return await answer if inspect.isawaitable(answer) else answer
+        user = optional_user(request)
+        if exc.status_code == 404:
+            return render(request, "page_missing.html", user, status_code=404)
+        lang = i18n.language(request, user.language if user else None)
+        key = f"error.http_{exc.status_code}"
+        words = i18n.translate(lang, key)
+        detail = words if words != key else HTTPStatus(exc.status_code).phrase
+        return problem_page(
+            request, ProblemError(exc.status_code, detail, headers=dict(exc.headers or {})), user
+        )
+
+    app.add_exception_handler(StarletteHTTPException, on_http)
 
 
 def _local_swagger_ui(app: FastAPI) -> None:
@@ -72,9 +101,9 @@ def _local_swagger_ui(app: FastAPI) -> None:
         return get_swagger_ui_html(
             openapi_url=app.openapi_url or "/openapi.json",
             title=f"{app.title} — API",
-            swagger_js_url="/static/vendor/swagger-ui-bundle.js",
-            swagger_css_url="/static/vendor/swagger-ui.css",
-            swagger_favicon_url="/static/favicon.svg",
+            swagger_js_url=ASSETS.url("vendor/swagger-ui-bundle.js"),
+            swagger_css_url=ASSETS.url("vendor/swagger-ui.css"),
+            swagger_favicon_url=ASSETS.url("favicon.svg"),
         )
 
     app.add_route(docs, swagger_ui, include_in_schema=False)

@@ -25,13 +25,17 @@ from sqlalchemy import Engine
 
 from api.access import SIGNED_IN, declares, roles_dependency
 from api.auth import Principal
+from api.identity import roles
 from api.problems import ProblemError, validation_problem
 from api.web import forms, i18n
+from api.web.assets import StaticAssets
 from api.web.session import CsrfRefused, Signer, SignInRequired, check_post, principal
+from core.db import session_scope
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = Jinja2Templates(directory=str(ROOT / "templates"))
 STATIC = ROOT / "static"
+ASSETS = StaticAssets(STATIC)  # served at /static (api/web/__init__.py); templates link `asset(name)`
 
 # Who sees which part of the page; the same roles the API checks (api/deps.py, api/routes/reports.py).
 OWNER_ROLES = ("process_owner", "admin")
@@ -158,6 +162,7 @@ TEMPLATES.env.filters["iso"] = iso
 TEMPLATES.env.globals["pick"] = i18n.pick
 TEMPLATES.env.filters["humanize"] = i18n.humanize
 TEMPLATES.env.filters["local_input"] = forms.local_input
+TEMPLATES.env.globals["asset"] = ASSETS.url
 
 
 def render(
@@ -175,11 +180,25 @@ def render(
     def t(key: str, /, **values: Any) -> str:
         return i18n.translate(lang, key, **values)
 
+    catalogue: dict[str, Any] = {}
+
+    def role_label(name: str) -> str:
+        """A role as people read it: the page's words for the built-in roles, else the label the
+        published processes give it (read once per page, when a page names such a role)."""
+        key = f"role.{name}"
+        if (text := t(key)) != key:
+            return text
+        if not catalogue:
+            with session_scope(engine_of(request)) as session:
+                catalogue.update({n: dict(info.label) for n, info in roles.catalogue(session).items()})
+        return i18n.pick(catalogue.get(name), lang, name)
+
     ctx: dict[str, Any] = {
         "request": request,
         "user": user,
         "lang": lang,
         "t": t,
+        "role_label": role_label,
         "dur": lambda v: human_duration(v, lang),
         "csrf": cfg.signer.csrf(user.token_id) if user and user.token_id else "",
         "has_mermaid": cfg.has_mermaid,
@@ -229,6 +248,19 @@ class PageRoute(APIRoute):
             except ProblemError as problem:
                 return problem_page(request, problem, optional_user(request))
             except RequestValidationError as exc:
-                return problem_page(request, validation_problem(exc), optional_user(request))
+                return _unparsed_address(request, exc)
 
         return run
+
+
+def _unparsed_address(request: Request, exc: RequestValidationError) -> Response:
+    """A page address whose parts do not parse. A bad path part (an unknown download format) is no
+    page at all; a bad query value gets a page in the reader's language — the API's
+    validation problem names internal field keys and speaks English."""
+    user = optional_user(request)
+    if any(error.get("loc", ("",))[0] == "path" for error in exc.errors()):
+        return render(request, "page_missing.html", user, status_code=404)
+    if any(error.get("loc", ("",))[0] == "body" for error in exc.errors()):
+        return problem_page(request, validation_problem(exc), user)
+    lang = i18n.language(request, user.language if user else None)
+    return problem_page(request, ProblemError(422, i18n.translate(lang, "error.bad_address")), user)

@@ -204,18 +204,23 @@ async def test_the_studio_shows_the_pending_state_and_a_second_owner_approves(
     page = await http.get(f"/ui/studio/{key}", headers=ann)
     assert "Ask for publication" in page.text and f"/ui/studio/{key}/versions/1/publish" not in page.text
 
-    r = await http.post(f"/ui/studio/{key}/versions/1/publish", headers=ann)
+    yes = {"confirmed": "yes"}  # what the page's confirmation posts
+    r = await http.post(f"/ui/studio/{key}/versions/1/publish", headers=ann, data=yes)
     assert r.status_code == 403 and RULE_EN in r.text
+    # Unconfirmed (no script on the page): the server asks first, and says a second owner approves.
     r = await http.post(f"/ui/studio/{key}/versions/1/request", headers=ann)
+    assert r.status_code == 200 and "a second process owner must approve it" in r.text
+    assert 'name="confirmed" value="yes"' in r.text
+    r = await http.post(f"/ui/studio/{key}/versions/1/request", headers=ann, data=yes)
     assert r.status_code == 303
     page = await http.get(r.headers["location"], headers=ann)
     assert 'data-publication="pending"' in page.text and "awaiting approval" in page.text
     assert "Approve and publish" not in page.text  # not for the one who asked
     page = await http.get(f"/ui/studio/{key}", headers=ben)
     assert "Approve and publish" in page.text
-    r = await http.post(f"/ui/studio/{key}/versions/1/approve", headers=ann)
+    r = await http.post(f"/ui/studio/{key}/versions/1/approve", headers=ann, data=yes)
     assert r.status_code == 403 and "who asked for publication cannot approve" in r.text
-    r = await http.post(f"/ui/studio/{key}/versions/1/approve", headers=ben)
+    r = await http.post(f"/ui/studio/{key}/versions/1/approve", headers=ben, data=yes)
     assert r.status_code == 303 and r.headers["location"] == f"/ui/studio?done=published:{key}:1"
 
 

@@ -174,6 +174,14 @@ async def test_an_agent_fires_a_transition_through_the_form(site: Site, page: Pa
     await screenshot(page, "records")
 
 
+async def _replace_source(page: Page, text: str) -> None:
+    await page.evaluate(
+        "(t) => { const v = window.studioEditor;"
+        " v.dispatch({changes: {from: 0, to: v.state.doc.length, insert: t}}); }",
+        text,
+    )
+
+
 async def test_a_process_owner_fixes_an_error_and_publishes(site: Site, page: Page) -> None:
     key = await site.api.publish_mini()
     await sign_in(page, site, "owner")
@@ -181,16 +189,16 @@ async def test_a_process_owner_fixes_an_error_and_publishes(site: Site, page: Pa
     await page.locator(f"tr[data-key='{key}']").get_by_role("link", name="Open").click()
     await expect(page.locator("#checks [data-valid]")).to_have_attribute("data-valid", "true")
 
-    source = await page.locator("#source").input_value()
+    # The code editor (studio-editor.js) over the text area: set its text as a paste would.
+    source = await page.evaluate("() => window.studioEditor.state.doc.toString()")
     broken = source.replace("category: waiting", "category: sleeping", 1)
-    await page.locator("#source").fill(broken)
+    await _replace_source(page, broken)
     issues = page.locator("#issues")
     await expect(issues).to_contain_text("states[2].category")
     await expect(page.locator("#status-line")).to_contain_text("1 problem")
     await issues.get_by_role("button", name="Go to line").click()  # selects the offending line
     selected = await page.evaluate(
-        "() => { const e = document.getElementById('source');"
-        " return e.value.slice(e.selectionStart, e.selectionEnd); }"
+        "() => { const s = window.studioEditor.state; return s.sliceDoc(s.selection.main.from, s.selection.main.to); }"
     )
     assert "category: sleeping" in selected
     await page.screenshot(path=str(SCREENSHOTS / "studio-error.png"))
@@ -198,11 +206,12 @@ async def test_a_process_owner_fixes_an_error_and_publishes(site: Site, page: Pa
     fixed = broken.replace("category: sleeping", "category: waiting", 1).replace(
         "title: {zh: 测试流程, en: Test process}", "title: {zh: 测试流程, en: Test process v2}", 1
     )
-    await page.locator("#source").fill(fixed)
+    await _replace_source(page, fixed)
     await expect(page.locator("#checks [data-valid]")).to_have_attribute("data-valid", "true")
     await page.get_by_role("button", name="Save as draft").click()
     await expect(page.locator(".alert-ok")).to_contain_text("draft version 2")
     await page.locator("#versions li[data-version='2']").get_by_role("button", name="Publish").click()
+    await page.locator("#confirm-dialog").get_by_role("button", name="Publish").click()
     await page.wait_for_url(re.compile(r".*/ui/studio\?done=published.*"))
     definition_row = page.locator(f"tr[data-key='{key}']")
     await expect(definition_row.locator(".latest")).to_contain_text("v2")

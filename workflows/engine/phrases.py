@@ -68,7 +68,7 @@ PHRASES: dict[str, tuple[str, str]] = {
     "sod": (
         "separation of duties: {user} is {who} of {number} and may not decide this approval "
         "(rule: exclude {rule})",
-        "职责分离：{user} 是 {number} 的{who}，不能审批此项（规则：排除 {rule}）",
+        "职责分离：{user} 是 {number} 的{who}，不能审批此项（规则：本审批排除{rule}）",
     ),
     "sod_requester": ("the requester", "请求人"),
     "sod_assignee": ("the assignee", "处理人"),

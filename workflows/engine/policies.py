@@ -67,7 +67,8 @@ def sod_message(d: Definition, rule: str, user: str, number: str, lang: str = "e
         who = say(f"sod_{rule}", lang)
     else:
         who = say("sod_field", lang, field=words.field(d, rule.removeprefix("field:"), lang))
-    return say("sod", lang, user=user, who=who, number=number, rule=rule)
+    # The rule as written (`field:builder`) is the definition's syntax: a Chinese reader gets its words.
+    return say("sod", lang, user=user, who=who, number=number, rule=who if lang.startswith("zh") else rule)
 
 
 def approver_fields(
