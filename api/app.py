@@ -25,6 +25,7 @@ from api.ratelimit import FailureLimiter
 from api.routes import (
     admin,
     approvals,
+    attachments,
     calendars,
     ci_changes,
     cmdb,
@@ -96,7 +97,9 @@ def create_app(
     problems.install(app)
     # Outermost last: security headers on every answer, then the Host check, then the body guard,
     # all before routing and authentication.
-    app.add_middleware(RequestGuard, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        RequestGuard, max_bytes=settings.max_request_bytes, upload_bytes=settings.attachment_max_bytes
+    )
     hosts = allowed_hosts(settings)
     if hosts != ["*"]:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
@@ -105,6 +108,7 @@ def create_app(
         health,
         definitions,
         processes,
+        attachments,
         approvals,
         admin,
         identity,

@@ -13,6 +13,7 @@ this API has a use for it, so a request carrying one, in its URL or in its body,
 from __future__ import annotations
 
 import json
+import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -22,10 +23,20 @@ MARKERS = (b"\x00", b"\\u0000")
 DEFAULT_MAX_BYTES = 1024 * 1024
 
 
+# Uploads of attachments (docs/attachments.md): files are binary (NUL bytes are content) and larger than
+# any other body, so they pass unread with their own limit, and must declare their length: a body that
+# could grow without bound is never streamed into a temporary file.
+UPLOAD_PATH = re.compile(r"^/(api/v1/processes|ui/records)/[^/]+/attachments$")
+MULTIPART_OVERHEAD = 64 * 1024
+
+
 class RequestGuard:
-    def __init__(self, app: ASGIApp, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int = DEFAULT_MAX_BYTES, upload_bytes: int | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_bytes = upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -34,6 +45,9 @@ class RequestGuard:
         url = scope.get("raw_path", b"") + b"?" + scope.get("query_string", b"")
         if b"%00" in url or b"\x00" in scope.get("path", "").encode():
             await _refuse(send, _nul("the URL contains a NUL character", "url"))
+            return
+        if self.upload_bytes is not None and scope["method"] == "POST" and UPLOAD_PATH.match(scope["path"]):
+            await self._upload(scope, receive, send, self.upload_bytes + MULTIPART_OVERHEAD)
             return
         declared = _content_length(scope)
         if declared is not None and declared > self.max_bytes:
@@ -45,7 +59,7 @@ class RequestGuard:
         while more:
             message = await receive()
             if message["type"] != "http.request":  # a disconnect: let the app see it
-                await self.app(scope, _replay([message]), send)
+                await self.app(scope, _replay([message], receive), send)
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
@@ -58,13 +72,30 @@ class RequestGuard:
         if any(m in body for m in MARKERS):
             await _refuse(send, _nul("the body contains a NUL character", "body"))
             return
-        await self.app(scope, _replay([{"type": "http.request", "body": body, "more_body": False}]), send)
+        await self.app(
+            scope, _replay([{"type": "http.request", "body": body, "more_body": False}], receive), send
+        )
 
-    def _too_large(self, size: int) -> ProblemError:
+    async def _upload(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        declared = _content_length(scope)
+        if declared is None:
+            problem = ProblemError(
+                411,
+                "an upload must declare its Content-Length / 上传文件时须声明 Content-Length",
+                kind="LengthRequired",
+            )
+            await _refuse(send, problem, close=True)
+        elif declared > limit:
+            await _refuse(send, self._too_large(declared, limit), close=True)
+        else:  # the server reads exactly the declared length: no more can arrive
+            await self.app(scope, receive, send)
+
+    def _too_large(self, size: int, limit: int | None = None) -> ProblemError:
+        limit = limit or self.max_bytes
         return ProblemError(
             413,
-            f"the request body is larger than the limit of {self.max_bytes:,} bytes (at least {size:,} "
-            f"bytes were sent) / 请求体超过 {self.max_bytes:,} 字节的上限",
+            f"the request body is larger than the limit of {limit:,} bytes (at least {size:,} "
+            f"bytes were sent) / 请求体超过 {limit:,} 字节的上限",
             kind="TooLarge",
         )
 
@@ -95,12 +126,14 @@ async def _refuse(send: Send, problem: ProblemError, *, close: bool = False) -> 
     await send({"type": "http.response.body", "body": payload})
 
 
-def _replay(messages: list[Message]) -> Receive:
+def _replay(messages: list[Message], then: Receive) -> Receive:
+    """The messages read, then the client's own: a streaming response listens for the client's
+    disconnect after the body, and must not be told of one that did not happen."""
     queue = list(messages)
 
     async def receive() -> Message:
         if queue:
             return queue.pop(0)
-        return {"type": "http.disconnect"}
+        return await then()
 
     return receive

@@ -128,6 +128,52 @@ class Settings(BaseSettings):
         default=False, description="Publishing a definition version needs a second process owner's approval."
     )
 
+    # --- attachments (docs/attachments.md) -------------------------------------------------------------
+    attachment_max_bytes: int = Field(
+        default=20 * 1024 * 1024, ge=1, description="Largest file attached to a record (413 beyond)."
+    )
+    attachment_types: list[str] = Field(
+        default_factory=lambda: [
+            ".pdf",
+            ".txt",
+            ".csv",
+            ".log",
+            ".md",
+            ".json",
+            ".xml",
+            ".yaml",
+            ".yml",
+            ".doc",
+            ".docx",
+            ".xls",
+            ".xlsx",
+            ".ppt",
+            ".pptx",
+            ".odt",
+            ".ods",
+            ".png",
+            ".jpg",
+            ".jpeg",
+            ".gif",
+            ".zip",
+            ".gz",
+            ".7z",
+        ],
+        description="File name extensions accepted as attachments (JSON list in the environment).",
+    )
+    attachment_store: Literal["disk", "s3"] = Field(
+        default="disk", description="Where attachments' bytes live: disk (data_dir/attachments) or s3."
+    )
+    attachment_dir: Path | None = Field(
+        default=None, description="The disk store's folder; default data_dir/attachments."
+    )
+    s3_endpoint: str | None = Field(default=None, description="host:port of the S3-compatible store.")
+    s3_bucket: str = "itilflow-attachments"
+    s3_access_key: SecretStr | None = None
+    s3_secret_key: SecretStr | None = None
+    s3_region: str | None = None
+    s3_secure: bool = Field(default=True, description="HTTPS to the S3 store.")
+
     # --- identity (docs/identity.md) ---------------------------------------------------------------
     password_login: bool = Field(default=True, description="The web sign-in form takes a password.")
     password_min_length: int = Field(default=12, ge=8, le=128)

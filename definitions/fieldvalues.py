@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from definitions import checklist
 from definitions.model import FieldDef, FieldType
 
 _DURATION = TypeAdapter(timedelta)
@@ -114,6 +115,12 @@ def check_value(kind: FieldType, value: Any, spec: FieldDef | None = None) -> An
     """Return the normalised value or raise FieldValueError. None clears a field."""
     if value is None:
         return None
+    if kind == "checklist":
+        try:
+            return checklist.parse_answers(spec.items or [] if spec else [], value)
+        except ValueError as exc:
+            en, zh = exc.args[0]
+            raise FieldValueError(en, zh) from None
     if kind == "list":
         if not isinstance(value, list):
             raise FieldValueError("expected a list", "应为列表")

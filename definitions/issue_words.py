@@ -53,6 +53,11 @@ TEMPLATES: tuple[tuple[str, str], ...] = (
     ("duplicate threshold {at}%", "阈值 {at}% 重复"),
     ("duplicate {what} '{name}'", "{what} '{name}' 重复"),
     ("an enum field needs a non-empty list of values", "枚举字段需要非空的取值列表"),
+    (
+        "a checklist field needs its items; only checklist fields take items",
+        "检查单字段需要列出检查项；只有检查单字段可以设置检查项",
+    ),
+    ("unknown attachment kind '{name}' ({known})", "未知附件类别 '{name}'（已声明的类别：{known}）"),
     ("only enum fields take values (this is a {kind} field)", "只有枚举字段可以设置取值（这是 {kind} 字段）"),
     ("a list field needs an item_type other than list", "列表字段需要 list 以外的 item_type"),
     ("a reference field names the definition it points at", "引用字段须写明它指向的流程定义"),

@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from definitions.calendar import BusinessCalendar
+from definitions.checklist import ChecklistItem
 from definitions.model_base import (
     BUILTIN_FIELDS as BUILTIN_FIELDS,
 )
@@ -102,6 +103,11 @@ class FieldDef(Model):
     max: float | None = None
     max_length: int | None = Field(default=None, ge=1)
     description: I18nText | None = None
+    items: list[ChecklistItem] | None = Field(
+        default=None,
+        description="The items of a checklist field, each with its expected result (issue 20); answered "
+        "pass / fail / n/a with a note. Guards read FIELD.unanswered and FIELD.failed.",
+    )
 
 
 class StateDef(Model):
@@ -283,6 +289,10 @@ class TransitionDef(Model):
         default=None, description="Timed transition: fires this long after entering the source state."
     )
     calendar: str | None = Field(default=None, description="Calendar `after` counts in (default 7x24).")
+    requires_attachment: list[Name] = Field(
+        default_factory=list,
+        description="Kinds of attachment (the definition's attachment_kinds) the record must carry first.",
+    )
 
     @field_validator("from_", mode="before")
     @classmethod
@@ -398,6 +408,10 @@ class Definition(Model):
     start_roles: list[str] = Field(
         default_factory=lambda: ["agent", "integrator", "requester", "admin"],
         description="Roles that may start a record of this process.",
+    )
+    attachment_kinds: dict[Name, I18nText] = Field(
+        default_factory=dict,
+        description="Kinds of attachment a record of this process may carry (e.g. drill_report), by label.",
     )
     visibility: Visibility | None = Field(
         default=None,

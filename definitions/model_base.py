@@ -23,6 +23,7 @@ FieldType = Literal[
     "reference",
     "ci",
     "list",
+    "checklist",
 ]
 StateCategory = Literal["new", "open", "waiting", "resolved", "closed"]
 ApprovalPolicy = Literal["any", "all", "quorum", "percentage"]

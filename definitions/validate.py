@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 
-from definitions import dates, templates
+from definitions import checklist, dates, templates
 from definitions.creations import automatic_creations, creation_cycle
 from definitions.fieldvalues import FieldValueError, check_value
 from definitions.guards import fields_of
@@ -140,6 +140,12 @@ class _Checker(StepChecks, OutageChecks):
                 for value in f.value_labels:
                     if value not in (f.values or []):
                         self.add(f"{path}.value_labels.{value}", f"'{value}' is not one of the values")
+            if (f.type == "checklist") != bool(f.items):
+                self.add(
+                    f"{path}.items", "a checklist field needs its items; only checklist fields take items"
+                )
+            elif f.items:
+                self.duplicates(f"{path}.items", [item.key for item in f.items], "checklist item")
             if f.default is not None:
                 try:
                     check_value(f.type, f.default, f)
@@ -190,6 +196,9 @@ class _Checker(StepChecks, OutageChecks):
 
     def check_guard(self, path: str, guard: Guard) -> None:
         for name in fields_of(guard):
+            count = checklist.split_count(name)
+            if count is not None and self.d.field_type(count[0]) == "checklist":
+                continue  # a checklist's count (`checks.failed`): a number every checklist has
             self.field_ref(path, name)
         self._check_guard_types(path, guard)
 
@@ -292,6 +301,10 @@ class _Checker(StepChecks, OutageChecks):
             self.check_guard(f"{path}.guard", t.guard)
         if t.schedule_check is not None:
             self.check_schedule_check(f"{path}.schedule_check", t.schedule_check)
+        for j, kind in enumerate(t.requires_attachment):
+            if kind not in self.d.attachment_kinds:
+                known = ", ".join(self.d.attachment_kinds) or "none declared"
+                self.add(f"{path}.requires_attachment[{j}]", f"unknown attachment kind '{kind}' ({known})")
         for j, name in enumerate(t.required_fields):
             self.field_ref(f"{path}.required_fields[{j}]", name)
         for j, e in enumerate(t.effects):

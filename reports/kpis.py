@@ -17,9 +17,11 @@ from sqlmodel import Session
 from core.db import session_scope
 from reports import (
     annex_b,
+    assurance,
     change,
     config_audit,
     data_access,
+    evidence,
     generic,
     handover,
     incident,
@@ -44,6 +46,13 @@ CALCULATORS: dict[str, Calculator] = {
     "data_access": lambda ctx, _s: data_access.compute(ctx),
     "config_audit": lambda ctx, s: config_audit.compute(ctx, s, datetime.now(UTC)),
     "service_report": lambda ctx, _s: service_report.compute(ctx, datetime.now(UTC)),
+    "routine_operation": lambda ctx, _s: evidence.routine(ctx),
+    "continuity_drill": lambda ctx, _s: evidence.drills(ctx),
+    "security_incident": lambda ctx, _s: evidence.security(ctx),
+    "capacity_review": lambda ctx, _s: assurance.capacity(ctx, datetime.now(UTC)),
+    "supplier_review": lambda ctx, _s: assurance.supplier(ctx),
+    "audit_finding": lambda ctx, _s: assurance.audit(ctx),
+    "improvement": lambda ctx, _s: assurance.improvement(ctx),
     "generic": lambda ctx, _s: generic.compute(ctx),
 }
 ASSUMPTIONS: dict[str, list[str]] = {
@@ -55,6 +64,13 @@ ASSUMPTIONS: dict[str, list[str]] = {
     "data_access": data_access.ASSUMPTIONS,
     "config_audit": config_audit.ASSUMPTIONS,
     "service_report": service_report.ASSUMPTIONS,
+    "routine_operation": evidence.ROUTINE_ASSUMPTIONS,
+    "continuity_drill": evidence.DRILL_ASSUMPTIONS,
+    "security_incident": evidence.SECURITY_ASSUMPTIONS,
+    "capacity_review": assurance.CAPACITY_ASSUMPTIONS,
+    "supplier_review": assurance.SUPPLIER_ASSUMPTIONS,
+    "audit_finding": assurance.AUDIT_ASSUMPTIONS,
+    "improvement": assurance.IMPROVEMENT_ASSUMPTIONS,
 }
 KINDS = tuple(k for k in CALCULATORS if k != "generic")
 

@@ -96,6 +96,18 @@ class ApprovalTask(Contract):
     closed_at: datetime | None = None
 
 
+class Attachment(Contract):
+    """A file attached to a record (issue 20): what it is; the bytes stay in the attachment store, found
+    by their SHA-256, never in Temporal. Who added it and when are its audit event's."""
+
+    id: str = Field(pattern=r"^[0-9a-f]{32}$")
+    kind: str | None = Field(default=None, max_length=64)
+    filename: str = Field(min_length=1, max_length=255)
+    content_type: str = Field(min_length=1, max_length=200)
+    size: int = Field(ge=0)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
 class RecordState(Contract):
     """Everything a record is; carried across continue-as-new."""
 
@@ -127,6 +139,8 @@ class RecordState(Contract):
     armed_alarm: str | None = None
     # The first response: when the record first left its initial state (docs/sla.md).
     responded_at: datetime | None = None
+    # The files attached to the record (issue 20), metadata only: `requires_attachment` reads their kinds.
+    attachments: list[Attachment] = Field(default_factory=list)
 
 
 class StartProcessInput(Contract):
@@ -178,6 +192,12 @@ class AddCommentInput(Contract):
     body: str = Field(min_length=1, max_length=20000)
 
 
+class AddAttachmentInput(Contract):
+    actor: Actor
+    attachment: Attachment
+    comment: str | None = Field(default=None, max_length=20000)
+
+
 class SnapshotQuery(Contract):
     actor: Actor | None = None
 
@@ -200,6 +220,11 @@ class FieldSpec(Contract):
         default=None,
         description="A checked reference field: the states the named record must be in (list them with "
         "GET /api/v1/processes?definition=…&state=…).",
+    )
+    items: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="A checklist field: its items (key, label, expected result), answered "
+        "{key: {result: pass|fail|n/a, note}}.",
     )
 
 

@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.contracts import (
         Actor,
+        AddAttachmentInput,
         AddCommentInput,
         ApplyCiChangesInput,
         ApplyCiChangesResult,
@@ -464,6 +465,15 @@ class ProcessWorkflow:
         async with self._lock:
             self._mark_task()
             await self._persist(self._engine.snapshot(None, workflow.now()), [], notifications=True)
+
+    @workflow.update
+    async def add_attachment(self, inp: AddAttachmentInput) -> RecordSnapshot:
+        """A file attached (its bytes already in the attachment store): recorded in history and audit."""
+        return await self._command(inp.actor, lambda now: self._engine.attach(inp, now))
+
+    @add_attachment.validator
+    def _validate_attachment(self, inp: AddAttachmentInput) -> None:
+        self._validate(lambda: self._engine.check_attach(inp))
 
     @workflow.query
     def snapshot(self, q: SnapshotQuery) -> RecordSnapshot:

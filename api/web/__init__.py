@@ -20,6 +20,7 @@ from api.web import (
     account,
     admin,
     agreements,
+    attachments,
     cmdb,
     create,
     dashboard,
@@ -48,6 +49,7 @@ def install(app: FastAPI, *, dev_login: bool = False, secret: bytes | None = Non
         admin,
         inbox,
         create,
+        attachments,
         record_exports,  # before `records`: /ui/records/export.csv is not a record
         records,
         editing,

@@ -184,14 +184,21 @@ def render(
 
     def role_label(name: str) -> str:
         """A role as people read it: the page's words for the built-in roles, else the label the
-        published processes give it (read once per page, when a page names such a role)."""
+        published processes give it (read once per page, when a page names such a role), else the
+        standard library's words for it."""
         key = f"role.{name}"
-        if (text := t(key)) != key:
-            return text
+        if name in roles.BUILTIN:
+            return t(key)
         if not catalogue:
             with session_scope(engine_of(request)) as session:
                 catalogue.update({n: dict(info.label) for n, info in roles.catalogue(session).items()})
-        return i18n.pick(catalogue.get(name), lang, name)
+        text = i18n.pick(catalogue.get(name), lang, name)
+        if text in (name, name.replace("_", " ")) and (words := t(key)) != key:
+            # No published process labels it: the standard library's words for its roles
+            # (i18n/{lang}.roles.json), so a holder of a role whose process is not published yet
+            # still reads as a person would say it.
+            return words
+        return text
 
     ctx: dict[str, Any] = {
         "request": request,

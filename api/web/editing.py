@@ -47,6 +47,7 @@ def editable_specs(d: Definition, snap: RecordSnapshot) -> list[FieldSpec]:
             label=f.label.model_dump() if f.label else None,
             reference=f.reference,
             reference_states=f.reference_states,
+            items=[item.model_dump() for item in f.items] if f.items else None,
         )
         for f in d.fields
         if f.name not in derived and f.name not in BUILTIN_FIELDS

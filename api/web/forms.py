@@ -46,6 +46,7 @@ def input_kind(spec: FieldSpec) -> str:
         "text": "textarea",
         "int": "number",
         "list": "list",
+        "checklist": "checklist",
     }.get(spec.type, "text")
 
 
@@ -67,6 +68,11 @@ def field_values(form: dict[str, Any], specs: list[FieldSpec]) -> dict[str, Any]
         if spec.type == "bool":
             out[spec.name] = raw in ("true", "on", "1")
             continue
+        if spec.type == "checklist":
+            answers = checklist_answers(form, spec)
+            if answers:
+                out[spec.name] = answers
+            continue
         if raw is None or str(raw).strip() == "":
             continue
         text = str(raw).strip()
@@ -83,6 +89,17 @@ def field_values(form: dict[str, Any], specs: list[FieldSpec]) -> dict[str, Any]
             out[spec.name] = [line.strip() for line in text.replace(",", "\n").splitlines() if line.strip()]
         else:
             out[spec.name] = text
+    return out
+
+
+def checklist_answers(form: dict[str, Any], spec: FieldSpec) -> dict[str, dict[str, str]]:
+    """A checklist's answered items: `f.NAME.ITEM` (pass / fail / n/a) with `f.NAME.ITEM.note`."""
+    out = {}
+    for item in spec.items or []:
+        key = f"{FIELD_PREFIX}{spec.name}.{item['key']}"
+        result = str(form.get(key) or "").strip()
+        if result:
+            out[str(item["key"])] = {"result": result, "note": str(form.get(key + ".note") or "").strip()}
     return out
 
 
@@ -116,6 +133,7 @@ class Input:
     readonly: bool = False
     help: str = ""
     lock_note: str = "form.readonly"  # the i18n key that says why it is read-only
+    items: list[dict[str, Any]] = field(default_factory=list)  # a checklist's items
 
 
 def _options(d: Definition | None, spec: FieldSpec, lang: str) -> list[tuple[str, str]]:
@@ -149,12 +167,13 @@ def inputs(
                 value=(values or {}).get(spec.name),
                 readonly=spec.name in readonly,
                 help=pick(declared.description, lang) if declared and declared.description else "",
+                items=spec.items or [],
             )
         )
     return out
 
 
-WIDE_KINDS = ("textarea", "list")
+WIDE_KINDS = ("textarea", "list", "checklist")
 
 
 def laid_out(controls: list[Input]) -> list[Input]:

@@ -12,13 +12,13 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from api.auth import Principal
-from api.deps import SessionDep, TemporalClientDep
+from api.deps import SessionDep, SettingsDep, TemporalClientDep
 from api.idempotency import update_id
 from api.schemas import RecordSummary
 from api.services import actions, search
 from api.services import definitions as defs
 from api.services import records as reads
-from api.web import create, editing, forms, i18n
+from api.web import attachments, create, editing, forms, i18n
 from api.web.common import PageRoute, PostUser, User, is_htmx, render
 from api.web.record_list import list_filters, list_page
 from cmdb.named import named_cis
@@ -109,6 +109,20 @@ def _value_label(d: Definition | None, name: str, value: Any, lang: str) -> str:
     return str(value)
 
 
+def checklist_display(spec: Any, value: Any, lang: str) -> str:
+    """A checklist's answers in one line: each answered item, its result and note."""
+    answers = value if isinstance(value, dict) else {}
+    words = {"pass": "checklist.pass", "fail": "checklist.fail", "n/a": "checklist.na"}
+    parts = []
+    for item in spec.items or []:
+        answer = answers.get(item.key)
+        if isinstance(answer, dict):
+            result = i18n.translate(lang, words.get(str(answer.get("result")), "checklist.result"))
+            note = f" ({answer['note']})" if answer.get("note") else ""
+            parts.append(f"{i18n.pick(item.label, lang, item.key)}: {result}{note}")
+    return "; ".join(parts)
+
+
 def field_views(
     snap: RecordSnapshot, d: Definition | None, lang: str, ci_names: dict[int, str] | None = None
 ) -> list[FieldView]:
@@ -126,6 +140,8 @@ def field_views(
             display = ""
         elif kind == "bool":
             display = i18n.translate(lang, "yes" if value else "no")
+        elif kind == "checklist" and spec is not None:
+            display = checklist_display(spec, value, lang)
         elif isinstance(value, list):
             display = ", ".join(_value_label(d, name, v, lang) for v in value)
         else:
@@ -265,7 +281,12 @@ def may_decide(task: ApprovalTask, user: Principal) -> bool:
 
 @router.get("/ui/records/{ref}")
 async def record(
-    request: Request, ref: RecordRef, user: User, session: SessionDep, client: TemporalClientDep
+    request: Request,
+    ref: RecordRef,
+    user: User,
+    session: SessionDep,
+    client: TemporalClientDep,
+    settings: SettingsDep,
 ) -> Response:
     snap = await reads.get_record(session=session, client=client, ref=ref, user=user)
     lang = i18n.language(request)
@@ -288,6 +309,7 @@ async def record(
         decide_key=lambda: secrets.token_urlsafe(12),
         local_input=forms.local_input,
         edit=editing.edit_form(d, snap, lang),
+        **attachments.context(session, user, snap.id, settings),
     )
 
 

@@ -18,6 +18,7 @@ from definitions.loader import PinnedDefinition
 from definitions.model import ApplyCiChangesSpec, Definition, Permission, TransitionDef
 from workflows.contracts import (
     Actor,
+    AddAttachmentInput,
     AddCommentInput,
     ApplyCiChangesResult,
     ApprovalTask,
@@ -32,7 +33,16 @@ from workflows.contracts import (
     StartProcessInput,
     UpdateFieldsInput,
 )
-from workflows.engine import field_rights, moves, phrases, references, schedule_checks, views, words
+from workflows.engine import (
+    attachments,
+    field_rights,
+    moves,
+    phrases,
+    references,
+    schedule_checks,
+    views,
+    words,
+)
 from workflows.engine.approvals import Approvals
 from workflows.engine.effects import Effects
 from workflows.engine.notifications import Notifier
@@ -307,6 +317,12 @@ class ProcessEngine:
         out = Outcome()
         self._ctx.event(out, now, inp.actor, "comment", comment=inp.body)
         return out
+
+    def check_attach(self, inp: AddAttachmentInput) -> None:
+        attachments.check(self._ctx, inp)
+
+    def attach(self, inp: AddAttachmentInput, now: datetime) -> Outcome:
+        return attachments.attach(self._ctx, inp, now)
 
     # --- approvals ------------------------------------------------------------------------------------
     def check_decide(self, inp: DecideApprovalInput) -> ApprovalTask:

@@ -17,7 +17,7 @@ from definitions import compiler
 from definitions.guards import evaluate, is_empty
 from definitions.model import Definition, TransitionDef
 from workflows.contracts import Actor
-from workflows.engine import date_phrases, field_rights, phrases, words
+from workflows.engine import attachments, date_phrases, field_rights, phrases, words
 from workflows.engine.outcome import Outcome
 from workflows.engine.phrases import say
 from workflows.engine.record import RecordContext
@@ -81,7 +81,13 @@ def choose(
     # Date guards read the moment of the action and the record's creation (definitions/dates.py).
     at = (now or record.updated_at).isoformat()
     attempt = compiler.Attempt(
-        admits=admits, fields={**merged, "now": at, "created_at": record.created_at.isoformat()}
+        admits=admits,
+        fields={
+            **merged,
+            **ctx.guard_values(merged),
+            "now": at,
+            "created_at": record.created_at.isoformat(),
+        },
     )
     taken = compiler.ask(machine, record.state, trigger, attempt)
     if not attempt.permitted:
@@ -117,6 +123,8 @@ def choose(
         raise guard_failed(definition, trigger, refused, lang, attempt.fields)
     if not actor.is_system:
         refuse_missing(definition, required_by(definition, taken), merged, taken, trigger, comment, lang)
+    if taken.requires_attachment:
+        attachments.refuse_missing(ctx, taken, actor, trigger)
     return Move(taken, values)
 
 

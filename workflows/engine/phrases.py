@@ -29,6 +29,21 @@ PHRASES: dict[str, tuple[str, str]] = {
     "needs": ("“{action}” needs: {fields}", "执行“{action}”需要填写：{fields}"),
     "required": ("required", "必填"),
     "comment": ("a comment", "备注"),
+    # attachments (workflows/engine/attachments.py)
+    "needs_attachment": (
+        "“{action}” needs an attachment first: {kinds}",
+        "执行“{action}”前须先上传附件：{kinds}",
+    ),
+    "attachment_missing": ("an attachment of this kind is required", "须上传此类附件"),
+    "may_not_attach": (
+        "{user} may not attach files to {number}: allowed for {who}",
+        "{user} 不能向 {number} 上传附件：仅{who}可以上传",
+    ),
+    "unknown_attachment_kind": (
+        "{process} takes no attachment of kind '{kind}' (kinds: {kinds})",
+        "{process}没有“{kind}”这类附件（可用类型：{kinds}）",
+    ),
+    "duplicate_attachment": ("attachment {id} is already on {number}", "附件 {id} 已在 {number} 上"),
     # creation
     "may_not_start": ("only {roles} may start a {process} record", "仅{roles}可以发起{process}"),
     "missing_at_start": ("missing required field(s): {fields}", "缺少必填字段：{fields}"),

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from definitions import checklist
 from definitions.fieldvalues import FieldValueError, check_value
 from definitions.loader import PinnedDefinition
 from definitions.model import BUILTIN_FIELDS, Definition, FieldType, Permission, StateDef
@@ -86,12 +87,24 @@ class RecordContext:
                 continue
             try:
                 clean[name] = check_value(kind, value, self.definition.field(name))
+                if kind == "checklist" and clean[name] is not None:
+                    # Answers sent add to those given before (one item at a time, by several people).
+                    clean[name] = checklist.merged(self.record.fields.get(name), clean[name])
             except FieldValueError as exc:
                 errors.append({"path": f"{what}.{name}", "message": exc.say(lang)})
                 named.append(f"{words.field(self.definition, name, lang)}: {exc.say(lang)}")
         if errors:
             raise Refusal(RefusalKind.InvalidFields, "; ".join(named), errors)
         return clean
+
+    def guard_values(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """What guards read besides the fields: each checklist's counts (`checks.failed`)."""
+        extra: dict[str, Any] = {}
+        for spec in self.definition.fields:
+            if spec.type == "checklist":
+                for count, n in checklist.counts(spec.items or [], values.get(spec.name)).items():
+                    extra[f"{spec.name}.{count}"] = n
+        return extra
 
     def permits(self, actor: Actor, perm: Permission) -> bool:
         """Whether the permission admits the actor on this record (its relations as they are now)."""
@@ -125,7 +138,8 @@ class RecordContext:
         return True
 
     def substitute(self, value: object, actor: Actor, now: datetime) -> object:
-        """An effect's value with `$now`, `$actor`, `$clear` and `$field:NAME` filled in."""
+        """An effect's value with `$now`, `$actor`, `$clear`, `$field:NAME` and `$failed:CHECKLIST` (its
+        failed items with their notes, in words) filled in."""
         if isinstance(value, str):
             if value == "$now":
                 return now.isoformat()
@@ -135,6 +149,10 @@ class RecordContext:
                 return None
             if value.startswith("$field:"):
                 return self.record.fields.get(value[7:])
+            if value.startswith("$failed:"):  # a checklist's failed items, with their notes
+                spec = self.definition.field(value[8:])
+                items = spec.items or [] if spec else []
+                return checklist.failed_summary(items, self.record.fields.get(value[8:]))
         return value
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from definitions import checklist
 from definitions.guards import could_pass, is_empty
 from definitions.model import Definition
 from workflows import sla as clocks
@@ -12,6 +13,13 @@ from workflows.contracts import Actor, AvailableTransition, FieldSpec, RecordSna
 from workflows.engine import field_rights
 from workflows.engine.moves import required_by
 from workflows.engine.record import RecordContext
+
+
+def counts_asked(ctx: RecordContext, asked: list[str]) -> frozenset[str]:
+    """A checklist asked for with the transition may be answered with it: its counts are unknown."""
+    return frozenset(
+        f"{n}.{count}" for n in asked if ctx.field_types.get(n) == "checklist" for count in checklist.COUNTS
+    )
 
 
 def available(ctx: RecordContext, actor: Actor) -> list[AvailableTransition]:
@@ -30,8 +38,8 @@ def available(ctx: RecordContext, actor: Actor) -> list[AvailableTransition]:
             continue
         asked = required_by(definition, t)
         if t.guard is not None:
-            unknown = frozenset(n for n in asked if is_empty(record.fields.get(n)))
-            if not could_pass(t.guard, record.fields, unknown):
+            unknown = frozenset(n for n in asked if is_empty(record.fields.get(n))) | counts_asked(ctx, asked)
+            if not could_pass(t.guard, {**record.fields, **ctx.guard_values(record.fields)}, unknown):
                 continue
         seen.add(t.trigger)
         result.append(
@@ -79,6 +87,7 @@ def field_spec(definition: Definition, name: str, *, required: bool, editable: b
         editable=editable,
         reference=spec.reference if spec else None,
         reference_states=spec.reference_states if spec else None,
+        items=[item.model_dump() for item in spec.items] if spec and spec.items else None,
     )
 
 

@@ -7,6 +7,7 @@ and fall back to the definition's name only where the definition gives no label.
 
 from __future__ import annotations
 
+from definitions import checklist
 from definitions.model import Definition, I18nText, Permission
 
 # Labels of what every record and every installation has; a definition's own labels come first.
@@ -36,6 +37,12 @@ def _zh(lang: str) -> bool:
 
 
 def field(d: Definition, name: str, lang: str) -> str:
+    count = checklist.split_count(name)
+    if count is not None and d.field_type(count[0]) == "checklist":  # a checklist's count in guards
+        en, zh = checklist.COUNTS[count[1]]
+        return (
+            f"{zh}{field(d, count[0], lang)}" if lang.startswith("zh") else f"{en} {field(d, count[0], lang)}"
+        )
     spec = d.field(name)
     label = spec.label if spec and spec.label else _BUILTIN_FIELDS.get(name)
     return label.get(lang) if label else name

@@ -45,6 +45,14 @@ EXPECTED = {
     "standard_change": "STD",
     "config_audit": "CFA",
     "service_report": "SRP",
+    # issue 20
+    "routine_operation": "RTN",
+    "continuity_drill": "DRL",
+    "security_incident": "SEC",
+    "capacity_review": "CAP",
+    "supplier_review": "SUP",
+    "audit_finding": "AUD",
+    "improvement": "IMP",
 }
 
 # A small directory: group -> members, role -> holders.

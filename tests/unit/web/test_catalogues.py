@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from api.web import i18n
+from definitions.loader import library_files, load_file
 
 
 def test_both_languages_have_the_same_keys() -> None:
@@ -25,3 +26,15 @@ def test_a_key_lives_in_one_file_only() -> None:
 def test_no_text_is_empty() -> None:
     for lang in i18n.LANGUAGES:
         assert [k for k, v in i18n.messages(lang).items() if not v.strip()] == []
+
+
+def test_every_role_of_the_standard_library_has_words() -> None:
+    """A user may hold a library role before its process is published (the admin page lists them):
+    the page still names it in words, never by its key."""
+    zh, en = i18n.messages("zh"), i18n.messages("en")
+    for path in library_files():
+        definition = load_file(path).definition
+        assert definition is not None
+        for name in definition.roles:
+            assert zh.get(f"role.{name}"), f"role.{name} ({definition.key}) has no Chinese words"
+            assert en.get(f"role.{name}"), f"role.{name} ({definition.key}) has no English words"
