@@ -40,6 +40,7 @@ from api.routes import (
     reports,
     schedule,
     schedule_feeds,
+    schedules,
     sla,
 )
 from core.db import make_engine, migrate
@@ -123,6 +124,7 @@ def create_app(
         calendars,
         record_schedule,
         metrics,
+        schedules,
     ):
         app.include_router(module.router)
     # --- Web page include point (api/web, owned by the web page issue) -----------------------------

@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "cli.report_cmd",
     "cli.audit_cmd",
     "cli.cmdb_cmd",
+    "cli.schedules_cmd",
 )
 
 

@@ -55,6 +55,12 @@ from definitions.model_base import (
     StateCategory as StateCategory,
 )
 from definitions.model_parts import (
+    ActOnLinkedSpec as ActOnLinkedSpec,
+)
+from definitions.model_parts import (
+    CounterDef as CounterDef,
+)
+from definitions.model_parts import (
     DateOffset as DateOffset,
 )
 from definitions.model_parts import (
@@ -226,6 +232,12 @@ class Effect(Model):
     escalate: EscalateSpec | None = None
     reassign: str | None = Field(default=None, description="Assign the record to this group.")
     fire: str | None = Field(default=None, description="Fire this transition (SLA thresholds only).")
+    increment: str | None = Field(
+        default=None, description="Add one to this counter (a name under `counters`)."
+    )
+    act_on_linked: ActOnLinkedSpec | None = Field(
+        default=None, description="Fire a transition on the records a reference field names."
+    )
     apply_ci_changes: ApplyCiChangesSpec | None = None
     record_outage: RecordOutageSpec | None = None
 
@@ -387,6 +399,10 @@ class Definition(Model):
     calendars: dict[str, BusinessCalendar] = Field(default_factory=dict)
     priority_matrix: PriorityMatrix | None = None
     fields: list[FieldDef] = Field(default_factory=list)
+    counters: list[CounterDef] = Field(
+        default_factory=list,
+        description="Counters of each record (start at 0, changed by `increment` effects).",
+    )
     initial_state: str | None = Field(default=None, description="Default: the first state.")
     states: list[StateDef] = Field(min_length=1)
     transitions: list[TransitionDef] = Field(default_factory=list)
@@ -424,7 +440,18 @@ class Definition(Model):
         return next((s for s in self.states if s.name == name), None)
 
     def field(self, name: str) -> FieldDef | None:
-        return next((f for f in self.fields if f.name == name), None)
+        found = next((f for f in self.fields if f.name == name), None)
+        if found is None and self.counters:
+            # A counter reads as an integer field of its name (guards, labels, value checks).
+            counter = next((c for c in self.counters if c.name == name), None)
+            if counter is not None:
+                return FieldDef(
+                    name=name, type="int", label=counter.label, min=0, description=counter.description
+                )
+        return found
+
+    def is_counter(self, name: str) -> bool:
+        return any(c.name == name for c in self.counters)
 
     def field_type(self, name: str) -> FieldType | None:
         found = self.field(name)

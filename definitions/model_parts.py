@@ -110,3 +110,27 @@ class RescheduleCheck(ScheduleCheck):
     implementer of a record in one of `states` (rescheduling after submission or approval)."""
 
     states: list[str] = Field(min_length=1, description="The states in which an edit is checked.")
+
+
+class CounterDef(Model):
+    """A counter of a record (times reopened, drills run): an integer that starts at 0 and that only the
+    process changes, by `increment` effects. Guards and conditions read it like a field of its name;
+    the KPI report totals it over the records of a period."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+    label: I18nText | None = None
+    description: I18nText | None = None
+    source: str | None = Field(
+        default=None, description="The clause the counter serves (shown with its KPI)."
+    )
+
+
+class ActOnLinkedSpec(Model):
+    """Fire a transition on the records a reference field names (issue 20): a resolved problem resumes its
+    waiting incidents, a completed change moves the incident that raised it. Each linked record moves
+    through its own workflow and rules; what it refuses is recorded on this record, not forced."""
+
+    field: str = Field(description="A reference field, or a list of references, naming the linked records.")
+    trigger: str = Field(description="The transition to fire on each linked record (its own trigger name).")
+    fields: dict[str, Any] = Field(default_factory=dict, description="Values the transition is fired with.")
+    comment: str | None = Field(default=None, max_length=2000, description="A comment left with the action.")

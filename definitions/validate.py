@@ -26,6 +26,8 @@ from definitions.model import (
     Permission,
     TransitionDef,
 )
+from definitions.validate_counters import check_counters
+from definitions.validate_linked import check_linked_actions
 from definitions.validate_outage import OutageChecks
 from definitions.validate_steps import StepChecks
 
@@ -37,7 +39,10 @@ class _Checker(StepChecks, OutageChecks):
         self.d = definition
         self.issues: list[Issue] = []
         self.states = {s.name for s in definition.states}
-        self.fields = {f.name for f in definition.fields} | set(BUILTIN_FIELDS)
+        # Counters read like fields (guards, conditions); definitions/validate_counters.py checks them.
+        self.fields = (
+            {f.name for f in definition.fields} | set(BUILTIN_FIELDS) | {c.name for c in definition.counters}
+        )
         self.triggers = {t.trigger for t in definition.transitions}
         self.roles = definition.all_roles()
 
@@ -112,6 +117,8 @@ class _Checker(StepChecks, OutageChecks):
         for i, role in enumerate(d.start_roles):
             if role not in self.roles:
                 self.add(f"start_roles[{i}]", f"unknown role '{role}'")
+        self.issues.extend(check_counters(d))
+        self.issues.extend(check_linked_actions(d))
         return self.issues
 
     def check_fields(self) -> None:

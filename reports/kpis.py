@@ -20,6 +20,7 @@ from reports import (
     assurance,
     change,
     config_audit,
+    counters,
     data_access,
     evidence,
     generic,
@@ -112,7 +113,9 @@ def compute_kpis(
         kind=chosen,
         period=period,
         records=len(facts),
-        indicators=CALCULATORS[chosen](ctx, session),
+        # Every process's own indicators, then those of the counters its definition declares.
+        indicators=CALCULATORS[chosen](ctx, session)
+        + counters.compute(counters.declared(session, definition), facts, period),
         assumptions=ASSUMPTIONS.get(chosen, []),
     )
 

@@ -17,16 +17,19 @@ from activities.calendars import CalendarActivities
 from activities.channels import EmailSender, WebhookSender
 from activities.ci_changes import CiChangeActivities
 from activities.directory import DirectoryActivities
+from activities.linked_actions import LinkedActionActivities
 from activities.links import LinkActivities
 from activities.notifications import NotificationActivities
 from activities.outages import OutageActivities
 from activities.records import RecordActivities
 from activities.references import ReferenceActivities
 from activities.schedule_checks import ScheduleCheckActivities
+from activities.scheduled_runs import ScheduledRunActivities
 from workflows.cab_agenda import CabAgendaMailWorkflow
 from workflows.process import ProcessWorkflow
+from workflows.scheduled_run import ScheduledRunWorkflow
 
-WORKFLOWS: Sequence[type] = (ProcessWorkflow, CabAgendaMailWorkflow)
+WORKFLOWS: Sequence[type] = (ProcessWorkflow, CabAgendaMailWorkflow, ScheduledRunWorkflow)
 
 # Pure modules the workflows import: passing them through the sandbox skips re-importing them for
 # every workflow run (transitions and pydantic are slow to import, and definitions are pure data code).
@@ -89,6 +92,8 @@ def activities(
         OutageActivities(engine).record_outage,
         CalendarActivities(engine).resolve_shared_calendars,
         ScheduleCheckActivities(engine).check_schedule,
+        ScheduledRunActivities(client, engine, task_queue).start_scheduled_record,
+        LinkedActionActivities(client, engine).act_on_linked,
     ]
 
 

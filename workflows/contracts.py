@@ -169,6 +169,9 @@ class FireTransitionInput(Contract):
     trigger: str
     fields: dict[str, Any] = Field(default_factory=dict)
     comment: str | None = None
+    # The records whose `act_on_linked` effects led to this action, first to last: an action that would
+    # come back to one of them (a loop across processes) is refused (activities/linked_actions.py).
+    chain: list[str] = Field(default_factory=list, max_length=16)
 
 
 class UpdateFieldsInput(Contract):

@@ -21,6 +21,9 @@ generations are retired, and such runs keep their path.
 - `ALARM_LEAD_10M`: kept. SLA alarms are armed ten minutes ahead instead of 30 s (a burst of 10,000
   coinciding deadlines could not be armed in 30 s): the wake-up before an alarm is a durable timer, so
   a run that slept toward `deadline - 30 s` replays only with the old lead.
+- `ACT_ON_LINKED`: a marker only. No run before it could carry an `act_on_linked` effect (validation
+  refused the unknown effect), so its answer is not read; it marks the runs that acted on linked
+  records (workflows/linked_actions.py).
 
 The rule that only a patched handler applies is the handler's re-check: Update validators are never
 replayed (a refused Update leaves no trace), so they apply every rule always.
@@ -33,3 +36,4 @@ PROTECTED_FIELDS = "protected-fields"
 SLA_AGREEMENTS = "sla-agreements"  # issue 21: a new record runs on its agreement's targets
 SLA_OLAS = "sla-olas"  # issue 21: agreement records get operational-level clocks per support group
 ALARM_LEAD_10M = "alarm-lead-10m"  # issue 19: SLA alarms armed ten minutes ahead (workflows/alarm_arming.py)
+ACT_ON_LINKED = "act-on-linked"  # issue 20: `act_on_linked` effects fire transitions on linked records

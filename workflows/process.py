@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import (
         agreements,
         alarm_arming,
+        linked_actions,
         lookups,
         metrics,
         outages,
@@ -216,6 +217,14 @@ class ProcessWorkflow:
                 )
                 self._mark_task()  # an activity's result comes in a later workflow task
                 out.extend(engine.linked_created(create, created.record_id, created.number, workflow.now()))
+        while (
+            out.acts
+        ):  # only definitions with an `act_on_linked` effect get here (workflows/linked_actions.py)
+            linked = out.acts.pop(0)
+            record = engine.record
+            acted = await linked_actions.act(record.record_id, record.number, record.seq, linked)
+            self._mark_task()
+            out.extend(engine.linked_acted(linked, acted, workflow.now()))
         if out.apply_ci_changes is not None:
             # Only definitions with an `apply_ci_changes` effect get here (none before it existed), so
             # recorded histories replay unchanged without a patch.

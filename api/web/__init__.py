@@ -29,6 +29,7 @@ from api.web import (
     i18n,
     inbox,
     record_exports,
+    record_schedules,
     records,
     schedule,
     service_reports,
@@ -57,6 +58,7 @@ def install(app: FastAPI, *, dev_login: bool = False, secret: bytes | None = Non
         dashboard,
         cmdb,
         schedule,
+        record_schedules,
         agreements,
         service_reports,
     ):

@@ -189,6 +189,8 @@ class TimelineWords:
         if not name.startswith("system:"):
             return name
         kind = name.removeprefix("system:").split(":")[0]  # system:sla:resolution, system:approval:cab
+        if name.startswith("system:schedule:"):  # a scheduled record's start (recurring/store.py)
+            kind = "scheduled"
         label = i18n.translate(self.lang, f"actor.system.{kind}")
         return label if label != f"actor.system.{kind}" else i18n.translate(self.lang, "actor.system")
 
@@ -205,7 +207,8 @@ def timeline_words(d: Definition | None, lang: str) -> TimelineWords:
             actions[t.trigger] = i18n.pick(t.label, lang, i18n.humanize(t.trigger))
     return TimelineWords(
         actions=actions,
-        fields={f.name: i18n.pick(f.label, lang, i18n.humanize(f.name)) for f in d.fields},
+        fields={f.name: i18n.pick(f.label, lang, i18n.humanize(f.name)) for f in d.fields}
+        | {c.name: i18n.pick(c.label, lang, i18n.humanize(c.name)) for c in d.counters},
         steps={a.name: i18n.pick(a.label, lang, i18n.humanize(a.name)) for a in d.approvals},
         levels={
             lv.name: i18n.pick(lv.label, lang, i18n.humanize(lv.name)) for a in d.approvals for lv in a.levels

@@ -23,6 +23,7 @@ COPY devenv devenv
 COPY cmdb cmdb
 COPY schedule schedule
 COPY sla sla
+COPY recurring recurring
 # itilflow's wheel and every dependency's, so the runtime stage installs with --no-index.
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 

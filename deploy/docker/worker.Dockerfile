@@ -23,6 +23,7 @@ COPY devenv devenv
 COPY cmdb cmdb
 COPY schedule schedule
 COPY sla sla
+COPY recurring recurring
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.11-slim-bookworm

@@ -70,3 +70,39 @@ async def test_problem_through_known_error_and_change_to_closure(api: LibraryApi
     ]
     link = next(h for h in history if h["action"] == "linked_record_created")
     assert link["details"]["definition"] == "change" and link["details"]["number"] == change["number"]
+
+
+async def test_a_resolved_problem_resumes_its_waiting_incidents_and_counts_reopens(api: LibraryApi) -> None:
+    """Issue 20: the problem's `resolve` resumes the incidents waiting for it, each through its own
+    workflow and rules; one that is not waiting refuses, and the refusal is recorded on the problem.
+    A reopen is counted (`times_reopened`)."""
+    await api.ensure("problem", "incident")
+    waiting = (await api.started("alice", "incident", "Mail bounces", impact="2", urgency="2"))["id"]
+    await api.fired("sam", waiting, "accept", assignee="sam")
+    assert (await api.fired("sam", waiting, "await_problem"))["state"] == "awaiting_problem"
+    busy = (await api.started("alice", "incident", "Mail slow", impact="2", urgency="2"))["id"]
+    await api.fired("sam", busy, "accept", assignee="sam")
+
+    prb = (await api.started("sam", "problem", "Relay leaks memory", source="trend_analysis"))["id"]
+    await api.fired("pam", prb, "classify", assignee="pam", impact="2", urgency="1", category="software")
+    rec = await api.set_fields("pam", prb, incidents=[waiting, busy])
+    assert rec["fields"]["times_reopened"] == 0
+    rec = await api.fired(
+        "pam", prb, "resolve", resolution_code="fixed_without_change", resolution_notes="Relay patched"
+    )
+    assert rec["state"] == "resolved"
+
+    resumed = await api.record("sam", waiting)
+    assert resumed["state"] == "in_progress"
+    assert moves(await api.history("sam", waiting))[-1][3].startswith("system:link:")
+    entries = {
+        e["details"]["record"]: e["details"]
+        for e in await api.history("pam", prb)
+        if e["action"] == "linked_action"
+    }
+    assert entries[waiting]["outcome"] == "moved"
+    assert (entries[busy]["outcome"], entries[busy]["kind"]) == ("refused", "WrongState")
+    assert (await api.record("sam", busy))["state"] == "in_progress"
+
+    rec = await api.fired("pam", prb, "reopen", comment="It crashed again")
+    assert rec["fields"]["times_reopened"] == 1

@@ -101,6 +101,8 @@ def _data_words(db_engine: Engine) -> set[str]:
         "select key from definitions",
         "select actor from admin_events",
         "select created_by from cmdb_cis",
+        "select name from record_schedules",
+        "select title from record_schedules",
     ]
     words: set[str] = set()
     with db_engine.connect() as db:

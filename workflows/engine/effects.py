@@ -12,7 +12,7 @@ from definitions.templates import render
 from workflows.contracts import Actor, ApplyCiChangesResult
 from workflows.engine.moves import Mover
 from workflows.engine.notifications import Notifier
-from workflows.engine.outcome import CiChangesRequest, CreateRequest, OutageRequest, Outcome
+from workflows.engine.outcome import CiChangesRequest, CreateRequest, LinkedActRequest, OutageRequest, Outcome
 from workflows.engine.record import RecordContext
 from workflows.engine.sla_clocks import SlaClocks
 
@@ -36,6 +36,8 @@ class Effects:
             "fire": self._fire,
             "apply_ci_changes": self._apply_ci_changes,
             "record_outage": self._record_outage,
+            "increment": self._increment,
+            "act_on_linked": self._act_on_linked,
         }
         # The service interruptions the definition records (its `record_outage` effects), once each.
         self._outages = list(
@@ -123,6 +125,36 @@ class Effects:
             self._ctx.event(out, now, actor, "fields_set", details={"fields": changed, "by": "effect"})
             if self._ctx.derive_priority():
                 self._clocks.retarget(out, now)
+
+    def _increment(self, out: Outcome, effect: Effect, actor: Actor, now: datetime) -> None:
+        """One more on a counter; recorded as a field change, so the history and the KPIs see it."""
+        assert effect.increment is not None
+        name = effect.increment
+        current = self._ctx.record.fields.get(name)
+        value = (current if isinstance(current, int) else 0) + 1
+        self._ctx.set_fields({name: value})
+        self._ctx.event(out, now, actor, "fields_set", details={"fields": {name: value}, "by": "counter"})
+
+    def _act_on_linked(self, out: Outcome, effect: Effect, actor: Actor, now: datetime) -> None:
+        """Ask the workflow to fire a transition on each record the field names
+        (workflows/linked_actions.py)."""
+        spec = effect.act_on_linked
+        assert spec is not None
+        value = self._ctx.record.fields.get(spec.field)
+        targets = [str(v) for v in (value if isinstance(value, list) else [value]) if v]
+        if targets:
+            chain = [*self._ctx.chain, self._ctx.record.record_id]
+            out.acts.append(
+                LinkedActRequest(spec.field, spec.trigger, targets, dict(spec.fields), spec.comment, chain)
+            )
+
+    def linked_acted(self, req: LinkedActRequest, results: list[dict[str, Any]], now: datetime) -> Outcome:
+        """One audit entry per linked record: moved, or refused by its rules (with their words)."""
+        out = Outcome()
+        for result in results:
+            details = {"field": req.field, "trigger": req.trigger, **result}
+            self._ctx.event(out, now, Actor.system("link"), "linked_action", details=details)
+        return out
 
     def _notify(self, out: Outcome, effect: Effect, actor: Actor, now: datetime) -> None:
         assert effect.notify is not None

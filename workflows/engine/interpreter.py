@@ -46,7 +46,7 @@ from workflows.engine import (
 from workflows.engine.approvals import Approvals
 from workflows.engine.effects import Effects
 from workflows.engine.notifications import Notifier
-from workflows.engine.outcome import CreateRequest, OutageRequest, Outcome, SlaAlarm
+from workflows.engine.outcome import CreateRequest, LinkedActRequest, OutageRequest, Outcome, SlaAlarm
 from workflows.engine.phrases import say
 from workflows.engine.record import RecordContext
 from workflows.engine.refusals import Refusal, RefusalKind, required
@@ -117,6 +117,7 @@ class ProcessEngine:
                 say("may_not_start", lang, roles=roles, process=phrases.process(d, lang)),
             )
         values = {f.name: f.default for f in d.fields if f.default is not None}
+        values.update({c.name: 0 for c in d.counters})  # counters start at 0 (issue 20)
         values["title"] = inp.title
         values.setdefault("requester", inp.actor.username if not inp.actor.is_system else None)
         record = RecordState(
@@ -170,7 +171,11 @@ class ProcessEngine:
 
     def fire(self, inp: FireTransitionInput, now: datetime) -> Outcome:
         move = moves.choose(self._ctx, inp.actor, inp.trigger, inp.fields, inp.comment, now)
-        return self._apply(move.transition, move.values, inp.actor, inp.comment, now)
+        self._ctx.chain = list(inp.chain)
+        try:
+            return self._apply(move.transition, move.values, inp.actor, inp.comment, now)
+        finally:
+            self._ctx.chain = []
 
     def try_fire(self, actor: Actor, trigger: str, now: datetime) -> Outcome:
         """Fire `trigger` as `actor` without values; a refusal is recorded as a skipped action (what
@@ -343,6 +348,9 @@ class ProcessEngine:
         self, spec: ApplyCiChangesSpec, result: ApplyCiChangesResult, now: datetime
     ) -> Outcome:
         return self._effects.ci_changes_applied(spec, result, now)
+
+    def linked_acted(self, req: LinkedActRequest, results: list[dict[str, Any]], now: datetime) -> Outcome:
+        return self._effects.linked_acted(req, results, now)
 
     def outage_recorded(self, request: OutageRequest, outage: int | None, now: datetime) -> Outcome:
         return self._effects.outage_recorded(request, outage, now)

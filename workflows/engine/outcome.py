@@ -65,6 +65,19 @@ class CreateRequest:
 
 
 @dataclass
+class LinkedActRequest:
+    """Fire `trigger` on the linked records `targets` (an `act_on_linked` effect); `chain` is the records
+    whose effects led here, this one last."""
+
+    field: str
+    trigger: str
+    targets: list[str]
+    fields: dict[str, Any]
+    comment: str | None
+    chain: list[str]
+
+
+@dataclass
 class CiChangesRequest:
     """Apply the CI changes proposed on the record (an `apply_ci_changes` effect), as `actor`."""
 
@@ -87,6 +100,7 @@ class Outcome:
     notifications: list[NotifyRequest] = field(default_factory=list)
     resolves: list[ResolveRequest] = field(default_factory=list)
     creates: list[CreateRequest] = field(default_factory=list)
+    acts: list[LinkedActRequest] = field(default_factory=list)
     # The CI changes proposed on the record are to be applied (an `apply_ci_changes` effect).
     apply_ci_changes: CiChangesRequest | None = None
     # The outage of a service interruption is to be recorded (a `record_outage` effect).
@@ -97,5 +111,6 @@ class Outcome:
         self.notifications += other.notifications
         self.resolves += other.resolves
         self.creates += other.creates
+        self.acts += other.acts
         self.apply_ci_changes = self.apply_ci_changes or other.apply_ci_changes
         self.outages += other.outages

@@ -66,6 +66,10 @@ PHRASES: dict[str, tuple[str, str]] = {
         "{number} 处于“{state}”时以下字段必填：{fields}",
     ),
     "unknown_field": ("unknown field '{name}'", "未知字段“{name}”"),
+    "counter_set": (
+        "'{name}' is counted by the process and cannot be set by hand",
+        "“{name}”由流程自动计数，不能手工设置",
+    ),
     # approvals
     "no_approval": ("no approval '{approval}' on {number}", "{number} 上没有审批“{approval}”"),
     "approval_closed": (

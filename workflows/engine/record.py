@@ -29,6 +29,8 @@ class RecordContext:
         # Whether separation of duties protects the fields it reads (workflows/engine/field_rights.py):
         # off only while a run from before that rule replays its recorded actions (workflows/patches.py).
         self.protect_fields = True
+        # While an action runs: the records whose linked actions led to it (FireTransitionInput.chain).
+        self.chain: list[str] = []
         names = [f.name for f in self.definition.fields]
         names += [n for n in BUILTIN_FIELDS if self.definition.field(n) is None]
         self.field_types: Mapping[str, FieldType] = {
@@ -82,6 +84,11 @@ class RecordContext:
             kind = self.definition.field_type(name)
             if kind is None:
                 message = say("unknown_field", lang, name=name)
+                errors.append({"path": f"{what}.{name}", "message": message})
+                named.append(message)
+                continue
+            if self.definition.counters and self.definition.is_counter(name):
+                message = say("counter_set", lang, name=words.field(self.definition, name, lang))
                 errors.append({"path": f"{what}.{name}", "message": message})
                 named.append(message)
                 continue
