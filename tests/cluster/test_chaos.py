@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -37,9 +38,15 @@ pytestmark = [
 ]
 
 
-async def test_one_cycle_of_faults_under_load_loses_and_doubles_nothing(tmp_path: Path) -> None:
+async def test_one_cycle_of_faults_under_load_loses_and_doubles_nothing() -> None:
     args = argparse.Namespace(cycles=1, clients=3, pause=2.0, sticky_timeout=3.0)
-    figures = await run(args, tmp_path)
+    # Not pytest's tmp_path: the PostgreSQL runs as the `postgres` user and must reach its folder, and
+    # every pytest run (other sessions' too) makes /tmp/pytest-of-<user> private again.
+    root = Path(tempfile.mkdtemp(prefix="itilflow-chaos-test-"))
+    try:
+        figures = await run(args, root)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
     assert figures["acknowledged"] > 50, figures
     assert figures["lost"] == 0 and figures["duplicated"] == 0, figures
     assert figures["thresholds_due"] > 0, figures
