@@ -228,15 +228,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--deadlines", type=int, help="coinciding SLA deadlines (default 10,000; quick 1,000)"
     )
-    parser.add_argument("--lifecycles", type=int, help="per throughput round (default 300; quick 60)")
-    parser.add_argument("--api-actions", type=int, help="API comments per round (default 2,000; quick 400)")
+    parser.add_argument("--lifecycles", type=int, help="per throughput round (default 300; quick 40)")
+    parser.add_argument("--api-actions", type=int, help="API comments per round (default 2,000; quick 300)")
     args = parser.parse_args(argv)
     quick = args.quick
     args.open = args.open or (1000 if quick else 10000)
     args.cache = args.cache or (200 if quick else 1000)
     args.deadlines = args.deadlines or (1000 if quick else 10000)
-    args.lifecycles = args.lifecycles or (60 if quick else 300)
-    args.api_actions = args.api_actions or (400 if quick else 2000)
+    args.lifecycles = args.lifecycles or (40 if quick else 300)
+    args.api_actions = args.api_actions or (300 if quick else 2000)
     args.sample = 50 if quick else 200
     with tempfile.TemporaryDirectory(prefix="itilflow-scale-") as tmp:
         figures = asyncio.run(run(args, Path(tmp)))

@@ -50,7 +50,7 @@ async def opening_deadlines(
     client: Client, engine: Engine, count: int, seconds_per_start: float
 ) -> list[float]:
     """Start `count` records before their calendar opens; the lags (ms) of their escalations."""
-    lead = count * seconds_per_start * 1.3 + 20
+    lead = count * seconds_per_start * 1.3 + 15
     opens = (datetime.now(UTC) + timedelta(seconds=lead)).replace(second=0, microsecond=0)
     opens += timedelta(minutes=1)
     if opens.date() != (opens + TARGET).date() or opens.hour == 23 and opens.minute >= 58:
