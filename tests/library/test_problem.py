@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
 from tests.library.conftest import LibraryApi, error_paths, moves, sla
 
 
@@ -106,3 +110,79 @@ async def test_a_resolved_problem_resumes_its_waiting_incidents_and_counts_reope
 
     rec = await api.fired("pam", prb, "reopen", comment="It crashed again")
     assert rec["fields"]["times_reopened"] == 1
+
+
+def _plans(days_ahead: int) -> dict[str, Any]:
+    day = date.today() + timedelta(days=days_ahead)
+    return {
+        "risk": "low",
+        "risk_assessment": "One relay at a time",
+        "business_impact": "None",
+        "affected_cis": [f"relay-{uuid.uuid4().hex[:8]}"],
+        "implementation_plan": "Upgrade the relay to 2.2",
+        "backout_plan": "Reinstall 2.1",
+        "test_plan": "Send test mail",
+        "implementer": "sam",
+        "planned_start": f"{day}T14:00:00+08:00",
+        "planned_end": f"{day}T15:00:00+08:00",
+    }
+
+
+async def _change_to_review(api: LibraryApi, chg: str, outcome: str) -> None:
+    await api.fired("cm", chg, "assess", assignee="cm")
+    rec = await api.fired("cm", chg, "submit", **_plans(70))
+    assert rec["state"] == "cab_review"
+    task = rec["approvals"][-1]["id"]
+    await api.decided("carol", task)
+    assert (await api.decided("dave", task))["record"]["state"] == "scheduled"
+    await api.fired("sam", chg, "start")
+    await api.fired("sam", chg, "implemented", implementation_notes="Relay on 2.2")
+    if outcome == "successful":
+        rec = await api.fired("cm", chg, "confirm_success")
+    else:
+        rec = await api.fired("cm", chg, "report_failure", comment="The agent stopped")
+    assert rec["state"] == "review" and rec["fields"]["outcome"] == outcome
+
+
+async def test_a_completed_change_resolves_its_problem_which_resumes_its_incidents(
+    api: LibraryApi,
+) -> None:
+    """Issue 20: closing the fixing change as completed resolves the problem through the problem's own
+    `resolve` (its required fields given by the change's effect), which resumes the incidents waiting
+    for it — three records, each moved by its own workflow and rules, each move audited."""
+    await api.ensure("problem", "incident", "change")
+    waiting = (await api.started("alice", "incident", "Mail bounces again", impact="2", urgency="2"))["id"]
+    await api.fired("sam", waiting, "accept", assignee="sam")
+    await api.fired("sam", waiting, "await_problem")
+    prb = (await api.started("sam", "problem", "Relay drops mail", source="trend_analysis"))["id"]
+    await api.fired("pam", prb, "classify", assignee="pam", impact="2", urgency="1", category="software")
+    await api.set_fields("pam", prb, incidents=[waiting])
+    rec = await api.fired("pam", prb, "raise_change", root_cause="Relay 2.1 drops long headers")
+    assert rec["state"] == "awaiting_change"
+    chg = rec["fields"]["change"]
+
+    await _change_to_review(api, chg, "successful")
+    await api.set_fields("cm", chg, cmdb_updated=True)
+    rec = await api.fired("cm", chg, "close", review_notes="Went to plan")
+    assert rec["state"] == "completed"
+
+    problem = await api.record("pam", prb)
+    assert problem["state"] == "resolved"
+    assert problem["fields"]["resolution_code"] == "fixed_by_change"
+    assert moves(await api.history("pam", prb))[-1][3] == f"system:link:{rec['number']}"
+    assert (await api.record("sam", waiting))["state"] == "in_progress"
+    acted = [e["details"] for e in await api.history("cm", chg) if e["action"] == "linked_action"]
+    assert [(a["record"], a["outcome"]) for a in acted] == [(prb, "moved")]
+
+
+async def test_a_failed_change_sends_its_problem_back_to_investigation(api: LibraryApi) -> None:
+    await api.ensure("problem", "change")
+    prb = (await api.started("sam", "problem", "Disk fills nightly", source="trend_analysis"))["id"]
+    await api.fired("pam", prb, "classify", assignee="pam", impact="3", urgency="2", category="software")
+    rec = await api.fired("pam", prb, "raise_change", root_cause="Log rotation off")
+    chg = rec["fields"]["change"]
+    await _change_to_review(api, chg, "failed")
+    rec = await api.fired("cm", chg, "close", review_notes="Rotation broke the agent")
+    assert rec["state"] == "failed"
+    problem = await api.record("pam", prb)
+    assert problem["state"] == "investigating" and problem["fields"].get("change") is None
