@@ -20,9 +20,10 @@ from temporalio.client import Client
 
 from client.launch import DefinitionNotFound, launch_record, pinned_definition, record_id_for
 from core.db import session_scope
+from definitions.calendar import BusinessCalendar
 from definitions.loader import PinnedDefinition
 from definitions.recurrence import parse_recurrence
-from recurring import store
+from recurring import occurrence_values, store
 from recurring.errors import ScheduleError
 from recurring.occurrences import Decision, calendar_for, decide
 from recurring.tables import RecordScheduleRow, ScheduleRunRow
@@ -54,7 +55,7 @@ class ScheduledRunActivities:
         found = await run_sync(self._prepare, inp.schedule_id, at)
         if isinstance(found, StartScheduledResult):
             return found
-        row, decision = found
+        row, decision, cal = found
         if decision.action == "skip":
             en, zh = _SKIPPED[decision.reason or "late"]
             return await run_sync(self._record, inp, "skipped", decision.reason, en, zh, None, None)
@@ -74,11 +75,11 @@ class ScheduledRunActivities:
                 pinned=pinned,
                 record_id=record_id_for(f"schedule:{row.id}:{at.isoformat()}"),
                 title=row.title,
-                fields=dict(row.fields),
+                fields=occurrence_values.resolve(row.fields, at, cal),
                 actor=store.schedule_actor(row.id),
             )
         except Refusal as refusal:
-            chinese = _in_chinese(pinned, row) or refusal.message
+            chinese = _in_chinese(pinned, row, at, cal) or refusal.message
             return await run_sync(
                 self._record, inp, "refused", refusal.kind, refusal.message, chinese, None, None
             )
@@ -89,7 +90,7 @@ class ScheduledRunActivities:
 
     def _prepare(
         self, schedule_id: str, at: datetime
-    ) -> StartScheduledResult | tuple[RecordScheduleRow, Decision]:
+    ) -> StartScheduledResult | tuple[RecordScheduleRow, Decision, BusinessCalendar]:
         with session_scope(self.engine) as session:
             row = session.get(RecordScheduleRow, schedule_id)
             if row is None or row.deleted_at is not None:
@@ -109,7 +110,7 @@ class ScheduledRunActivities:
             if decision.action == "not_due":
                 return StartScheduledResult(status="not_due")
             session.expunge(row)
-            return row, decision
+            return row, decision, cal
 
     def _record(
         self,
@@ -146,10 +147,13 @@ class ScheduledRunActivities:
         return StartScheduledResult(status=status, record_id=record_id, number=number)
 
 
-def _in_chinese(pinned: PinnedDefinition, row: RecordScheduleRow) -> str | None:
+def _in_chinese(
+    pinned: PinnedDefinition, row: RecordScheduleRow, at: datetime, cal: BusinessCalendar
+) -> str | None:
     """The refusal in Chinese: the engine words it in the actor's language, so ask it again in zh."""
+    fields = occurrence_values.resolve(row.fields, at, cal)
     try:
-        store.check_fields(pinned, row.title, dict(row.fields), datetime.now(UTC), "zh")
+        store.check_fields(pinned, row.title, fields, datetime.now(UTC), "zh")
     except ScheduleError as exc:
         return exc.zh
     return None

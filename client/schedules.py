@@ -3,7 +3,7 @@
 A Temporal Schedule fires at calendar instants in a timezone; it knows nothing of 调休 make-up days or
 holidays. So its spec fires on every day the rule *could* fire, at the rule's local time, and the
 `ScheduledRun` workflow's activity keeps only the business-calendar occurrences:
-- `workdays`, `every_days`: every day;
+- `workdays`, `every_days`, `month_first_workday`: every day;
 - `quarter_first_workday`: every day of January, April, July and October;
 - `yearly`: the rule's month and day.
 Temporal keeps it durable and visible (Temporal UI → Schedules), pauses it and catches up missed

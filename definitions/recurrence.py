@@ -24,7 +24,7 @@ from definitions.calendar import MAX_SEARCH_DAYS, WEEKDAYS, BusinessCalendar
 
 __all__ = ["Recurrence", "RecurrenceError", "next_occurrences", "parse_recurrence"]
 
-Kind = Literal["workdays", "quarter_first_workday", "every_days", "yearly"]
+Kind = Literal["workdays", "month_first_workday", "quarter_first_workday", "every_days", "yearly"]
 
 
 class RecurrenceError(ValueError):
@@ -90,12 +90,27 @@ def _quarter(day: date) -> tuple[int, int]:
     return day.year, (day.month - 1) // 3
 
 
+def _month(day: date) -> tuple[int, int]:
+    return day.year, day.month - 1
+
+
+def _period_start(kind: Kind, day: date) -> date:
+    """The first day of the month or quarter ``day`` falls in."""
+    return (
+        date(day.year, day.month, 1)
+        if kind == "month_first_workday"
+        else date(day.year, 3 * _quarter(day)[1] + 1, 1)
+    )
+
+
 def _candidate_days(rule: Recurrence, cal: BusinessCalendar, first: date) -> Iterator[date]:
     """Local days on which the rule fires, from ``first`` on, for at most MAX_SEARCH_DAYS days."""
-    # The quarter whose first working day has already passed before ``first`` (None: not yet).
-    q_start = date(first.year, 3 * _quarter(first)[1] + 1, 1)
-    worked = any(_is_workday(cal, q_start + timedelta(days=n)) for n in range((first - q_start).days))
-    done: tuple[int, int] | None = _quarter(first) if worked else None
+    # For the "first working day of each month/quarter" kinds: the period whose first working day has
+    # already passed before ``first`` (None: not yet).
+    period = _month if rule.kind == "month_first_workday" else _quarter
+    p_start = _period_start(rule.kind, first)
+    worked = any(_is_workday(cal, p_start + timedelta(days=n)) for n in range((first - p_start).days))
+    done: tuple[int, int] | None = period(first) if worked else None
     for offset in range(MAX_SEARCH_DAYS + 1):
         day = first + timedelta(days=offset)
         if rule.kind == "workdays" and _is_workday(cal, day):
@@ -106,8 +121,12 @@ def _candidate_days(rule: Recurrence, cal: BusinessCalendar, first: date) -> Ite
                 yield day
         elif rule.kind == "yearly" and (day.month, day.day) == (rule.month, rule.day):
             yield day
-        elif rule.kind == "quarter_first_workday" and _is_workday(cal, day) and _quarter(day) != done:
-            done = _quarter(day)
+        elif (
+            rule.kind in ("month_first_workday", "quarter_first_workday")
+            and _is_workday(cal, day)
+            and period(day) != done
+        ):
+            done = period(day)
             yield day
 
 

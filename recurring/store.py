@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from core.tables import UserRow
 from definitions.loader import PinnedDefinition
 from definitions.recurrence import Recurrence, RecurrenceError, next_occurrences, parse_recurrence
+from recurring import occurrence_values
 from recurring.errors import ScheduleError
 from recurring.occurrences import calendar_for
 from recurring.tables import RecordScheduleRow, ScheduleRunRow
@@ -91,7 +92,8 @@ def prepare(
         raise ScheduleError(f"rule.{exc.path}", exc.en, exc.zh) from None
     owner = body.owner or caller
     _check_owner(session, owner)
-    check_fields(pinned, body.title, body.fields, now, lang)
+    occurrence_values.check(body.fields)
+    check_fields(pinned, body.title, occurrence_values.resolve(body.fields, now, cal), now, lang)
     return RecordScheduleRow(
         id=uuid.uuid4().hex[:16],
         name=body.name,
@@ -139,7 +141,9 @@ def apply_patch(
         _check_owner(session, patch.owner)
     title = patch.title if patch.title is not None else row.title
     fields = patch.fields if patch.fields is not None else row.fields
-    check_fields(pinned, title, fields, now, lang)
+    occurrence_values.check(fields)
+    cal = calendar_for(session, row.calendar, row.timezone)
+    check_fields(pinned, title, occurrence_values.resolve(fields, now, cal), now, lang)
     for name in ("name", "title", "fields", "catch_up", "owner"):
         value = getattr(patch, name)
         if value is not None:

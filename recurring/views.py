@@ -12,6 +12,7 @@ RunStatus = Literal["started", "skipped", "refused"]
 
 RULE_DESCRIPTION = (
     "The recurrence rule (docs/schedules.md): `{kind: workdays, at: '09:00'}` every working day; "
+    "`{kind: month_first_workday, at: '09:00'}` the first working day of each month; "
     "`{kind: quarter_first_workday, at: '09:00'}` the first working day of each quarter; "
     "`{kind: every_days, every: 90, start: '2027-01-04', at: '10:00'}`; "
     "`{kind: yearly, month: 3, day: 1, at: '09:00'}`. `at` is local time in the calendar's timezone."

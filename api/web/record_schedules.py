@@ -25,7 +25,7 @@ from recurring.views import ScheduleIn
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 BASE = "/ui/record-schedules"
 ScheduleId = Annotated[str, Path(pattern=r"^[0-9a-f]{1,32}$")]
-KINDS = ("workdays", "quarter_first_workday", "every_days", "yearly")
+KINDS = ("workdays", "month_first_workday", "quarter_first_workday", "every_days", "yearly")
 
 
 def rule_words(rule: dict[str, Any], lang: str, calendar: str | None = "") -> str:

@@ -4,11 +4,14 @@ duties) → submit → archive, and its on-time submission indicator."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine
+from temporalio.client import Client, ScheduleBackfill, ScheduleOverlapPolicy
 
 from tests.library.conftest import LibraryApi, ensure_users
 
@@ -60,3 +63,67 @@ async def test_a_service_report_runs_from_plan_to_archive(api: LibraryApi) -> No
     indicators = {k["key"]: k for k in r.json()["indicators"]}
     assert indicators["report_on_time_rate"]["value"] is not None
     assert indicators["reports_submitted"]["value"] >= 1
+
+
+async def test_a_monthly_schedule_plans_the_report_of_the_month_before(
+    api: LibraryApi, temporal_client: Client
+) -> None:
+    """Issue 21: the service report is started on a schedule — the first working day of each month —
+    with its period and due date filled for each occurrence ($previous_month.start/.end,
+    $occurrence+Nd), so the record a run starts covers the month before and is due five days later."""
+    await api.ensure("service_report")
+    zone = ZoneInfo("Asia/Shanghai")
+    today = datetime.now(zone)
+    occurrence = datetime(today.year, today.month, 1, 9, 0, tzinfo=zone)  # every day works: no calendar
+    body = {
+        "name": "月度服务报告",
+        "definition": "service_report",
+        "title": "Monthly service report",
+        "fields": {
+            "agreement": "erp",
+            "period_start": "$previous_month.start",
+            "period_end": "$previous_month.end",
+            "due_date": "$occurrence+5d",
+        },
+        "rule": {"kind": "month_first_workday", "at": "09:00"},
+        "calendar": None,
+        "timezone": "Asia/Shanghai",
+        "catch_up": "once",
+    }
+    r = await api.post(
+        "owner", "/api/v1/schedules", {**body, "fields": {**body["fields"], "due_date": "$occurrence+5w"}}
+    )
+    assert r.status_code == 422 and "due_date" in r.text  # an unknown placeholder, refused naming the field
+    r = await api.post("owner", "/api/v1/schedules", body)
+    assert r.status_code == 201, r.text
+    made = r.json()
+    first_next = datetime.fromisoformat(made["next_runs"][0].replace("Z", "+00:00")).astimezone(zone)
+    assert (first_next.day, first_next.hour) == (1, 9)  # the first of a month, 09:00 local
+    # The first of this month has passed: Temporal catches it up (a backfill is exactly that).
+    handle = temporal_client.get_schedule_handle(made["temporal_schedule_id"])
+    await handle.backfill(
+        ScheduleBackfill(
+            start_at=occurrence - timedelta(seconds=30),
+            end_at=occurrence + timedelta(seconds=30),
+            overlap=ScheduleOverlapPolicy.ALLOW_ALL,
+        )
+    )
+    for _ in range(120):
+        runs = (await api.get("owner", f"/api/v1/schedules/{made['id']}/runs")).json()
+        if runs:
+            break
+        await asyncio.sleep(0.5)
+    [run] = runs
+    assert run["status"] == "started", run
+    record = await api.record("slo", run["record_id"])
+    fields = record["fields"]
+
+    def local(name: str) -> datetime:
+        return datetime.fromisoformat(str(fields[name]).replace("Z", "+00:00")).astimezone(zone)
+
+    month_before = (occurrence.replace(day=1) - timedelta(days=1)).replace(day=1, hour=0)
+    assert local("period_start") == month_before
+    assert local("period_end") == occurrence.replace(hour=0)
+    assert local("due_date") == occurrence + timedelta(days=5)
+    assert fields["agreement"] == "erp" and record["state"] == "planned"
+    await api.http.delete(f"/api/v1/schedules/{made['id']}", headers=api.headers("owner"))

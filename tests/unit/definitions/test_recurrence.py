@@ -51,6 +51,17 @@ def test_first_working_day_of_quarter() -> None:
     assert {t for _, t in got} == {time(10, 0)}
 
 
+def test_first_working_day_of_month() -> None:
+    """A monthly report's rhythm: after the National Day holidays (1-8 October) the 9th; 1 November
+    2026 is a Sunday, so the 2nd."""
+    rule = parse_recurrence({"kind": "month_first_workday", "at": "09:00"})
+    got = _local(next_occurrences(rule, PRC, datetime(2026, 9, 15, tzinfo=UTC), count=3))
+    assert [d for d, _ in got] == [date(2026, 10, 9), date(2026, 11, 2), date(2026, 12, 1)]
+    # From the first day of a month whose first working day is still ahead: that day.
+    [(day, _)] = _local(next_occurrences(rule, PRC, datetime(2026, 1, 31, 20, tzinfo=UTC)))
+    assert day == date(2026, 2, 2)
+
+
 def test_mid_quarter_start_waits_for_next_quarter() -> None:
     rule = parse_recurrence({"kind": "quarter_first_workday"})
     [got] = _local(next_occurrences(rule, PRC, datetime(2026, 2, 10, tzinfo=UTC)))
