@@ -43,7 +43,7 @@ class Words:
         return i18n.pick(spec.label.model_dump() if spec else None, self.lang, i18n.humanize(name))
 
 
-def _value_words(lang: str, value: Any) -> Any:
+def value_words(lang: str, value: Any) -> Any:
     """An enum value of the shipped CMDB model as people read it (`production` → 生产)."""
     if isinstance(value, str):
         key = f"cmdb.value.{value}"
@@ -133,7 +133,7 @@ def ci_page(request: Request, ci_id: CiId, user: User, session: SessionDep) -> R
     versions = cis.history(session, ci_id=ci_id, after=0, limit=200).items
     cls = words.model.ci_class(ci.class_name)
     attributes = [
-        (words.attribute(ci.class_name, a.name), _value_words(words.lang, ci.attributes.get(a.name)))
+        (words.attribute(ci.class_name, a.name), value_words(words.lang, ci.attributes.get(a.name)))
         for a in (cls.attributes if cls else [])
         if ci.attributes.get(a.name) not in (None, "")
     ]

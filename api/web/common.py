@@ -27,7 +27,7 @@ from api.access import SIGNED_IN, declares, roles_dependency
 from api.auth import Principal
 from api.identity import roles
 from api.problems import ProblemError, validation_problem
-from api.web import forms, i18n
+from api.web import audit_words, forms, i18n
 from api.web.assets import StaticAssets
 from api.web.session import CsrfRefused, Signer, SignInRequired, check_post, principal
 from core.db import session_scope
@@ -106,6 +106,7 @@ OwnerPage = Annotated[Principal, Depends(roles_dependency(OWNER_ROLES, current_u
 OwnerPost = Annotated[Principal, Depends(roles_dependency(OWNER_ROLES, checked_user))]
 ReportPage = Annotated[Principal, Depends(roles_dependency(REPORT_ROLES, current_user))]
 AuditPage = Annotated[Principal, Depends(roles_dependency(("admin", "auditor"), current_user))]
+AdminPage = Annotated[Principal, Depends(roles_dependency(("admin",), current_user))]
 AdminPost = Annotated[Principal, Depends(roles_dependency(("admin",), checked_user))]
 ChangeManagerPost = Annotated[Principal, Depends(roles_dependency(("change_manager", "admin"), checked_user))]
 
@@ -206,6 +207,8 @@ def render(
         "lang": lang,
         "t": t,
         "role_label": role_label,
+        "detail_text": lambda key, value: audit_words.detail_value(key, value, lang, role_label),
+        "detail_key": lambda key: audit_words.detail_key(key, lang),
         "dur": lambda v: human_duration(v, lang),
         "csrf": cfg.signer.csrf(user.token_id) if user and user.token_id else "",
         "has_mermaid": cfg.has_mermaid,

@@ -59,6 +59,11 @@ def _processes(session: Any, lang: str) -> list[tuple[str, str]]:
     ]
 
 
+def processes_by_key(session: Any, lang: str) -> dict[str, str]:
+    """Each published process's title in the reader's language, by its key."""
+    return dict(_processes(session, lang))
+
+
 def _message(problem: ProblemError, lang: str) -> str:
     return problem.zh if lang.startswith("zh") and problem.zh else problem.detail
 
@@ -78,7 +83,7 @@ def _page(
         "record_schedules.html",
         user,
         schedules=svc.listing(engine, None),
-        processes=dict(_processes(session, lang)),
+        processes=processes_by_key(session, lang),
         calendars=_calendars(lang),
         kinds=KINDS,
         rule_words=lambda s: rule_words(s.rule, lang, s.calendar),

@@ -43,6 +43,7 @@ async def test_draft_publish_and_read(api: Api) -> None:
         "editable": True,
         "reference": None,
         "reference_states": None,
+        "items": None,  # a checklist field's items (issue 20)
     }
     assert fields["plan"]["required"] is False and "priority" not in fields  # derived by the matrix
     assert fields["assignee"]["type"] == "user"

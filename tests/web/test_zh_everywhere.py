@@ -13,6 +13,7 @@ holds them too.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 import warnings
@@ -27,6 +28,7 @@ from temporalio.client import Client
 
 from api.app import create_app
 from api.auth import issue_token
+from api.identity.roles import catalogue
 from core.db import session_scope
 from core.settings import Settings
 from core.store import upsert_user
@@ -102,6 +104,9 @@ def _data_words(db_engine: Engine) -> set[str]:
         "select actor from admin_events",
         "select created_by from cmdb_cis",
         "select name from record_schedules",
+        # Records other tests planted without their definition in the database: their states are
+        # that test's data (a published definition labels its states).
+        "select state from records where definition_key not in (select key from definitions)",
         "select title from record_schedules",
     ]
     words: set[str] = set()
@@ -109,6 +114,18 @@ def _data_words(db_engine: Engine) -> set[str]:
         for query in queries:
             for (value,) in db.execute(text(query)):
                 words.update(re.findall(r"[A-Za-z][A-Za-z0-9_'\-]*", str(value or "")))
+        # What people typed into admin events (a refusal's reason, a group's label, a token's name),
+        # and roles no published process declares: data. Flags, languages and known roles are not:
+        # the page words those (api/web/audit_words.py).
+        with session_scope(db_engine) as session:
+            known = set(catalogue(session))
+        for (details,) in db.execute(text("select details from admin_events")):
+            for key, value in (json.loads(details) if isinstance(details, str) else details or {}).items():
+                for item in value if isinstance(value, list) else [value]:
+                    if isinstance(item, str) and (
+                        key not in ("role", "roles", "language") or item not in known
+                    ):
+                        words.update(re.findall(r"[A-Za-z][A-Za-z0-9_'\-]*", item))
     return words
 
 
