@@ -52,10 +52,14 @@ class Record:
             FireTransitionInput(actor=actor, trigger=trigger, fields=fields, comment=comment),
         )
 
-    async def decide(self, actor: Actor, approval_id: str, decision: str = "approve") -> RecordSnapshot:
+    async def decide(
+        self, actor: Actor, approval_id: str, decision: str = "approve", comment: str | None = None
+    ) -> RecordSnapshot:
+        if decision == "reject" and comment is None:
+            comment = "Not acceptable as planned"  # a rejection says why
         return await self.handle.execute_update(
             ProcessWorkflow.decide_approval,
-            DecideApprovalInput(actor=actor, approval_id=approval_id, decision=decision),
+            DecideApprovalInput(actor=actor, approval_id=approval_id, decision=decision, comment=comment),
         )  # type: ignore[arg-type]
 
     async def snapshot(self) -> RecordSnapshot:

@@ -149,6 +149,38 @@
     dialog.showModal();
   });
 
+  // A rejection says why and is confirmed (issue 16): the reject button of a decision form refuses
+  // to send an empty comment (the server refuses it too, for clients without this script) and asks
+  // in the page's dialog first. Capture phase: before htmx sends the form.
+  document.addEventListener("click", function (ev) {
+    var button = ev.target.closest && ev.target.closest("button[data-needs-reason]");
+    if (!button) return;
+    var form = button.closest("form"), comment = form && form.querySelector("textarea[name=comment]");
+    if (comment && !comment.value.trim()) {
+      ev.preventDefault();
+      ev.stopImmediatePropagation();
+      comment.setCustomValidity(button.getAttribute("data-needs-reason"));
+      comment.reportValidity();
+      comment.addEventListener("input", function () { comment.setCustomValidity(""); }, { once: true });
+      return;
+    }
+    var dialog = document.getElementById("reject-dialog");
+    if (button.getAttribute("data-confirmed") === "yes" || !dialog || !dialog.showModal) {
+      button.removeAttribute("data-confirmed");
+      return;
+    }
+    ev.preventDefault();
+    ev.stopImmediatePropagation();
+    dialog.querySelector("#reject-text").textContent = button.getAttribute("data-confirm");
+    dialog.returnValue = "";
+    dialog.onclose = function () {
+      if (dialog.returnValue !== "ok") return;
+      button.setAttribute("data-confirmed", "yes");
+      button.click();
+    };
+    dialog.showModal();
+  }, true);
+
   // Studio: a problem's "line N" button selects that line in the editor.
   document.addEventListener("click", function (ev) {
     var button = ev.target.closest && ev.target.closest("[data-line]");

@@ -10,11 +10,13 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, col, select
 
+from api.auth import Principal
 from api.deps import SessionDep, TemporalClientDep
 from api.idempotency import update_id
 from api.problems import ProblemError
 from api.schemas import ApprovalOut
 from api.services import approvals
+from api.services.record_schedule import record_schedule
 from api.web import forms, i18n
 from api.web.common import PageRoute, PostUser, User, engine_of, is_htmx, render
 from core.db import session_scope
@@ -31,6 +33,11 @@ class InboxItem:
     state_label: dict[str, str] | None
     key: str  # a fresh idempotency key per rendered form: a double click decides once
     words: dict[str, str] = field(default_factory=dict)  # risk, step and level in the reader's words
+    # What an approver decides on beyond the chips (issue 16): the texts the record gives for these
+    # fields, labelled as its definition labels them, and where the planned window meets a freeze or
+    # clashes with another change.
+    texts: list[tuple[str, str]] = field(default_factory=list)
+    findings: list[str] | None = None  # None: the record plans no window
 
     @property
     def fields(self) -> dict[str, Any]:
@@ -70,7 +77,35 @@ def _words(d: Definition | None, task: ApprovalOut, lang: str) -> dict[str, str]
     return out
 
 
-def inbox_items(session: Session, tasks: list[ApprovalOut], lang: str = "en") -> list[InboxItem]:
+# The fields a CAB reads before deciding (002 §8.3.6: impact, back-out), when the record has them.
+DECISION_FIELDS = ("business_impact", "risk_assessment", "backout_plan")
+
+
+def _texts(d: Definition | None, fields: dict[str, Any], lang: str) -> list[tuple[str, str]]:
+    out = []
+    for name in DECISION_FIELDS:
+        value = fields.get(name)
+        spec = d.field(name) if d is not None else None
+        if isinstance(value, str) and value.strip() and spec is not None:
+            out.append((i18n.pick(spec.label, lang, i18n.humanize(name)), value.strip()))
+    return out
+
+
+def _findings(session: Session, user: Principal, task: ApprovalOut, lang: str) -> list[str] | None:
+    """The change schedule's verdict on the record's planned window, as the approver may see it."""
+    fields = task.record.fields
+    if not (fields.get("planned_start") and fields.get("planned_end")):
+        return None
+    try:
+        found = record_schedule(session, user, task.record.number, lang)
+    except ProblemError:
+        return None
+    return [c.message for c in found.violations + found.conflicts]
+
+
+def inbox_items(
+    session: Session, tasks: list[ApprovalOut], lang: str = "en", user: Principal | None = None
+) -> list[InboxItem]:
     ids = {t.record.id for t in tasks}
     rows = (
         {r.id: r for r in session.exec(select(RecordRow).where(col(RecordRow.id).in_(ids))).all()}
@@ -89,6 +124,8 @@ def inbox_items(session: Session, tasks: list[ApprovalOut], lang: str = "en") ->
                 state_label=snap.get("state_label"),
                 key=secrets.token_urlsafe(12),
                 words=_words(d, task, lang),
+                texts=_texts(d, task.record.fields, lang),
+                findings=_findings(session, user, task, lang) if user is not None else None,
             )
         )
     return items
@@ -97,7 +134,7 @@ def inbox_items(session: Session, tasks: list[ApprovalOut], lang: str = "en") ->
 @router.get("/ui/inbox")
 def inbox(request: Request, user: User, session: SessionDep) -> Response:
     lang = i18n.language(request, user.language)
-    items = inbox_items(session, approvals.pending_approvals(session=session, user=user), lang)
+    items = inbox_items(session, approvals.pending_approvals(session=session, user=user), lang, user)
     return render(request, "inbox.html", user, items=items)
 
 
@@ -141,7 +178,7 @@ async def decide(
             for t in approvals.pending_approvals(session=session, user=user)
             if t.id == approval_id and t.on_behalf_of == (on_behalf_of or None)
         ]
-        items = inbox_items(session, tasks, i18n.language(request, user.language))
+        items = inbox_items(session, tasks, i18n.language(request, user.language), user)
         return render(
             request,
             "partials/decision_refused.html",

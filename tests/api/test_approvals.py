@@ -120,7 +120,13 @@ async def test_rejection_closes_the_record(api: Api) -> None:
     r = await api.post("erin", decide, {"decision": "reject", "comment": "too risky"})
     # Quorum 2 of 3: one rejection leaves it reachable, the second does not.
     assert r.status_code == 200 and r.json()["state"] == "pending"
+    # A rejection says why (issue 16): a bare one is refused, naming the comment, in the caller's words.
     r = await api.post("dave", decide, {"decision": "reject"})
+    assert r.status_code == 422 and r.json()["type"] == "urn:itilflow:problem:missingfields"
+    assert {e["path"] for e in r.json()["errors"]} == {"comment"} and "reason" in r.json()["detail"]
+    r = await api.post("carol", decide, {"decision": "reject", "comment": "  "})  # carol reads Chinese
+    assert r.status_code == 422 and "须说明理由" in r.json()["detail"]
+    r = await api.post("dave", decide, {"decision": "reject", "comment": "no back-out plan"})
     assert r.status_code == 200 and r.json()["state"] == "rejected"
     after = (await api.get("bob", f"/api/v1/processes/{rec['id']}")).json()
     assert after["state"] == "rejected" and after["final"] is True

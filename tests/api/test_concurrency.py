@@ -129,7 +129,10 @@ async def test_concurrent_decisions_record_the_outcome_temporal_has(
         decisions = {"carol": "approve", "dave": "reject", "erin": "approve"}
         comments = f"/api/v1/processes/{rid}/comments"
         answers = await asyncio.gather(
-            *(api.post(user, decide, {"decision": d}) for user, d in decisions.items()),
+            *(
+                api.post(user, decide, {"decision": d, "comment": f"{d} by {user}"})
+                for user, d in decisions.items()
+            ),
             *(api.post(user, comments, {"body": uuid.uuid4().hex}) for user in ["alice", "bob"] * 4),
         )
         codes = [r.status_code for r in answers]

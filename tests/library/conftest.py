@@ -227,8 +227,12 @@ class LibraryApi(Api):
             body["comment"] = comment
         return await self.post(user, f"/api/v1/approvals/{task_id}/decision", body)
 
-    async def decided(self, user: str, task_id: str, decision: str = "approve") -> dict[str, Any]:
-        r = await self.decide(user, task_id, decision)
+    async def decided(
+        self, user: str, task_id: str, decision: str = "approve", comment: str | None = None
+    ) -> dict[str, Any]:
+        if decision == "reject" and comment is None:
+            comment = "Not acceptable as planned"  # a rejection says why
+        r = await self.decide(user, task_id, decision, comment)
         assert r.status_code == 200, f"{user} {decision}: {r.status_code} {r.text}"
         return dict(r.json())
 

@@ -331,7 +331,17 @@ class ProcessEngine:
 
     # --- approvals ------------------------------------------------------------------------------------
     def check_decide(self, inp: DecideApprovalInput) -> ApprovalTask:
-        return self._approvals.check_decide(inp)
+        task = self._approvals.check_decide(inp)
+        if inp.decision == "reject" and not (inp.comment or "").strip():
+            # A rejection says why (issue 16: a CAB member could reject with one tap). Checked here, in
+            # the Update's validator only: validators are never replayed, so runs that accepted a bare
+            # rejection before this rule replay unchanged (the handler's own re-check leaves it out).
+            lang = inp.actor.language
+            message = say("reject_needs_reason", lang, number=self.record.number)
+            raise Refusal(
+                RefusalKind.MissingFields, message, [{"path": "comment", "message": say("reason", lang)}]
+            )
+        return task
 
     def decide(self, inp: DecideApprovalInput, now: datetime, delegation: int | None = None) -> Outcome:
         return self._approvals.decide(inp, now, delegation)

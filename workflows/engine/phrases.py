@@ -76,6 +76,11 @@ PHRASES: dict[str, tuple[str, str]] = {
         "approval “{step}” of {number} is {state}; it takes no more decisions",
         "{number} 的审批“{step}”已{state}，不再接受决定",
     ),
+    "reject_needs_reason": (
+        "a rejection of {number} needs its reason: say why in the comment",
+        "驳回 {number} 须说明理由：请在意见中写明原因",
+    ),
+    "reason": ("the reason for the rejection is required", "须填写驳回理由"),
     "already_decided": (
         "{user} has already decided approval “{step}” of {number}",
         "{user} 已对 {number} 的审批“{step}”作出决定",
