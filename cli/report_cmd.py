@@ -57,6 +57,8 @@ def render(result: KpiReport) -> str:
         value = "n/a" if k.value is None else f"{k.value:g}{UNITS[k.unit]}"
         ratio = "" if k.denominator is None else f"  ({k.numerator:g} / {k.denominator:g})"
         lines.append(f"  {k.label.zh} / {k.label.en}: {value}{ratio}")
+        # Both languages, like the label above: the CLI has no reader language.
+        lines.append(f"      = {k.formula_zh}")
         lines.append(f"      = {k.formula}   [{k.source}]")
         if k.breakdown:
             lines.append("      " + ", ".join(f"{name}: {n:g}" for name, n in k.breakdown.items()))

@@ -38,6 +38,7 @@ def ratio(
     denominator: float,
     *,
     formula: str,
+    formula_zh: str,
     source: str,
     period: Period,
 ) -> Kpi:
@@ -50,6 +51,7 @@ def ratio(
         denominator=denominator,
         unit="percent",
         formula=formula,
+        formula_zh=formula_zh,
         source=source,
         period=period,
     )
@@ -63,6 +65,7 @@ def mean(
     *,
     unit: Unit,
     formula: str,
+    formula_zh: str,
     source: str,
     period: Period,
 ) -> Kpi:
@@ -76,6 +79,7 @@ def mean(
         denominator=len(items),
         unit=unit,
         formula=formula,
+        formula_zh=formula_zh,
         source=source,
         period=period,
     )
@@ -88,6 +92,7 @@ def count(
     value: int,
     *,
     formula: str,
+    formula_zh: str,
     source: str,
     period: Period,
     breakdown: dict[str, float] | None = None,
@@ -100,6 +105,7 @@ def count(
         denominator=None,
         unit="count",
         formula=formula,
+        formula_zh=formula_zh,
         source=source,
         period=period,
         breakdown=breakdown,

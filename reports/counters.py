@@ -33,8 +33,10 @@ def _value(f: Facts, name: str) -> int:
 def compute(counters: list[CounterDef], facts: list[Facts], period: Period) -> list[Kpi]:
     out: list[Kpi] = []
     for c in counters:
-        zh = c.label.zh if c.label else c.name
-        en = c.label.en if c.label else c.name
+        # A counter without a label falls back to its name in words: the key is not for readers.
+        words = c.name.replace("_", " ")
+        zh = c.label.zh if c.label else words
+        en = c.label.en if c.label else words
         source = c.source or "the definition's counters"
         out.append(
             count(
@@ -42,7 +44,8 @@ def compute(counters: list[CounterDef], facts: list[Facts], period: Period) -> l
                 f"{zh}（合计）",
                 f"{en} (total)",
                 sum(_value(f, c.name) for f in facts),
-                formula=f"Σ {c.name} over the records created in the period",
+                formula=f"Σ {en.lower()} over the records created in the period",
+                formula_zh=f"本期创建记录的“{zh}”之和",
                 source=source,
                 period=period,
             )
@@ -54,7 +57,8 @@ def compute(counters: list[CounterDef], facts: list[Facts], period: Period) -> l
                 f"Records with {en.lower()} above zero",
                 sum(1 for f in facts if _value(f, c.name) > 0),
                 len(facts),
-                formula=f"records with {c.name} > 0 / records created in the period",
+                formula=f"records with {en.lower()} above zero / records created in the period",
+                formula_zh=f"“{zh}”大于零的记录数 / 本期创建的记录数",
                 source=source,
                 period=period,
             )

@@ -35,7 +35,11 @@ class Kpi(BaseModel):
     numerator: float | None = None
     denominator: float | None = None
     unit: Unit
+    # The formula in plain words, English and Chinese: people read it (dashboard, service report,
+    # exports), so it names no field keys or states by their internal names. `formula` stays the
+    # English one so the API's existing field keeps its meaning.
     formula: str
+    formula_zh: str
     source: str = Field(description="The clause of the standard the indicator comes from.")
     period: Period
     breakdown: dict[str, float] | None = Field(default=None, description="Counts per category, if any.")
@@ -50,6 +54,10 @@ class Kpi(BaseModel):
     @property
     def members(self) -> tuple[str, ...] | None:
         return self._members
+
+    def formula_in(self, lang: str) -> str:
+        """The formula in the reader's language ('zh' or anything else: English)."""
+        return self.formula_zh if lang == "zh" else self.formula
 
 
 class KpiReport(BaseModel):

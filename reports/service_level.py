@@ -56,6 +56,7 @@ def compute(ctx: Context, session: Session) -> list[Kpi]:
         met,
         total,
         formula="SLA clocks met / SLA clocks finished or breached, all processes (breakdown: % per process)",
+        formula_zh="达成的 SLA 计时数 / 已结束或已超时的 SLA 计时数，涵盖所有流程（细分：各流程的百分比）",
         source="JR/T 0074-2012 App. B.1; 002 §8.3.1.2 b)",
         period=p,
     )
@@ -67,9 +68,11 @@ def compute(ctx: Context, session: Session) -> list[Kpi]:
             "SLA 之外的服务数量",
             "Services delivered outside any SLA",
             len(services_outside(session, _service_names(session, services), start, end)),
-            formula="distinct services named by the period's records (their `service` field: a business"
+            formula="distinct services named by the period's records (their service: a business"
             " service CI or a name) that no service level agreement valid during the period covers;"
             " 0 with a default agreement",
+            formula_zh="本期记录所涉及的服务（业务服务配置项或服务名称）中，没有任何本期有效的服务级别协议"
+            "覆盖的服务数（去重）；有默认协议时为 0",
             source="JR/T 0074-2012 App. B.1",
             period=p,
         ),
@@ -79,6 +82,7 @@ def compute(ctx: Context, session: Session) -> list[Kpi]:
             "Service level agreements recorded",
             len(ctx.facts),
             formula="service-level records created in the period",
+            formula_zh="本期创建的服务级别记录数",
             source="seed 004",
             period=p,
         ),

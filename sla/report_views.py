@@ -59,7 +59,7 @@ class KpiRow(BaseModel):
     label: str
     value: float | None = Field(description="None: no data (not 0 %).")
     unit: str
-    formula: str
+    formula: str = Field(description="How it is computed, in plain words in the reader's language.")
     source: str
 
 

@@ -47,7 +47,7 @@ def kpi_rows(
                     label=k.label.zh if lang == "zh" else k.label.en,
                     value=k.value,
                     unit=k.unit,
-                    formula=k.formula,
+                    formula=k.formula_in(lang),
                     source=k.source,
                 )
             )

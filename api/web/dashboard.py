@@ -189,7 +189,7 @@ def _rows(report: KpiReport, lang: str) -> list[list[Any]]:
             i18n.translate(lang, f"export.unit_{k.unit}"),
             k.numerator,
             k.denominator,
-            k.formula,
+            k.formula_in(lang),
             k.source,
         ]
         for k in report.indicators

@@ -237,7 +237,7 @@ def test_incident_kind_and_volume(db_engine: Engine, incidents: str) -> None:
     assert kind_of(incidents) == "incident" and result.kind == "incident"
     assert result.records == 4 and k["incidents"].value == 4
     for kpi in result.indicators:  # every indicator names its formula and clause
-        assert kpi.formula and kpi.source and kpi.label.zh and kpi.label.en
+        assert kpi.formula and kpi.formula_zh and kpi.source and kpi.label.zh and kpi.label.en
 
 
 def test_incident_sla_attainment(db_engine: Engine, incidents: str) -> None:
@@ -676,6 +676,7 @@ def test_kpi_endpoint(db_engine: Engine, incidents: str) -> None:
     sla = next(k for k in body["indicators"] if k["key"] == "sla_attainment")
     assert (sla["value"], sla["numerator"], sla["denominator"], sla["unit"]) == (80.0, 4, 5, "percent")
     assert "B.1" in sla["source"] and sla["formula"]
+    assert sla["formula_zh"].startswith("达成的 SLA 计时数")  # both languages in the answer
 
     assert http.get(url, params={"definition": incidents}).status_code == 401
     denied = http.get(url, params={"definition": incidents}, headers={"Authorization": f"Bearer {alice}"})

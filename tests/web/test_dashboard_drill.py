@@ -106,6 +106,9 @@ async def test_figures_drill_down_to_their_records_in_the_organisations_days(
     # A ratio without a denominator reads "no data", never 0 %.
     kpi = re.search(r'data-kpi="first_assignment_rate".*?</section>', page, re.S)
     assert kpi and "no data" in kpi.group(0) and "0.0%" not in kpi.group(0)
+    # How a figure is computed, in the reader's words (English for bob) and no field keys.
+    kpi = re.search(r'data-kpi="major_incidents".*?</section>', page, re.S)
+    assert kpi and "<code>incidents flagged as major</code>" in kpi.group(0)
     # The trend: June to November, each figure a link to that month's records.
     heads = re.search(r'<table class="table" id="trend-table">.*?</thead>', page, re.S)
     assert heads and re.findall(r"<th scope=\"col\">(\d{4}-\d{2})</th>", heads.group(0)) == [
@@ -141,6 +144,10 @@ async def test_lists_download_as_csv_and_xlsx_in_the_readers_language(
     assert book.sheetnames == ["指标", "趋势"]
     indicators = {row[0]: row[1] for row in book["指标"].iter_rows(min_row=2, values_only=True)}
     assert indicators["事件总数"] == 3 and indicators["重大事件数量"] == 1
+    formulas = {row[0]: row[5] for row in book["指标"].iter_rows(min_row=2, values_only=True)}
+    assert formulas["重大事件数量"] == "标记为重大事件的事件数"  # the formula in Chinese too
+    page = await http.get("/ui/dashboard", params=params)
+    assert "<code>标记为重大事件的事件数</code>" in page.text
     assert [c.value for c in book["趋势"][1]][-1] == "2026-11"
     await sign_in(http, tokens, "bob")
     r = await http.get("/ui/records/export.xlsx", params=params)
