@@ -58,6 +58,14 @@ TEMPLATES: tuple[tuple[str, str], ...] = (
         "检查单字段需要列出检查项；只有检查单字段可以设置检查项",
     ),
     ("unknown attachment kind '{name}' ({known})", "未知附件类别 '{name}'（已声明的类别：{known}）"),
+    (
+        "the requester's form leaves out '{name}', which a new record requires",
+        "申请人表单缺少新记录必填的字段 '{name}'",
+    ),
+    (
+        "requesters may not start this process (start_roles)",
+        "申请人不能发起此流程（start_roles），无需申请人表单",
+    ),
     ("only enum fields take values (this is a {kind} field)", "只有枚举字段可以设置取值（这是 {kind} 字段）"),
     ("a list field needs an item_type other than list", "列表字段需要 list 以外的 item_type"),
     ("a reference field names the definition it points at", "引用字段须写明它指向的流程定义"),

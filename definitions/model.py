@@ -425,6 +425,13 @@ class Definition(Model):
         default_factory=lambda: ["agent", "integrator", "requester", "admin"],
         description="Roles that may start a record of this process.",
     )
+    requester_form: list[str] | None = Field(
+        default=None,
+        max_length=100,
+        description="The fields, in order, that someone who may start this process only as a requester "
+        "sees on the web page's new-record form (a self-service portal's form); others see every start "
+        "field. It must hold every field a new record requires.",
+    )
     attachment_kinds: dict[Name, I18nText] = Field(
         default_factory=dict,
         description="Kinds of attachment a record of this process may carry (e.g. drill_report), by label.",

@@ -27,6 +27,7 @@ from definitions.model import (
     TransitionDef,
 )
 from definitions.validate_counters import check_counters
+from definitions.validate_forms import check_requester_form
 from definitions.validate_linked import check_linked_actions
 from definitions.validate_outage import OutageChecks
 from definitions.validate_steps import StepChecks
@@ -118,6 +119,7 @@ class _Checker(StepChecks, OutageChecks):
             if role not in self.roles:
                 self.add(f"start_roles[{i}]", f"unknown role '{role}'")
         self.issues.extend(check_counters(d))
+        self.issues.extend(check_requester_form(d))
         self.issues.extend(check_linked_actions(d))
         return self.issues
 

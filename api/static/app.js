@@ -153,7 +153,14 @@
   // to send an empty comment (the server refuses it too, for clients without this script) and asks
   // in the page's dialog first. Capture phase: before htmx sends the form.
   document.addEventListener("click", function (ev) {
-    var button = ev.target.closest && ev.target.closest("button[data-needs-reason]");
+    var submit = ev.target.closest && ev.target.closest("button[type=submit]");
+    if (submit && !submit.hasAttribute("data-needs-reason")) {
+      // Another action of the same form (approve, confirm) needs no reason: clear the reminder.
+      var note = submit.form && submit.form.querySelector("textarea[name=comment]");
+      if (note) note.setCustomValidity("");
+      return;
+    }
+    var button = submit;
     if (!button) return;
     var form = button.closest("form"), comment = form && form.querySelector("textarea[name=comment]");
     if (comment && !comment.value.trim()) {
@@ -165,6 +172,7 @@
       return;
     }
     var dialog = document.getElementById("reject-dialog");
+    if (!button.hasAttribute("data-confirm")) return; // a reason is all it needs (reopening)
     if (button.getAttribute("data-confirmed") === "yes" || !dialog || !dialog.showModal) {
       button.removeAttribute("data-confirmed");
       return;

@@ -124,6 +124,7 @@ def _render_form(
     if values is None:  # a fresh form shows the definition's defaults
         values = {f.name: f.default for f in d.fields if f.default is not None}
     errors, other = _field_errors(problem, lang) if problem else ({}, [])
+    controls = _inputs(d, user, lang, values)
     return render(
         request,
         "record_new.html",
@@ -133,7 +134,9 @@ def _render_form(
         key=key,
         version=version,
         process=i18n.pick(d.title, lang, key),
-        inputs=forms.laid_out(_inputs(d, user, lang, values)),
+        # The requester's form keeps the definition's order (what happened first); the full form
+        # groups short controls before wide ones.
+        inputs=controls if _portal(d, user) else forms.laid_out(controls),
         title_value=title,
         form_key=form_key or secrets.token_urlsafe(16),
         errors=errors,
@@ -146,9 +149,24 @@ def _render_form(
     )
 
 
+def starts_as_requester(d: Definition, user: Principal) -> bool:
+    """Whether the user may start this process only as a requester (a self-service portal's user)."""
+    return set(user.roles) & set(d.start_roles) == {"requester"}
+
+
+def _portal(d: Definition, user: Principal) -> bool:
+    return d.requester_form is not None and starts_as_requester(d, user)
+
+
 def _inputs(d: Definition, user: Principal, lang: str, values: dict[str, Any]) -> list[forms.Input]:
     locked = creator_locked(d, user)
-    controls = forms.inputs(start_specs(d), d, lang, values, locked)
+    specs = start_specs(d)
+    if d.requester_form is not None and _portal(d, user):
+        # The definition's requester form: these fields, in its order (validated to hold every field
+        # a new record requires), instead of the back-office form.
+        by_name = {s.name: s for s in specs}
+        specs = [by_name[name] for name in d.requester_form if name in by_name]
+    controls = forms.inputs(specs, d, lang, values, locked)
     for control in controls:
         if control.name in locked:
             control.lock_note = "form.not_yours"

@@ -17,7 +17,7 @@ from api.problems import ProblemError
 from api.schemas import ApprovalOut
 from api.services import approvals
 from api.services.record_schedule import record_schedule
-from api.web import forms, i18n
+from api.web import confirmations, forms, i18n
 from api.web.common import PageRoute, PostUser, User, engine_of, is_htmx, render
 from core.db import session_scope
 from core.tables import RecordRow
@@ -135,7 +135,15 @@ def inbox_items(
 def inbox(request: Request, user: User, session: SessionDep) -> Response:
     lang = i18n.language(request, user.language)
     items = inbox_items(session, approvals.pending_approvals(session=session, user=user), lang, user)
-    return render(request, "inbox.html", user, items=items)
+    confirm = confirmations.awaiting_confirmation(session, user, lang)
+    return render(
+        request,
+        "inbox.html",
+        user,
+        items=items,
+        confirm=confirm,
+        decide_key=lambda: secrets.token_urlsafe(12),  # an idempotency key per rendered form
+    )
 
 
 @router.get("/ui/inbox/count")

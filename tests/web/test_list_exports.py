@@ -152,6 +152,6 @@ async def test_the_users_and_their_roles_download_for_an_access_review(
     heads = [c.value for c in sheet[1]]
     assert heads[:3] == ["Username", "Name shown", "Roles"] and heads[-2:] == ["Status", "Last signed in"]
     carol = next(row for row in sheet.iter_rows(min_row=2, values_only=True) if row[0] == "carol")
-    assert carol[2] == "approver" and carol[3] == "cab" and carol[5] == "active"
+    assert carol[2] == "approver" and "cab" in str(carol[3]).split(", ") and carol[5] == "active"
     await sign_in(http, tokens, "lead")
     assert (await http.get("/ui/admin/users/export.csv")).status_code == 403

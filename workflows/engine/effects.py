@@ -119,7 +119,8 @@ class Effects:
 
     def _set(self, out: Outcome, effect: Effect, actor: Actor, now: datetime) -> None:
         assert effect.set is not None
-        values = {k: self._ctx.substitute(v, actor, now) for k, v in effect.set.items()}
+        fields = self._ctx.record.fields
+        values = {k: self._ctx.substitute(v, actor, now, fields.get(k)) for k, v in effect.set.items()}
         changed = self._ctx.set_fields(values)
         if changed:
             self._ctx.event(out, now, actor, "fields_set", details={"fields": changed, "by": "effect"})

@@ -144,14 +144,17 @@ class RecordContext:
         fields[pm.priority_field] = value
         return True
 
-    def substitute(self, value: object, actor: Actor, now: datetime) -> object:
-        """An effect's value with `$now`, `$actor`, `$clear`, `$field:NAME` and `$failed:CHECKLIST` (its
+    def substitute(self, value: object, actor: Actor, now: datetime, current: object = None) -> object:
+        """An effect's value with `$now`, `$actor`, `$actor_if_empty` (the actor, unless the field it
+        sets — `current` — already names someone), `$clear`, `$field:NAME` and `$failed:CHECKLIST` (its
         failed items with their notes, in words) filled in."""
         if isinstance(value, str):
             if value == "$now":
                 return now.isoformat()
             if value == "$actor":
                 return actor.username
+            if value == "$actor_if_empty":  # only definitions written with it get here
+                return current if current not in (None, "") else actor.username
             if value == "$clear":
                 return None
             if value.startswith("$field:"):

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pytest
+import yaml
 
 from definitions.compiler import build_machine
 from definitions.diagram import to_mermaid
@@ -1038,3 +1039,39 @@ def test_data_access_revoked_by_the_owner() -> None:
     assert sim.refused(OWNER, "revoke").kind == "MissingFields"
     sim.fire(OWNER, "revoke", comment="Purpose fulfilled")
     assert sim.state == "ended" and sim.fields["end_reason"] == "revoked"
+
+
+def test_accepting_an_incident_assigns_it_to_the_one_who_accepts() -> None:
+    """Issue 16: `set: {assignee: $actor_if_empty}` on the library incident's accept."""
+    sim = incident("2", "2")
+    sim.fire(SAM, "accept")
+    assert sim.snap.assignee == "sam"
+    other = incident("2", "2")
+    other.fire(SAM, "accept", assignee="lee")  # a dispatcher accepts it for a colleague
+    assert other.snap.assignee == "lee"
+
+
+def test_the_requester_form_holds_every_required_field_of_a_known_process() -> None:
+    source = (SHIPPED / "incident.yaml").read_text(encoding="utf-8")
+    shipped = load_file(SHIPPED / "incident.yaml").definition
+    assert shipped is not None and shipped.requester_form == [
+        "description",
+        "service",
+        "impact",
+        "urgency",
+        "category",
+    ]
+    bad = source.replace(
+        "requester_form: [description, service, impact, urgency, category]",
+        "requester_form: [description, descripton, urgency, urgency]",
+    )
+    issues = {(i.path, i.message) for i in from_data(yaml.safe_load(bad)).issues}
+    assert ("requester_form[1]", "unknown field 'descripton'") in issues
+    assert ("requester_form[3]", "duplicate field 'urgency'") in issues
+    assert (
+        "requester_form",
+        "the requester's form leaves out 'impact', which a new record requires",
+    ) in issues
+    no_requesters = source.replace("\nfields:\n", "\nstart_roles: [agent, integrator]\nfields:\n", 1)
+    issues = {(i.path, i.message) for i in from_data(yaml.safe_load(no_requesters)).issues}
+    assert ("requester_form", "requesters may not start this process (start_roles)") in issues
