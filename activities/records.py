@@ -88,6 +88,7 @@ _RECORD_COLUMNS = (
     "committed_seq",
     "open_digest",
     "updated_at",
+    "sla_due_at",
 )
 _APPROVAL_COLUMNS = ("state", "needed", "deadline", "closed_at", "data")
 
@@ -200,6 +201,10 @@ def _record_values(s: RecordSnapshot, committed_seq: int, open_digest: str) -> d
         "resolved_at": s.updated_at if s.state_category == "resolved" else None,
         "closed_at": s.updated_at if s.final else None,
         "responded_at": s.responded_at,
+        "sla_due_at": min(
+            (v.due_at for v in s.slas if v.state == "running" and not v.ola and v.due_at is not None),
+            default=None,
+        ),
     }
 
 

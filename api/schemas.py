@@ -81,6 +81,9 @@ class RecordSummary(BaseModel):
     final: bool = False
     created_at: UtcDatetime
     updated_at: UtcDatetime
+    sla_due_at: UtcDatetime | None = Field(
+        default=None, description="When the record's first running service-level clock breaches."
+    )
 
 
 class RecordPage(BaseModel):

@@ -81,6 +81,7 @@ class RecordRow(SQLModel, table=True):
         # Reports count the records created in a period (migration 0014_report_indexes).
         Index("ix_records_created", "created_at"),
         Index("ix_records_def_created", "definition_key", "created_at"),
+        Index("ix_records_sla_due", "sla_due_at", "id"),  # migration 0019
     )
 
     id: str = Field(primary_key=True, max_length=64)
@@ -112,6 +113,8 @@ class RecordRow(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # The first response: the record's first change of state (docs/sla.md; migration 0013).
     responded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the first running customer clock breaches (migration 0019): the agents' "breaching soon".
+    sla_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class RecordCiRow(SQLModel, table=True):

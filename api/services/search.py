@@ -11,6 +11,7 @@ import binascii
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
@@ -23,8 +24,9 @@ from api.services.lookup import can_see_all
 from core.tables import RecordRow
 
 
-def _encode_cursor(row: RecordRow) -> str:
-    raw = json.dumps([row.created_at.isoformat(), row.id]).encode()
+def _encode_cursor(row: RecordRow, order: str = "created") -> str:
+    key = row.sla_due_at if order == "due" and row.sla_due_at is not None else row.created_at
+    raw = json.dumps([key.isoformat(), row.id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -62,6 +64,7 @@ def summary(row: RecordRow) -> RecordSummary:
         final=row.final,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        sla_due_at=row.sla_due_at,
     )
 
 
@@ -82,10 +85,18 @@ def list_records(
     created_from: datetime | None = None,
     created_to: datetime | None = None,
     ids: Sequence[str] | None = None,
+    unassigned: bool = False,
+    groups: Sequence[str] | None = None,
+    open_only: bool = False,
+    due_before: datetime | None = None,
+    order: Literal["created", "due"] = "created",
 ) -> RecordPage:
     """Newest first, keyset-paginated on (created_at, id): stable while records change. `created_from`
     and `created_to` bound the creation time ([from, to)); `ids` limits the list to those records (the
-    dashboard's drill-down: the records behind a figure)."""
+    dashboard's drill-down: the records behind a figure). The agents' queues: `unassigned` (no
+    assignee), `groups` (assigned to one of these groups), `open_only` (not closed), `due_before` (a
+    running clock breaches by then); `order="due"` lists the records with a running clock, the one
+    that breaches first first (keyset on the due instant and id)."""
     query = select(RecordRow)
     if created_from is not None:
         query = query.where(col(RecordRow.created_at) >= created_from)
@@ -106,6 +117,16 @@ def list_records(
             query = query.where(col(column) == value)
     if breached is not None:
         query = query.where(col(RecordRow.breached) == breached)
+    if unassigned:
+        query = query.where(col(RecordRow.assignee).is_(None))
+    if groups is not None:
+        query = query.where(col(RecordRow.assignment_group).in_(list(groups)))
+    if open_only:
+        query = query.where(col(RecordRow.final).is_(False))
+    if due_before is not None:
+        query = query.where(col(RecordRow.sla_due_at) <= due_before)
+    if order == "due":
+        query = query.where(col(RecordRow.sla_due_at).is_not(None))
     if q:
         query = query.where(
             or_(
@@ -124,16 +145,24 @@ def list_records(
             query = query.where(hidden)
     if cursor:
         at, record_id = _decode_cursor(cursor)
-        query = query.where(
-            or_(
-                col(RecordRow.created_at) < at,
-                (col(RecordRow.created_at) == at) & (col(RecordRow.id) < record_id),
+        if order == "due":
+            due = col(RecordRow.sla_due_at)
+            query = query.where(or_(due > at, (due == at) & (col(RecordRow.id) > record_id)))
+        else:
+            query = query.where(
+                or_(
+                    col(RecordRow.created_at) < at,
+                    (col(RecordRow.created_at) == at) & (col(RecordRow.id) < record_id),
+                )
             )
-        )
-    query = query.order_by(col(RecordRow.created_at).desc(), col(RecordRow.id).desc()).limit(limit + 1)
+    if order == "due":
+        query = query.order_by(col(RecordRow.sla_due_at).asc(), col(RecordRow.id).asc())
+    else:
+        query = query.order_by(col(RecordRow.created_at).desc(), col(RecordRow.id).desc())
+    query = query.limit(limit + 1)
     rows = list(session.exec(query).all())
     more = len(rows) > limit
     rows = rows[:limit]
     return RecordPage(
-        items=[summary(r) for r in rows], next_cursor=_encode_cursor(rows[-1]) if more else None
+        items=[summary(r) for r in rows], next_cursor=_encode_cursor(rows[-1], order) if more else None
     )

@@ -189,6 +189,51 @@
     dialog.showModal();
   }, true);
 
+  // Saved filters of the records list (issue 16): named links to a filtered list, kept in this browser.
+  // The list's address is the filter (it is pushed on every change), so a saved filter is its URL, and
+  // the same URL can be shared with a colleague.
+  var SAVED = "itilflow.savedFilters";
+  function savedFilters() {
+    try { return JSON.parse(localStorage.getItem(SAVED) || "[]"); } catch (e) { return []; }
+  }
+  function showSavedFilters() {
+    var box = document.getElementById("saved-filters");
+    if (!box) return;
+    box.textContent = "";
+    savedFilters().forEach(function (f, i) {
+      var a = document.createElement("a");
+      a.href = f.url;
+      a.className = "chip saved-filter";
+      a.textContent = f.name;
+      var x = document.createElement("button");
+      x.type = "button";
+      x.className = "btn btn-ghost btn-sm";
+      x.textContent = "×";
+      x.setAttribute("aria-label", box.getAttribute("data-remove") + " " + f.name);
+      x.addEventListener("click", function () {
+        var all = savedFilters();
+        all.splice(i, 1);
+        localStorage.setItem(SAVED, JSON.stringify(all));
+        showSavedFilters();
+      });
+      box.appendChild(a);
+      box.appendChild(x);
+    });
+  }
+  document.addEventListener("click", function (ev) {
+    var button = ev.target.closest && ev.target.closest("#save-filter");
+    if (!button) return;
+    var name = window.prompt(button.getAttribute("data-prompt"));
+    if (!name || !name.trim()) return;
+    var all = savedFilters();
+    all.push({ name: name.trim().slice(0, 60), url: location.pathname + location.search });
+    localStorage.setItem(SAVED, JSON.stringify(all.slice(-20)));
+    showSavedFilters();
+  });
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", showSavedFilters);
+  else showSavedFilters();
+  document.addEventListener("htmx:afterSettle", showSavedFilters);
+
   // Studio: a problem's "line N" button selects that line in the editor.
   document.addEventListener("click", function (ev) {
     var button = ev.target.closest && ev.target.closest("[data-line]");

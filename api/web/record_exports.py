@@ -47,9 +47,11 @@ def export_records(
     start: Annotated[str | None, Query(alias="from", max_length=40)] = None,
     end: Annotated[str | None, Query(alias="to", max_length=40)] = None,
     kpi: Annotated[str | None, Query(max_length=64)] = None,
+    queue: Annotated[str | None, Query(max_length=16)] = None,
+    sort: Annotated[str | None, Query(max_length=16)] = None,
 ) -> Response:
     filters = list_filters(
-        definition, state, priority, assignee, assignment_group, breached, q, start, end, kpi
+        definition, state, priority, assignee, assignment_group, breached, q, start, end, kpi, queue, sort
     )
     page, _found = list_page(request, user, session, filters, None, limit=drill.EXPORT_LIMIT)
     lang, zone = i18n.language(request, user.language), periods.org_zone(request)

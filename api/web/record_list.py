@@ -3,6 +3,7 @@ of the form, and the dashboard's drill-down (`from`, `to`, `kpi`: api/web/drill.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import Request
@@ -37,6 +38,7 @@ def list_page(
         kpi=filters["kpi"],
     )
     common: dict[str, Any] = {k: filters[k] for k in LIST_FILTERS}
+    common.update(queue_args(filters["queue"], filters["sort"], user))
     breached = True if filters["breached"] else None
     if found is not None and found.ids is not None:
         ids, after = drill.page_of(found.ids, cursor) if limit == drill.PAGE else (found.ids[:limit], None)
@@ -59,6 +61,25 @@ def list_page(
 
 
 LIST_FILTERS = ("definition", "state", "priority", "assignee", "assignment_group", "q")
+# The agents' queues (issue 16): what they open the list with. Each is a filter of open records.
+QUEUES = ("mine", "groups", "unassigned", "due_soon")
+SORTS = ("created", "due")
+DUE_SOON = timedelta(hours=4)  # "breaching soon": a running clock breaches within this
+
+
+def queue_args(queue: str | None, sort: str | None, user: Principal) -> dict[str, Any]:
+    """The search's arguments for a queue and an order."""
+    args: dict[str, Any] = {"order": "due" if sort == "due" else "created"}
+    if queue == "mine":
+        args.update(assignee=user.username, open_only=True)
+    elif queue == "groups":
+        args.update(groups=list(user.groups), open_only=True)
+    elif queue == "unassigned":
+        # In my groups when I have some; a dispatcher without groups sees every unassigned record.
+        args.update(unassigned=True, open_only=True, groups=list(user.groups) or None)
+    elif queue == "due_soon":
+        args.update(open_only=True, due_before=datetime.now(UTC) + DUE_SOON, order="due")
+    return args
 
 
 def list_filters(
@@ -72,8 +93,12 @@ def list_filters(
     start: str | None,
     end: str | None,
     kpi: str | None,
+    queue: str | None = None,
+    sort: str | None = None,
 ) -> dict[str, Any]:
     return {
+        "queue": queue if queue in QUEUES else None,
+        "sort": sort if sort in SORTS else None,
         "definition": _blank(definition),
         "state": _blank(state),
         "priority": _blank(priority),

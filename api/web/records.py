@@ -20,7 +20,7 @@ from api.services import definitions as defs
 from api.services import records as reads
 from api.web import attachments, create, editing, forms, i18n
 from api.web.common import PageRoute, PostUser, User, is_htmx, render
-from api.web.record_list import list_filters, list_page
+from api.web.record_list import QUEUES, list_filters, list_page
 from cmdb.named import named_cis
 from definitions.diagram import to_mermaid
 from definitions.model import Definition
@@ -55,9 +55,11 @@ def records(
     end: Annotated[str | None, Query(alias="to", max_length=40)] = None,
     kpi: Annotated[str | None, Query(max_length=64)] = None,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
+    queue: Annotated[str | None, Query(max_length=16)] = None,
+    sort: Annotated[str | None, Query(max_length=16)] = None,
 ) -> Response:
     filters = list_filters(
-        definition, state, priority, assignee, assignment_group, breached, q, start, end, kpi
+        definition, state, priority, assignee, assignment_group, breached, q, start, end, kpi, queue, sort
     )
     page, found = list_page(request, user, session, filters, _blank(cursor))
     chosen = forms.definition(session, filters["definition"]) if filters["definition"] else None
@@ -72,6 +74,7 @@ def records(
         "filters": filters,
         "drill": found,
         "export_query": urlencode({k: v for k, v in request.query_params.items() if k != "cursor"}),
+        "queues": QUEUES,
         "definitions": defs.list_definitions(session),
         "states": chosen.states if chosen else [],
         "can_create": bool(create.startable(session, user, lang)),
