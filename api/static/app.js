@@ -69,7 +69,7 @@
   }
 
   function renderDiagrams(nodes) {
-    loadMermaid().then(function () {
+    return loadMermaid().then(function () {
       if (!mermaidReady) {
         window.mermaid.initialize({ startOnLoad: false, securityLevel: "strict", theme: "base",
           themeVariables: { fontFamily: "system-ui, sans-serif", fontSize: "13px", primaryColor: "#eef0ff",
@@ -125,8 +125,14 @@
     var source = document.querySelector(button.getAttribute("data-enlarge"));
     var dialog = button.closest("section").querySelector("dialog");
     if (!source || !dialog || !dialog.showModal) return;
-    dialog.querySelector(".diagram-big").innerHTML = source.innerHTML;
-    dialog.showModal();
+    // The diagram sits in a closed panel until asked for: open it and render it first.
+    var panel = source.closest("details");
+    if (panel) panel.open = true;
+    var pre = source.querySelector("pre.mermaid:not([data-processed])");
+    (pre ? renderDiagrams([pre]) : Promise.resolve()).then(function () {
+      dialog.querySelector(".diagram-big").innerHTML = source.innerHTML;
+      dialog.showModal();
+    });
   });
 
   // Publishing asks first (forms with data-confirm): in the page's dialog; without it (or without

@@ -18,7 +18,7 @@ from api.schemas import RecordSummary
 from api.services import actions, search
 from api.services import definitions as defs
 from api.services import records as reads
-from api.web import attachments, create, editing, forms, i18n
+from api.web import attachments, create, editing, forms, i18n, progress
 from api.web.common import PageRoute, PostUser, User, is_htmx, render
 from api.web.record_list import QUEUES, list_filters, list_page
 from cmdb.named import named_cis
@@ -298,6 +298,12 @@ async def record(
     lang = i18n.language(request)
     d = forms.definition(session, snap.definition, snap.definition_version)
     history = reads.history(session=session, user=user, ref=snap.id)
+    transitions = transition_forms(snap, d, lang, reference_choices(session, user, snap))
+    names = {s.name: i18n.pick(s.label, lang, s.name) for s in d.states} if d else {}
+    visited = {s for h in history for s in (h.from_state, h.to_state) if s}
+    lead = progress.primary(d, snap, [t.to for t in snap.available_transitions]) if d else None
+    if lead:  # the likely next step first, the others behind it
+        transitions.insert(0, transitions.pop(lead))
     return render(
         request,
         "record.html",
@@ -306,10 +312,11 @@ async def record(
         d=d,
         state_name=state_label(d, snap.state, lang),
         fields=field_views(snap, d, lang, record_ci_names(session, snap, d)),
-        transitions=transition_forms(snap, d, lang, reference_choices(session, user, snap)),
+        transitions=transitions,
+        steps=progress.steps(d, snap, names, visited) if d else [],
         history=list(reversed(history)),
         diagram=to_mermaid(d, lang=lang, current=snap.state) if d else "",
-        state_names={s.name: i18n.pick(s.label, lang, s.name) for s in d.states} if d else {},
+        state_names=names,
         words=timeline_words(d, lang),
         may_decide=lambda task: may_decide(task, user),
         decide_key=lambda: secrets.token_urlsafe(12),

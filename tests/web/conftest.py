@@ -16,7 +16,7 @@ import pytest
 import pytest_asyncio
 import uvicorn
 from fastapi import FastAPI
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Locator, Page, async_playwright
 from sqlalchemy import Engine
 from temporalio.client import Client
 
@@ -128,3 +128,16 @@ async def screenshot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await page.evaluate("window.scrollTo(0, 0)")  # the sticky header belongs at the top of the picture
     await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+async def open_action(page: Page, trigger: str) -> Locator:
+    """Open a record page's action as a person would: the likely next step is open already; the others
+    sit behind "other actions" (issue 16)."""
+    action = page.locator(f"details.action[data-trigger='{trigger}']")
+    if await action.evaluate(
+        "d => !!d.closest('details.more-actions') && !d.closest('details.more-actions').open"
+    ):
+        await page.locator("details.more-actions > summary").click()
+    if not await action.evaluate("d => d.open"):
+        await action.locator(":scope > summary").click()
+    return action

@@ -14,7 +14,7 @@ from api.auth import issue_token
 from core.db import session_scope
 from core.store import upsert_user
 from core.tables import UserRow
-from tests.web.conftest import SCREENSHOTS, Site, screenshot, sign_in, sign_out
+from tests.web.conftest import SCREENSHOTS, Site, open_action, screenshot, sign_in, sign_out
 
 pytestmark = pytest.mark.browser
 
@@ -130,8 +130,8 @@ async def test_an_agent_fires_a_transition_through_the_form(site: Site, page: Pa
     await page.get_by_role("link", name=number).click()
     await expect(page.locator("#record-state")).to_have_attribute("data-state", "new")
 
-    accept = page.locator("details.action[data-trigger='accept']")
-    await accept.locator("summary").click()
+    accept = await open_action(page, "accept")
+    await expect(accept).to_have_class(re.compile(r"\baction-primary\b"))  # the likely next step, open
     # The required field is required in the form too; the engine's own check answers if it is empty.
     await expect(accept.locator("input[name='f.assignee']")).to_have_attribute("required", "")
     await accept.locator("input[name='f.assignee']").fill("bob")
@@ -141,8 +141,7 @@ async def test_an_agent_fires_a_transition_through_the_form(site: Site, page: Pa
     await expect(page.locator("#history")).to_contain_text("Taking it")
 
     # A transition that needs two texts: the engine checks each one and the page names the field.
-    submit = page.locator("details.action[data-trigger='submit']")
-    await submit.locator("summary").click()
+    submit = await open_action(page, "submit")
     await submit.locator("textarea[name='f.plan']").fill("Reimage the disk")
     await submit.locator("textarea[name='f.backout_plan']").fill("Restore the backup")
     await submit.get_by_role("button", name="submit").click()

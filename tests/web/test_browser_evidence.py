@@ -12,7 +12,7 @@ from playwright.async_api import Page, expect
 
 from core.settings import Settings
 from tests.api.test_attachments import drill
-from tests.web.conftest import Site, screenshot, sign_in
+from tests.web.conftest import Site, open_action, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -45,8 +45,7 @@ async def test_upload_then_answer_the_checklist_and_finish(site: Site, page: Pag
     await expect(section.locator("tr[data-attachment]")).to_contain_text("Drill report")
     await expect(section.locator("tr[data-attachment]")).to_contain_text("bob")
 
-    action = page.locator("details.action[data-trigger='finish']")
-    await action.locator("summary").click()
+    action = await open_action(page, "finish")
     await expect(action).to_contain_text("Within 5 minutes")  # the item's criteria for normal
     await action.locator("input[name='f.checks.failover'][value='pass']").check()
     await action.locator("input[name='f.checks.data'][value='n/a']").check()

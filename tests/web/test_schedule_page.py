@@ -18,7 +18,7 @@ from cmdb import cis, models
 from core.db import session_scope
 from core.store import upsert_user
 from tests.paths import ROOT
-from tests.web.conftest import Site, screenshot, sign_in
+from tests.web.conftest import Site, open_action, screenshot, sign_in
 
 CHANGE = (ROOT / "definitions" / "library" / "change.yaml").read_text(encoding="utf-8")
 
@@ -192,8 +192,7 @@ async def test_a_change_planned_in_a_freeze_is_refused_on_its_page(
 
     await sign_in(page, site, "chm-web")
     await page.goto(site.url(f"/ui/lang/zh?next=/ui/records/{number}"))
-    action = page.locator("details.action[data-trigger='submit']")
-    await action.locator("summary").click()
+    action = await open_action(page, "submit")
     await action.locator("button[type=submit]").click()
     await expect(action.locator(".form-errors")).to_contain_text(f"国庆封网 {tag}")
     await expect(action.locator(".form-errors")).to_contain_text("变更日程不允许")
