@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -18,7 +19,7 @@ from api.schemas import RecordSummary
 from api.services import actions, search
 from api.services import definitions as defs
 from api.services import records as reads
-from api.web import attachments, create, editing, forms, i18n, progress
+from api.web import attachments, create, editing, forms, i18n, progress, sla_hours
 from api.web.common import PageRoute, PostUser, User, is_htmx, render
 from api.web.record_list import QUEUES, list_filters, list_page
 from cmdb.named import named_cis
@@ -314,6 +315,7 @@ async def record(
         fields=field_views(snap, d, lang, record_ci_names(session, snap, d)),
         transitions=transitions,
         steps=progress.steps(d, snap, names, visited) if d else [],
+        resumes=sla_hours.resumes_at(session, d, snap, datetime.now(UTC)) if d else {},
         history=list(reversed(history)),
         diagram=to_mermaid(d, lang=lang, current=snap.state) if d else "",
         state_names=names,
