@@ -6,6 +6,7 @@ but how it was obtained: numerator, denominator and the rule of the standard it 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -58,6 +59,16 @@ class Kpi(BaseModel):
     def formula_in(self, lang: str) -> str:
         """The formula in the reader's language ('zh' or anything else: English)."""
         return self.formula_zh if lang == "zh" else self.formula
+
+    def source_in(self, lang: str) -> str:
+        """The clause cited, as a Chinese reader cites it (`App. B.9` → `附录B.9`)."""
+        return cite(self.source, lang)
+
+
+def cite(source: str, lang: str) -> str:
+    if lang != "zh":
+        return source
+    return re.sub(r"\bseed (\d{3})", r"标准 \1", re.sub(r"\bApp\. ?", "附录", source))
 
 
 class KpiReport(BaseModel):

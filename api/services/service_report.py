@@ -48,7 +48,7 @@ def kpi_rows(
                     value=k.value,
                     unit=k.unit,
                     formula=k.formula_in(lang),
-                    source=k.source,
+                    source=k.source_in(lang),
                 )
             )
     return rows

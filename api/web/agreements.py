@@ -20,6 +20,7 @@ from api.deps import SessionDep
 from api.problems import ProblemError
 from api.web import i18n
 from api.web.common import PageRoute, current_user, render
+from core.tables import GroupRow
 from sla.agreements import agreement_versions
 from sla.availability import Availability, availability
 from sla.model import AgreementSpec
@@ -98,7 +99,14 @@ def agreement_page(request: Request, key: Key, user: SlaPage, session: SessionDe
         Target(labels.get(p, p), t.response_minutes, t.resolution_minutes)
         for p, t in sorted(spec.targets.items())
     ]
-    olas = [Target(g, t.response_minutes, t.resolution_minutes) for g, t in sorted(spec.olas.items())]
+    # Support groups by the label the directory gives them (their key when it gives none).
+    group_labels = {
+        g.name: g.label for g in session.exec(select(GroupRow).where(col(GroupRow.name).in_(list(spec.olas))))
+    }
+    olas = [
+        Target(group_labels.get(g) or g, t.response_minutes, t.resolution_minutes)
+        for g, t in sorted(spec.olas.items())
+    ]
     start, end = _month_so_far(spec, datetime.now(UTC))
     figures: Availability = availability(session, row, start, end)
     return render(

@@ -190,7 +190,7 @@ def _rows(report: KpiReport, lang: str) -> list[list[Any]]:
             k.numerator,
             k.denominator,
             k.formula_in(lang),
-            k.source,
+            k.source_in(lang),
         ]
         for k in report.indicators
     ]

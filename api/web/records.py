@@ -24,7 +24,7 @@ from api.web.common import PageRoute, PostUser, User, is_htmx, render
 from api.web.record_list import QUEUES, list_filters, list_page
 from cmdb.named import named_cis
 from definitions.diagram import to_mermaid
-from definitions.model import Definition
+from definitions.model import BUILTIN_FIELDS, Definition
 from workflows.contracts import ApprovalTask, FieldSpec, RecordSnapshot
 from workflows.engine import references
 from workflows.engine.references import is_ci_field
@@ -256,6 +256,8 @@ def transition_forms(
     for t in snap.available_transitions:
         inputs = []
         for spec in t.required_fields:
+            if spec.label is None and spec.name in BUILTIN_FIELDS:  # assignee, group: the page's words
+                spec = spec.model_copy(update={"label": editing.builtin_label(spec.name)})
             if choices is not None and spec.name in choices:
                 inputs.append((spec, "select", choices[spec.name]))
                 continue
