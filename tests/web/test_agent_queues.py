@@ -8,7 +8,7 @@ import re
 import uuid
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Browser, expect
 
 from tests.api.conftest import MINI
 from tests.web.conftest import Site, sign_in
@@ -21,7 +21,31 @@ LONG = MINI.replace(
 )
 
 
-async def test_an_agent_works_from_queues(site: Site, page: Page) -> None:
+SCREENS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1360, "height": 900}}
+WORDS = {
+    "zh": {
+        "mine": "分派给我",
+        "groups": "我的组",
+        "unassigned": "未分派",
+        "due_soon": "即将超时",
+        "due": "SLA 到期",
+    },
+    "en": {
+        "mine": "Assigned to me",
+        "groups": "My groups",
+        "unassigned": "Unassigned",
+        "due_soon": "SLA breaching soon",
+        "due": "SLA due",
+    },
+}
+
+
+@pytest.mark.parametrize(("lang", "screen"), [("zh", "desktop"), ("en", "phone")])
+async def test_an_agent_works_from_queues(site: Site, browser: Browser, lang: str, screen: str) -> None:
+    words = WORDS[lang]
+    context = await browser.new_context(viewport=SCREENS[screen], is_mobile=screen == "phone")  # type: ignore[arg-type]
+    context.set_default_timeout(20_000)
+    page = await context.new_page()
     assert LONG != MINI
     key = await site.api.publish_mini(source=LONG)
     api, tag = site.api, uuid.uuid4().hex[:6]
@@ -44,22 +68,22 @@ async def test_an_agent_works_from_queues(site: Site, page: Page) -> None:
     elsewhere = await new("Badge reader", "facilities", "2")
 
     await sign_in(page, site, "lead")
-    await page.goto(site.url("/ui/lang/zh?next=/ui/records"))
+    await page.goto(site.url(f"/ui/lang/{lang}?next=/ui/records"))
     queues = page.locator("nav.queues")
-    await queues.get_by_role("link", name="分派给我").click()
+    await queues.get_by_role("link", name=words["mine"]).click()
     await page.wait_for_url(re.compile(r".*queue=mine"))
     results = page.locator("#results")
     await expect(results).to_contain_text(mine["number"])
     await expect(results).not_to_contain_text(waiting["number"])
-    await expect(results.locator("th")).to_contain_text(["SLA 到期"])
+    await expect(results.locator("th")).to_contain_text([words["due"]])
 
-    await queues.get_by_role("link", name="我的组").click()
+    await queues.get_by_role("link", name=words["groups"]).click()
     await expect(results).to_contain_text(waiting["number"])
     await expect(results).not_to_contain_text(elsewhere["number"])
-    await queues.get_by_role("link", name="未分派").click()
+    await queues.get_by_role("link", name=words["unassigned"]).click()
     await expect(results).to_contain_text(waiting["number"])
     await expect(results).not_to_contain_text(mine["number"])
-    await queues.get_by_role("link", name="即将超时").click()
+    await queues.get_by_role("link", name=words["due_soon"]).click()
     await page.wait_for_url(re.compile(r".*queue=due_soon"))
     await expect(results).to_contain_text(mine["number"])  # two hours left
     await expect(results).not_to_contain_text(waiting["number"])  # ten hours left
@@ -84,3 +108,4 @@ async def test_an_agent_works_from_queues(site: Site, page: Page) -> None:
     await saved.click()
     await page.wait_for_url(shared)
     await expect(results.locator("tbody tr")).to_have_count(3)
+    await context.close()

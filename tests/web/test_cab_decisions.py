@@ -5,11 +5,8 @@ record page a member with a decision to make finds it first, above the actions."
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-import pytest_asyncio
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, expect
 
 from tests.api.conftest import MINI
 from tests.web.conftest import Site, screenshot, sign_in
@@ -23,34 +20,49 @@ LABELLED = MINI.replace(
 )
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def phone(browser: Browser) -> AsyncIterator[Page]:
-    context = await browser.new_context(
-        viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True
-    )
-    context.set_default_timeout(20_000)
-    tab = await context.new_page()
-    yield tab
-    await context.close()
+# Each daily task in both languages, on a phone and on a desktop (issue 16).
+SCREENS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1360, "height": 900}}
+WORDS = {
+    "zh": {
+        "backout": "回退方案",
+        "reject": "驳回",
+        "needs": "驳回理由",
+        "confirm": "确定驳回",
+        "cancel": "取消",
+    },
+    "en": {
+        "backout": "Back-out plan",
+        "reject": "Reject",
+        "needs": "reason",
+        "confirm": "Reject",
+        "cancel": "Cancel",
+    },
+}
 
 
-async def test_a_rejection_needs_a_reason_and_a_confirmation(site: Site, phone: Page) -> None:
+@pytest.mark.parametrize(("lang", "screen"), [("zh", "phone"), ("en", "desktop")])
+async def test_a_rejection_needs_a_reason_and_a_confirmation(
+    site: Site, browser: Browser, lang: str, screen: str
+) -> None:
+    words = WORDS[lang]
     key = await site.api.publish_mini(source=LABELLED)
     number = (await _change_in_approval(site, key, requester="alice"))["number"]
-    page = phone
+    context = await browser.new_context(viewport=SCREENS[screen], is_mobile=screen == "phone")  # type: ignore[arg-type]
+    context.set_default_timeout(20_000)
+    page = await context.new_page()
     await sign_in(page, site, "carol")
-    await page.goto(site.url("/ui/lang/zh?next=/ui/inbox"))
+    await page.goto(site.url(f"/ui/lang/{lang}?next=/ui/inbox"))
     row = page.locator(f"li.inbox-item[data-number='{number}']")
-    await expect(row.locator(".decision-texts")).to_contain_text("回退方案")
+    await expect(row.locator(".decision-texts")).to_contain_text(words["backout"])
     await expect(row.locator(".decision-texts")).to_contain_text("Boot the previous image")
     await expect(page.locator("#inbox-count .badge")).to_be_visible()
     before = await page.locator("#inbox-count").inner_text()
 
     # No reason: nothing is sent, the comment says what is missing.
-    reject = row.get_by_role("button", name="驳回")
+    reject = row.get_by_role("button", name=words["reject"])
     await reject.click()
     message = await row.locator("textarea[name=comment]").evaluate("e => e.validationMessage")
-    assert "驳回理由" in message
+    assert words["needs"] in message, message
     await expect(page.locator(f"li.decided[data-number='{number}']")).to_have_count(0)
 
     # A reason, then the confirmation: called off once, then confirmed.
@@ -58,15 +70,14 @@ async def test_a_rejection_needs_a_reason_and_a_confirmation(site: Site, phone: 
     await reject.click()
     dialog = page.locator("#reject-dialog")
     await expect(dialog).to_be_visible()
-    await expect(dialog).to_contain_text(f"确定驳回 {number}")
-    await screenshot(page, "cab-reject-confirm-zh-phone")
-    await dialog.get_by_role("button", name="取消").click()
+    await expect(dialog).to_contain_text(f"{words['confirm']} {number}")
+    await screenshot(page, f"cab-reject-confirm-{lang}-{screen}")
+    await dialog.get_by_role("button", name=words["cancel"]).click()
     await expect(dialog).to_be_hidden()
     await expect(page.locator(f"li.decided[data-number='{number}']")).to_have_count(0)
     await reject.click()
     await dialog.locator("#reject-ok").click()
-    decided = page.locator(f"li.decided[data-number='{number}']")
-    await expect(decided).to_be_visible()
+    await expect(page.locator(f"li.decided[data-number='{number}']")).to_be_visible()
     # The count in the header follows (the inbox-changed event reloads it).
     await expect(page.locator("#inbox-count")).not_to_have_text(before)
 
@@ -76,14 +87,20 @@ async def test_a_rejection_needs_a_reason_and_a_confirmation(site: Site, phone: 
     assert [(d["by"], d["decision"], d["comment"]) for d in decisions] == [
         ("carol", "reject", "回退方案未经演练")
     ]
+    await context.close()
 
 
-async def test_the_decision_comes_first_on_the_record_page(site: Site, phone: Page) -> None:
+@pytest.mark.parametrize(("lang", "screen"), [("zh", "phone"), ("en", "desktop")])
+async def test_the_decision_comes_first_on_the_record_page(
+    site: Site, browser: Browser, lang: str, screen: str
+) -> None:
     key = await site.api.publish_mini(source=LABELLED)
     number = (await _change_in_approval(site, key, requester="alice"))["number"]
-    page = phone
+    context = await browser.new_context(viewport=SCREENS[screen], is_mobile=screen == "phone")  # type: ignore[arg-type]
+    context.set_default_timeout(20_000)
+    page = await context.new_page()
     await sign_in(page, site, "dave")
-    await page.goto(site.url(f"/ui/records/{number}"))
+    await page.goto(site.url(f"/ui/lang/{lang}?next=/ui/records/{number}"))
     approvals = page.locator("#approvals")
     await expect(approvals).to_have_class("card decide-first")
     first = await page.evaluate(
@@ -92,10 +109,11 @@ async def test_the_decision_comes_first_on_the_record_page(site: Site, phone: Pa
     )
     assert first, "the approvals come before the actions"
     box = await approvals.bounding_box()
-    assert box is not None and box["y"] < 844  # on the first screen of a phone
-    await expect(approvals.get_by_role("button", name="Approve")).to_be_visible()
-    await screenshot(page, "record-decide-first-phone")
+    assert box is not None and box["y"] < SCREENS[screen]["height"]  # on the first screen
+    await expect(approvals.get_by_role("button", name="同意" if lang == "zh" else "Approve")).to_be_visible()
+    await screenshot(page, f"record-decide-first-{lang}-{screen}")
     # Someone without a decision to make reads the record in its usual order.
     await sign_in(page, site, "bob")
     await page.goto(site.url(f"/ui/records/{number}"))
     await expect(page.locator("#approvals")).to_have_class("card")
+    await context.close()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Browser, expect
 
 from tests.paths import LIBRARY
 from tests.web.conftest import Site, screenshot, sign_in
@@ -19,17 +19,34 @@ INCIDENT = (
 )
 
 
+SCREENS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1360, "height": 900}}
+WORDS = {
+    "zh": {"description": "问题描述", "reopen": "重新打开", "confirm": "确认解决", "why": "仍存在的问题"},
+    "en": {
+        "description": "Description",
+        "reopen": "Reopen",
+        "confirm": "Confirm resolution",
+        "why": "still wrong",
+    },
+}
+
+
+@pytest.mark.parametrize(("lang", "screen"), [("zh", "desktop"), ("en", "phone")])
 async def test_a_requester_reports_with_their_form_and_confirms_the_resolution(
-    site: Site, page: Page
+    site: Site, browser: Browser, lang: str, screen: str
 ) -> None:
+    words = WORDS[lang]
     key = await site.api.publish_mini(source=INCIDENT)
+    context = await browser.new_context(viewport=SCREENS[screen], is_mobile=screen == "phone")  # type: ignore[arg-type]
+    context.set_default_timeout(20_000)
+    page = await context.new_page()
     await sign_in(page, site, "alice")
-    await page.goto(site.url(f"/ui/lang/zh?next=/ui/records/new?definition={key}"))
+    await page.goto(site.url(f"/ui/lang/{lang}?next=/ui/records/new?definition={key}"))
     form = page.locator("form#new-record, form[action='/ui/records/new']").first
     names = await form.locator("[name^='f.']").evaluate_all("els => [...new Set(els.map(e => e.name))]")
     assert names == ["f.description", "f.service", "f.impact", "f.urgency", "f.category"], names
-    await expect(form).to_contain_text("问题描述")
-    await screenshot(page, "requester-new-incident-zh")
+    await expect(form).to_contain_text(words["description"])
+    await screenshot(page, f"requester-new-incident-{lang}-{screen}")
     await page.fill("#nf-title", "打印机卡纸")
     await page.fill("[name='f.description']", "三楼打印机每打一页就卡纸")
     await page.select_option("[name='f.impact']", "3")
@@ -55,13 +72,14 @@ async def test_a_requester_reports_with_their_form_and_confirms_the_resolution(
     item = page.locator(f"#awaiting-confirmation li[data-number='{number}']")
     await expect(item).to_contain_text("打印机卡纸")
     await expect(item).to_contain_text("更换了搓纸轮")
-    await screenshot(page, "requester-confirm-zh")
-    reopen = item.get_by_role("button", name="重新打开")
+    await screenshot(page, f"requester-confirm-{lang}-{screen}")
+    reopen = item.get_by_role("button", name=words["reopen"])
     await reopen.click()
     message = await item.locator("textarea[name=comment]").evaluate("e => e.validationMessage")
-    assert "仍存在的问题" in message
-    await item.get_by_role("button", name="确认解决").click()
+    assert words["why"] in message, message
+    await item.get_by_role("button", name=words["confirm"]).click()
     await page.wait_for_url(f"**/ui/records/{number}")
     await expect(page.locator("#record-state")).to_have_attribute("data-state", "closed")
     await page.goto(site.url("/ui/inbox"))
     await expect(page.locator(f"#awaiting-confirmation li[data-number='{number}']")).to_have_count(0)
+    await context.close()
