@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -55,8 +55,25 @@ def parse_recurrence(data: object) -> Recurrence:
     except ValidationError as exc:
         first = exc.errors()[0]
         path = ".".join(str(part) for part in first["loc"]) or "recurrence"
-        raise RecurrenceError(path, first["msg"], f"字段 {path} 无效：{first['msg']}") from None
+        raise RecurrenceError(path, first["msg"], _in_chinese(path, first)) from None
     return _check_parts(rule)
+
+
+def _in_chinese(path: str, error: Any) -> str:
+    """pydantic's message in Chinese for the mistakes people make in a rule; its own words otherwise."""
+    kind = error.get("type")
+    if kind == "literal_error":
+        expected = str(error.get("ctx", {}).get("expected", "")).replace(" or ", ", ").replace(", ", "、")
+        return f"字段 {path} 应为以下之一：{expected}"
+    if kind in ("time_parsing", "time_type", "time_delta_parsing"):
+        return f"字段 {path} 应为当地时间 HH:MM 或 HH:MM:SS"
+    if kind in ("date_parsing", "date_from_datetime_parsing", "date_type"):
+        return f"字段 {path} 应为日期 YYYY-MM-DD"
+    if kind in ("int_parsing", "int_type", "greater_than_equal", "less_than_equal"):
+        return f"字段 {path} 应为范围内的整数"
+    if kind == "extra_forbidden":
+        return f"规则中没有字段 {path}"
+    return f"字段 {path} 无效：{error.get('msg', '')}"
 
 
 def _check_parts(rule: Recurrence) -> Recurrence:
