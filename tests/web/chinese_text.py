@@ -24,7 +24,7 @@ ALLOWED = {
     # product, standards and abbreviations read as they are in Chinese IT departments
     "itilflow", "itil", "cmdb", "sla", "slas", "ola", "olas", "kpi", "kpis", "cab", "ecab", "it", "id",
     "utc", "yaml", "json", "api", "csv", "pdf", "xlsx", "ical", "icalendar", "ics", "url", "sso", "ldap",
-    "oidc", "openid", "ad", "mb", "kb", "ci", "cis", "mttr", "mtta", "gb", "jr", "iso", "en", "temporal", "mermaid",
+    "oidc", "openid", "ad", "mb", "kb", "sop", "ci", "cis", "mttr", "mtta", "gb", "jr", "iso", "en", "temporal", "mermaid",
     "tab", "esc", "ctrl", "enter", "http", "https", "ok", "qa", "ai", "vs",
     # names of things: a language's own name on the language switch, calendar programs
     "english", "outlook", "thunderbird",

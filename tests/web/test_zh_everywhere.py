@@ -127,6 +127,8 @@ def _data_words(db_engine: Engine) -> set[str]:
         "select actor from admin_events",
         "select created_by from cmdb_cis",
         "select name from record_schedules",
+        "select assignment_group from records",  # groups other tests route records to
+        "select assignee from records",
         # Records other tests planted without their definition in the database: their states are
         # that test's data (a published definition labels its states).
         "select state from records where definition_key not in (select key from definitions)",
@@ -136,6 +138,15 @@ def _data_words(db_engine: Engine) -> set[str]:
     with db_engine.connect() as db:
         for query in queries:
             for (value,) in db.execute(text(query)):
+                words.update(re.findall(r"[A-Za-z][A-Za-z0-9_'\-]*", str(value or "")))
+        # The groups and services other tests' agreements name (they need not be in the directory).
+        for (spec,) in db.execute(text("select spec from sla_agreements")):
+            data = json.loads(spec) if isinstance(spec, str) else spec or {}
+            for value in [
+                data.get("service"),
+                *(data.get("requester_groups") or []),
+                *(data.get("olas") or {}),
+            ]:
                 words.update(re.findall(r"[A-Za-z][A-Za-z0-9_'\-]*", str(value or "")))
         # A process's number prefix (MIN…) is its author's code, as its key is.
         for (source,) in db.execute(text("select source from definitions")):
