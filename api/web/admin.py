@@ -92,7 +92,7 @@ def export_audit(
         [
             exports.cell(e.at, zone),
             e.actor,
-            _word(lang, f"audit.{e.action}", e.action),
+            audit_words.action(e.action, lang),
             e.target,
             "; ".join(
                 f"{audit_words.detail_key(k, lang)} {audit_words.detail_value(k, v, lang, role)}"
@@ -158,11 +158,6 @@ def _status(active: bool, locked_until: datetime | None, now: datetime) -> str:
     if not active:
         return "admin.inactive"
     return "admin.locked" if locked_until is not None and locked_until > now else "admin.active"
-
-
-def _word(lang: str, key: str, fallback: str) -> str:
-    said = i18n.translate(lang, key)
-    return fallback if said == key else said
 
 
 @router.post("/ui/admin/users/{username}/roles")

@@ -37,5 +37,14 @@ def detail_value(key: str, value: Any, lang: str, role_label: Callable[[str], st
 
 def detail_key(key: str, lang: str) -> str:
     """A detail's name in the reader's words (its key when there are none)."""
-    said = i18n.translate(lang, f"audit.detail.{key}")
-    return key if said == f"audit.detail.{key}" else said
+    return _words(f"audit.detail.{key}", key, lang)
+
+
+def action(name: str, lang: str) -> str:
+    """An admin event's action in the reader's words (its name when there are none)."""
+    return _words(f"audit.{name}", name, lang)
+
+
+def _words(key: str, fallback: str, lang: str) -> str:
+    said = i18n.translate(lang, key)
+    return fallback if said == key else said

@@ -6,6 +6,7 @@ Periods are days of the organisation's time zone (api/web/periods.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlencode
 
@@ -18,11 +19,11 @@ from api.deps import SessionDep
 from api.schemas import DefinitionListItem
 from api.services import definitions as defs
 from api.services.visibility import hidden_versions
-from api.web import exports, i18n
+from api.web import exports, forms, i18n
 from api.web.common import PageRoute, ReportPage, render
 from api.web.drill import day_bounds
 from api.web.periods import PRESETS, TrendPeriod, chosen_period, org_zone, trend_periods
-from definitions.model import StateCategory
+from definitions.model import Definition, StateCategory
 from reports.kpis import compute_kpis
 from reports.model import Kpi, KpiReport, Period
 
@@ -38,22 +39,40 @@ class Bar:
     y: int
 
 
-def bars(breakdown: dict[str, float] | None, lang: str = "en", row: int = 26) -> list[Bar]:
+def bars(
+    breakdown: dict[str, float] | None,
+    lang: str = "en",
+    row: int = 26,
+    words: dict[str, str] | None = None,
+) -> list[Bar]:
     if not breakdown:
         return []
     top = max(breakdown.values()) or 1.0
     # A breakdown by state category (new, open, …) is shown in the reader's language; other keys
-    # (SLA names, change types) are the definition's own words.
+    # (SLA names, change types, states) by the labels the definition gives them (`words`).
     by_category = set(breakdown) <= CATEGORIES
     return [
         Bar(
-            label=i18n.translate(lang, f"category.{k}") if by_category else k,
+            label=i18n.translate(lang, f"category.{k}") if by_category else (words or {}).get(k, k),
             value=v,
             width=max(0.5, 100.0 * v / top),
             y=i * row,
         )
         for i, (k, v) in enumerate(sorted(breakdown.items(), key=lambda kv: -kv[1]))
     ]
+
+
+def breakdown_words(d: Definition | None, lang: str) -> dict[str, str]:
+    """The definition's words for what a breakdown counts by: option values, SLA clocks, states."""
+    if d is None:
+        return {}
+    words: dict[str, str] = {}
+    for f in d.fields:
+        for value, label in (f.value_labels or {}).items():
+            words.setdefault(value, i18n.pick(label, lang, value))
+    words.update({s.name: i18n.pick(s.label, lang, s.name) for s in d.slas})
+    words.update({s.name: i18n.pick(s.label, lang, s.name) for s in d.states})
+    return words
 
 
 def shown(kpi: Kpi | None, lang: str = "en") -> str:
@@ -144,6 +163,7 @@ def dashboard(
     end: Annotated[str | None, Query(alias="to", max_length=40)] = None,
 ) -> Response:
     zone = org_zone(request)
+    lang = i18n.language(request, user.language)
     items, chosen = _chosen(session, user, definition)
     period, preset_used = chosen_period(preset, start or None, end or None, zone)
     periods = trend_periods(period, preset_used, zone)
@@ -156,6 +176,7 @@ def dashboard(
         query = {"definition": chosen or "", "from": lo, "to": hi, "kpi": key}  # an empty key: every record
         return "/ui/records?" + urlencode({k: v for k, v in query.items() if v})
 
+    words = breakdown_words(forms.definition(session, chosen) if chosen else None, lang)
     here = {"definition": chosen or "", "preset": preset_used, "from": start or "", "to": end or ""}
     return render(
         request,
@@ -169,8 +190,8 @@ def dashboard(
         start=start or "",
         end=end or "",
         presets=list(PRESETS) + ["all"],
-        bars=bars,
-        shown=lambda k: shown(k, i18n.language(request, user.language)),
+        bars=partial(bars, words=words),
+        shown=lambda k: shown(k, lang),
         num=number,
         drill=drill,
         records_link=drill(""),

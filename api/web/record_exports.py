@@ -6,17 +6,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from api.deps import SessionDep
 from api.services import definitions as defs
 from api.web import drill, exports, forms, i18n, periods
 from api.web.common import PageRoute, User
-from api.web.record_list import list_filters, list_page
+from api.web.record_list import ListFilters, list_page
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
-Filter = Annotated[str | None, Query(max_length=200)]
 HEADS = (
     "records.number",
     "records.title_col",
@@ -37,22 +36,8 @@ def export_records(
     user: User,
     session: SessionDep,
     fmt: Annotated[Literal["csv", "xlsx"], Path()],
-    definition: Filter = None,
-    state: Filter = None,
-    priority: Filter = None,
-    assignee: Filter = None,
-    assignment_group: Filter = None,
-    breached: Filter = None,
-    q: Filter = None,
-    start: Annotated[str | None, Query(alias="from", max_length=40)] = None,
-    end: Annotated[str | None, Query(alias="to", max_length=40)] = None,
-    kpi: Annotated[str | None, Query(max_length=64)] = None,
-    queue: Annotated[str | None, Query(max_length=16)] = None,
-    sort: Annotated[str | None, Query(max_length=16)] = None,
+    filters: ListFilters,
 ) -> Response:
-    filters = list_filters(
-        definition, state, priority, assignee, assignment_group, breached, q, start, end, kpi, queue, sort
-    )
     page, _found = list_page(request, user, session, filters, None, limit=drill.EXPORT_LIMIT)
     lang, zone = i18n.language(request, user.language), periods.org_zone(request)
     titles = {d.key: i18n.pick(d.title, lang, d.key) for d in defs.list_definitions(session)}

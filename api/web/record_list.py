@@ -4,9 +4,9 @@ of the form, and the dashboard's drill-down (`from`, `to`, `kpi`: api/web/drill.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Query, Request
 from sqlmodel import Session
 
 from api.auth import Principal
@@ -82,20 +82,24 @@ def queue_args(queue: str | None, sort: str | None, user: Principal) -> dict[str
     return args
 
 
+Filter = Annotated[str | None, Query(max_length=200)]
+
+
 def list_filters(
-    definition: str | None,
-    state: str | None,
-    priority: str | None,
-    assignee: str | None,
-    assignment_group: str | None,
-    breached: str | None,
-    q: str | None,
-    start: str | None,
-    end: str | None,
-    kpi: str | None,
-    queue: str | None = None,
-    sort: str | None = None,
+    definition: Filter = None,
+    state: Filter = None,
+    priority: Filter = None,
+    assignee: Filter = None,
+    assignment_group: Filter = None,
+    breached: Filter = None,
+    q: Filter = None,
+    start: Annotated[str | None, Query(alias="from", max_length=40)] = None,
+    end: Annotated[str | None, Query(alias="to", max_length=40)] = None,
+    kpi: Annotated[str | None, Query(max_length=64)] = None,
+    queue: Annotated[str | None, Query(max_length=16)] = None,
+    sort: Annotated[str | None, Query(max_length=16)] = None,
 ) -> dict[str, Any]:
+    """The list's query parameters, read once for the page and its downloads (a FastAPI dependency)."""
     return {
         "queue": queue if queue in QUEUES else None,
         "sort": sort if sort in SORTS else None,
@@ -110,3 +114,6 @@ def list_filters(
         "to": _blank(end),
         "kpi": _blank(kpi),
     }
+
+
+ListFilters = Annotated[dict[str, Any], Depends(list_filters)]

@@ -21,7 +21,7 @@ from api.services import definitions as defs
 from api.services import records as reads
 from api.web import attachments, create, editing, forms, i18n, progress, sla_hours
 from api.web.common import PageRoute, PostUser, User, is_htmx, render
-from api.web.record_list import QUEUES, list_filters, list_page
+from api.web.record_list import QUEUES, ListFilters, list_page
 from cmdb.named import named_cis
 from definitions.diagram import to_mermaid
 from definitions.model import BUILTIN_FIELDS, Definition
@@ -31,7 +31,6 @@ from workflows.engine.references import is_ci_field
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 RecordRef = Annotated[str, Path(min_length=1, max_length=100)]
-Filter = Annotated[str | None, Query(max_length=200)]
 # Built-in fields shown in the header of a record, not again in its field list.
 HEADER_FIELDS = {"title", "requester", "assignee", "assignment_group", "priority"}
 
@@ -45,23 +44,9 @@ def records(
     request: Request,
     user: User,
     session: SessionDep,
-    definition: Filter = None,
-    state: Filter = None,
-    priority: Filter = None,
-    assignee: Filter = None,
-    assignment_group: Filter = None,
-    breached: Filter = None,
-    q: Filter = None,
-    start: Annotated[str | None, Query(alias="from", max_length=40)] = None,
-    end: Annotated[str | None, Query(alias="to", max_length=40)] = None,
-    kpi: Annotated[str | None, Query(max_length=64)] = None,
+    filters: ListFilters,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
-    queue: Annotated[str | None, Query(max_length=16)] = None,
-    sort: Annotated[str | None, Query(max_length=16)] = None,
 ) -> Response:
-    filters = list_filters(
-        definition, state, priority, assignee, assignment_group, breached, q, start, end, kpi, queue, sort
-    )
     page, found = list_page(request, user, session, filters, _blank(cursor))
     chosen = forms.definition(session, filters["definition"]) if filters["definition"] else None
     lang = i18n.language(request)

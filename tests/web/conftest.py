@@ -141,3 +141,14 @@ async def open_action(page: Page, trigger: str) -> Locator:
     if not await action.evaluate("d => d.open"):
         await action.locator(":scope > summary").click()
     return action
+
+
+# Each daily task runs in both languages and on both screens (issue 16).
+SCREENS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1360, "height": 900}}
+
+
+async def new_page(browser: Browser, screen: str) -> Page:
+    """A fresh browser context on a phone's or a desktop's screen (close it with `page.context`)."""
+    context = await browser.new_context(viewport=SCREENS[screen], is_mobile=screen == "phone")  # type: ignore[arg-type]
+    context.set_default_timeout(20_000)
+    return await context.new_page()

@@ -11,7 +11,7 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from tests.api.conftest import MINI
-from tests.web.conftest import Site, sign_in
+from tests.web.conftest import Site, new_page, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +21,6 @@ LONG = MINI.replace(
 )
 
 
-SCREENS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1360, "height": 900}}
 WORDS = {
     "zh": {
         "mine": "分派给我",
@@ -43,9 +42,7 @@ WORDS = {
 @pytest.mark.parametrize(("lang", "screen"), [("zh", "desktop"), ("en", "phone")])
 async def test_an_agent_works_from_queues(site: Site, browser: Browser, lang: str, screen: str) -> None:
     words = WORDS[lang]
-    context = await browser.new_context(viewport=SCREENS[screen], is_mobile=screen == "phone")  # type: ignore[arg-type]
-    context.set_default_timeout(20_000)
-    page = await context.new_page()
+    page = await new_page(browser, screen)
     assert LONG != MINI
     key = await site.api.publish_mini(source=LONG)
     api, tag = site.api, uuid.uuid4().hex[:6]
@@ -111,4 +108,4 @@ async def test_an_agent_works_from_queues(site: Site, browser: Browser, lang: st
     await saved.click()
     await page.wait_for_url(shared)
     await expect(results.locator("tbody tr")).to_have_count(3)
-    await context.close()
+    await page.context.close()

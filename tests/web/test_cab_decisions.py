@@ -9,7 +9,7 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from tests.api.conftest import MINI
-from tests.web.conftest import Site, screenshot, sign_in
+from tests.web.conftest import SCREENS, Site, new_page, screenshot, sign_in
 from tests.web.test_browser import _change_in_approval
 
 pytestmark = pytest.mark.browser
@@ -21,7 +21,6 @@ LABELLED = MINI.replace(
 
 
 # Each daily task in both languages, on a phone and on a desktop (issue 16).
-SCREENS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1360, "height": 900}}
 WORDS = {
     "zh": {
         "backout": "回退方案",
@@ -47,9 +46,7 @@ async def test_a_rejection_needs_a_reason_and_a_confirmation(
     words = WORDS[lang]
     key = await site.api.publish_mini(source=LABELLED)
     number = (await _change_in_approval(site, key, requester="alice"))["number"]
-    context = await browser.new_context(viewport=SCREENS[screen], is_mobile=screen == "phone")  # type: ignore[arg-type]
-    context.set_default_timeout(20_000)
-    page = await context.new_page()
+    page = await new_page(browser, screen)
     await sign_in(page, site, "carol")
     await page.goto(site.url(f"/ui/lang/{lang}?next=/ui/inbox"))
     row = page.locator(f"li.inbox-item[data-number='{number}']")
@@ -87,7 +84,7 @@ async def test_a_rejection_needs_a_reason_and_a_confirmation(
     assert [(d["by"], d["decision"], d["comment"]) for d in decisions] == [
         ("carol", "reject", "回退方案未经演练")
     ]
-    await context.close()
+    await page.context.close()
 
 
 @pytest.mark.parametrize(("lang", "screen"), [("zh", "phone"), ("en", "desktop")])
@@ -96,9 +93,7 @@ async def test_the_decision_comes_first_on_the_record_page(
 ) -> None:
     key = await site.api.publish_mini(source=LABELLED)
     number = (await _change_in_approval(site, key, requester="alice"))["number"]
-    context = await browser.new_context(viewport=SCREENS[screen], is_mobile=screen == "phone")  # type: ignore[arg-type]
-    context.set_default_timeout(20_000)
-    page = await context.new_page()
+    page = await new_page(browser, screen)
     await sign_in(page, site, "dave")
     await page.goto(site.url(f"/ui/lang/{lang}?next=/ui/records/{number}"))
     approvals = page.locator("#approvals")
@@ -116,4 +111,4 @@ async def test_the_decision_comes_first_on_the_record_page(
     await sign_in(page, site, "bob")
     await page.goto(site.url(f"/ui/records/{number}"))
     await expect(page.locator("#approvals")).to_have_class("card")
-    await context.close()
+    await page.context.close()

@@ -9,12 +9,11 @@ import re
 import pytest
 from playwright.async_api import Browser, expect
 
-from tests.web.conftest import Site, sign_in
+from tests.web.conftest import Site, new_page, sign_in
 
 pytestmark = pytest.mark.browser
 
 
-SCREENS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1360, "height": 900}}
 STATES = {
     "en": ("New", "In progress", "Awaiting approval", "Resolved", "Closed", "Waiting"),
     "zh": ("新建", "处理中", "审批中", "已解决", "已关闭", "等待"),
@@ -28,9 +27,7 @@ async def test_the_step_bar_and_the_likely_next_step(
     site: Site, browser: Browser, lang: str, screen: str
 ) -> None:
     new, progress, approval, resolved, closed, waiting = STATES[lang]
-    context = await browser.new_context(viewport=SCREENS[screen], is_mobile=screen == "phone")  # type: ignore[arg-type]
-    context.set_default_timeout(20_000)
-    page = await context.new_page()
+    page = await new_page(browser, screen)
     key = await site.api.publish_mini()
     r = await site.api.create("alice", key, title="Disk full")
     assert r.status_code == 201, r.text
@@ -70,4 +67,4 @@ async def test_the_step_bar_and_the_likely_next_step(
     await expect(page.locator("details.diagram-more")).not_to_have_attribute("open", "")
     await page.get_by_role("button", name=ENLARGE[lang]).click()
     await expect(page.locator("dialog.diagram-dialog svg")).to_be_visible()
-    await context.close()
+    await page.context.close()

@@ -10,7 +10,7 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from tests.paths import LIBRARY
-from tests.web.conftest import Site, screenshot, sign_in
+from tests.web.conftest import Site, new_page, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -19,7 +19,6 @@ INCIDENT = (
 )
 
 
-SCREENS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1360, "height": 900}}
 WORDS = {
     "zh": {"description": "问题描述", "reopen": "重新打开", "confirm": "确认解决", "why": "仍存在的问题"},
     "en": {
@@ -37,9 +36,7 @@ async def test_a_requester_reports_with_their_form_and_confirms_the_resolution(
 ) -> None:
     words = WORDS[lang]
     key = await site.api.publish_mini(source=INCIDENT)
-    context = await browser.new_context(viewport=SCREENS[screen], is_mobile=screen == "phone")  # type: ignore[arg-type]
-    context.set_default_timeout(20_000)
-    page = await context.new_page()
+    page = await new_page(browser, screen)
     await sign_in(page, site, "alice")
     await page.goto(site.url(f"/ui/lang/{lang}?next=/ui/records/new?definition={key}"))
     form = page.locator("form#new-record, form[action='/ui/records/new']").first
@@ -82,4 +79,4 @@ async def test_a_requester_reports_with_their_form_and_confirms_the_resolution(
     await expect(page.locator("#record-state")).to_have_attribute("data-state", "closed")
     await page.goto(site.url("/ui/inbox"))
     await expect(page.locator(f"#awaiting-confirmation li[data-number='{number}']")).to_have_count(0)
-    await context.close()
+    await page.context.close()
